@@ -1,0 +1,152 @@
+"""What the CSMS stores, as frozen values. No SQLAlchemy row or ORM object leaves storage/.
+
+Spec strings (statuses, measurands, reasons) are kept exactly as the charge point or the operator
+sent them; the feature modules give them their OCPP 1.6 meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BootInfo:
+    """The identity a charge point reports in BootNotification (spec 6.2)."""
+
+    charge_point_vendor: str
+    charge_point_model: str
+    charge_point_serial_number: str | None = None
+    charge_box_serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargePoint:
+    id: str
+    # What its next BootNotification is answered with: "Accepted", "Pending" or "Rejected".
+    registration_status: str
+    # Basic-auth password hash (security profile 1/2); None = no password required.
+    password_hash: str | None
+    description: str | None
+    boot: BootInfo | None
+    last_boot_at: datetime | None
+    last_seen_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectorStatus:
+    """One StatusNotification (spec 6.47); the latest per connector is its current state."""
+
+    charge_point_id: str
+    connector_id: int
+    status: str
+    error_code: str
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+    # The charge point's timestamp, or the receipt time when it sent none.
+    timestamp: datetime
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdTag:
+    """An identifier the CSMS authorizes (spec 7.27 IdTagInfo). Looked up case-insensitively."""
+
+    id_tag: str
+    status: str  # Accepted | Blocked | Expired | Invalid
+    expiry_date: datetime | None = None
+    parent_id_tag: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionStart:
+    """A StartTransaction.req as received (spec 6.45) plus the idTagInfo status we answered."""
+
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    meter_start: int
+    timestamp: datetime
+    reservation_id: int | None
+    id_tag_status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionStop:
+    """A StopTransaction.req as received (spec 6.49)."""
+
+    charge_point_id: str
+    transaction_id: int
+    meter_stop: int
+    timestamp: datetime
+    reason: str | None
+    id_tag: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transaction:
+    id: int
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    id_tag_status: str
+    meter_start: int
+    start_time: datetime
+    reservation_id: int | None
+    stop_time: datetime | None = None
+    meter_stop: int | None = None
+    stop_reason: str | None = None
+    stop_id_tag: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.stop_time is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MeterSample:
+    """One SampledValue of a MeterValues.req or StopTransaction transactionData (spec 7.43).
+
+    Optional fields are None when the charge point left them out (their spec defaults apply).
+    """
+
+    charge_point_id: str
+    connector_id: int
+    transaction_id: int | None
+    timestamp: datetime
+    value: str
+    measurand: str | None = None
+    phase: str | None = None
+    unit: str | None = None
+    context: str | None = None
+    location: str | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notification:
+    """A FirmwareStatusNotification or DiagnosticsStatusNotification as received."""
+
+    charge_point_id: str
+    kind: str  # "firmware" | "diagnostics"
+    status: str
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataTransferRecord:
+    """A DataTransfer.req from a charge point and the status we answered (spec 4.3)."""
+
+    charge_point_id: str
+    vendor_id: str
+    message_id: str | None
+    data: str | None
+    status: str
+    received_at: datetime

@@ -1,0 +1,115 @@
+"""The Store protocol: every persistent operation of the CSMS, named after the domain.
+
+Each method is one database transaction. Writes from the charge-point message path go through
+group commit: a call returns only after its data is committed, and many concurrent calls share
+one commit (DESIGN 7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from csms.storage.records import (
+    BootInfo,
+    ChargePoint,
+    ConnectorStatus,
+    DataTransferRecord,
+    IdTag,
+    MeterSample,
+    Notification,
+    Transaction,
+    TransactionStart,
+    TransactionStop,
+)
+
+
+class Store(Protocol):
+    async def close(self) -> None:
+        """Flush what is pending (touches included) and release the database."""
+
+    # -- charge points -------------------------------------------------------------------------
+
+    async def get_charge_point(self, charge_point_id: str) -> ChargePoint | None: ...
+
+    async def list_charge_points(self) -> list[ChargePoint]: ...
+
+    async def save_charge_point(
+        self,
+        charge_point_id: str,
+        *,
+        registration_status: str,
+        password_hash: str | None,
+        description: str | None,
+    ) -> ChargePoint:
+        """Register a charge point, or update these provisioning fields of a known one."""
+
+    async def delete_charge_point(self, charge_point_id: str) -> bool: ...
+
+    async def record_boot(self, charge_point_id: str, boot: BootInfo, at: datetime) -> None:
+        """Store the identity of a BootNotification (the charge point exists)."""
+
+    def touch(self, charge_point_id: str, at: datetime) -> None:
+        """Note that a charge point was heard from. Does not wait: coalesced per charge point and
+        written with the next batch (or on close)."""
+
+    # -- connectors ----------------------------------------------------------------------------
+
+    async def record_status(self, status: ConnectorStatus) -> None:
+        """Append to the history and make it the connector's current status."""
+
+    async def list_connectors(self, charge_point_id: str) -> list[ConnectorStatus]:
+        """The current status of each connector that ever reported, by connector id."""
+
+    async def status_history(
+        self, charge_point_id: str, connector_id: int | None = None, limit: int = 100
+    ) -> list[ConnectorStatus]:
+        """Most recent first."""
+
+    # -- id tags -------------------------------------------------------------------------------
+
+    async def get_id_tag(self, id_tag: str) -> IdTag | None:
+        """Case-insensitive (IdToken is a CiString20, spec 7.28)."""
+
+    async def put_id_tag(self, tag: IdTag) -> IdTag:
+        """Create or replace; keeps the spelling of an existing tag that matches case-insensitively."""
+
+    async def delete_id_tag(self, id_tag: str) -> bool: ...
+
+    async def list_id_tags(self) -> list[IdTag]: ...
+
+    # -- transactions --------------------------------------------------------------------------
+
+    async def start_transaction(self, start: TransactionStart) -> Transaction:
+        """Create a transaction with a new unique positive id. An identical start (same charge
+        point, connector, idTag, meterStart and timestamp) replayed after a lost answer returns
+        the existing transaction instead of a new one."""
+
+    async def stop_transaction(self, stop: TransactionStop) -> Transaction | None:
+        """Close the transaction; None if the charge point has no transaction with that id. A
+        transaction already stopped is returned unchanged (a replayed StopTransaction)."""
+
+    async def get_transaction(self, transaction_id: int) -> Transaction | None: ...
+
+    async def list_transactions(
+        self, *, charge_point_id: str | None = None, active: bool | None = None
+    ) -> list[Transaction]:
+        """Oldest first."""
+
+    async def active_transactions_for_tag(self, id_tag: str) -> list[Transaction]:
+        """Open transactions started with this idTag (case-insensitive), on any charge point."""
+
+    async def add_meter_values(self, samples: Sequence[MeterSample]) -> None: ...
+
+    async def meter_values(self, transaction_id: int) -> list[MeterSample]:
+        """In the order received."""
+
+    # -- other reports -------------------------------------------------------------------------
+
+    async def record_notification(self, notification: Notification) -> None: ...
+
+    async def list_notifications(self, charge_point_id: str) -> list[Notification]:
+        """Oldest first."""
+
+    async def record_data_transfer(self, record: DataTransferRecord) -> None: ...
