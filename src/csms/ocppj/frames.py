@@ -24,7 +24,7 @@ class MessageTypeId(IntEnum):
 
 
 class ErrorCode(StrEnum):
-    """J 4.2.3 table 7, with the 1.6 spellings (FormationViolation, OccurenceConstraintViolation)."""
+    """J 4.2.3 table 7, in the 1.6 spellings: FormationViolation, OccurenceConstraintViolation."""
 
     NOT_IMPLEMENTED = "NotImplemented"
     NOT_SUPPORTED = "NotSupported"
@@ -138,7 +138,11 @@ def serialize(frame: Frame) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
-_ARITY: Final = {MessageTypeId.CALL: 4, MessageTypeId.CALLRESULT: 3, MessageTypeId.CALLERROR: 5}
+_ARITY: Final[dict[int, int]] = {
+    MessageTypeId.CALL: 4,
+    MessageTypeId.CALLRESULT: 3,
+    MessageTypeId.CALLERROR: 5,
+}
 
 
 def _malformed_shape(type_id: int, unique_id: str, reason: str) -> Malformed:

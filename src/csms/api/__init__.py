@@ -1,0 +1,25 @@
+"""The operator REST API (FastAPI; OpenAPI at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+
+from csms import __version__
+from csms.api import charge_points, id_tags, transactions
+from csms.api.auth import require_token
+from csms.features.context import Services
+
+
+def create_api(services: Services, token: str) -> FastAPI:
+    api = FastAPI(
+        title="CSMS operator API",
+        version=__version__,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    api.state.services = services
+    secured = [Depends(require_token(token))]
+    for module in (charge_points, transactions, id_tags):
+        api.include_router(module.router, prefix="/api/v1", dependencies=secured)
+    return api

@@ -1,0 +1,51 @@
+"""/api/v1/id-tags: who may charge (spec 3.5, 7.27)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+
+from csms.api.deps import services_of
+from csms.api.models import IdTagIn, IdTagOut
+from csms.storage import IdTag
+
+router = APIRouter(prefix="/id-tags", tags=["id tags"])
+
+# IdToken is a CiString20 (spec 7.28).
+IdTagPath = Annotated[str, Path(min_length=1, max_length=20)]
+
+
+@router.get("")
+async def list_id_tags(request: Request) -> list[IdTagOut]:
+    return [IdTagOut.of(t) for t in await services_of(request).store.list_id_tags()]
+
+
+@router.get("/{id_tag}")
+async def get_id_tag(request: Request, id_tag: IdTagPath) -> IdTagOut:
+    tag = await services_of(request).store.get_id_tag(id_tag)
+    if tag is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown id tag {id_tag!r}")
+    return IdTagOut.of(tag)
+
+
+@router.put("/{id_tag}")
+async def put_id_tag(request: Request, id_tag: IdTagPath, body: IdTagIn) -> IdTagOut:
+    if body.parent_id_tag is not None and len(body.parent_id_tag) > 20:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "parentIdTag is at most 20 characters"
+        )
+    tag = IdTag(
+        id_tag=id_tag,
+        status=body.status,
+        expiry_date=body.expiry_date,
+        parent_id_tag=body.parent_id_tag,
+    )
+    return IdTagOut.of(await services_of(request).store.put_id_tag(tag))
+
+
+@router.delete("/{id_tag}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_id_tag(request: Request, id_tag: IdTagPath) -> Response:
+    if not await services_of(request).store.delete_id_tag(id_tag):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown id tag {id_tag!r}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,162 @@
+"""The JSON shapes of the operator API (camelCase, like OCPP itself)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from csms.storage import ChargePoint, ConnectorStatus, IdTag, MeterSample, Transaction
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class Boot(Model):
+    charge_point_vendor: str
+    charge_point_model: str
+    charge_point_serial_number: str | None
+    charge_box_serial_number: str | None
+    firmware_version: str | None
+    iccid: str | None
+    imsi: str | None
+    meter_type: str | None
+    meter_serial_number: str | None
+
+
+class Connector(Model):
+    connector_id: int
+    status: str
+    error_code: str
+    info: str | None
+    vendor_id: str | None
+    vendor_error_code: str | None
+    timestamp: datetime
+
+    @classmethod
+    def of(cls, status: ConnectorStatus) -> Connector:
+        return cls(
+            connector_id=status.connector_id,
+            status=status.status,
+            error_code=status.error_code,
+            info=status.info,
+            vendor_id=status.vendor_id,
+            vendor_error_code=status.vendor_error_code,
+            timestamp=status.timestamp,
+        )
+
+
+class ChargePointOut(Model):
+    id: str
+    connected: bool
+    registration_status: str
+    description: str | None
+    has_password: bool
+    boot: Boot | None
+    last_boot_at: datetime | None
+    last_seen_at: datetime | None
+    created_at: datetime
+    connectors: list[Connector] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        charge_point: ChargePoint,
+        *,
+        connected: bool,
+        connectors: list[ConnectorStatus] | None = None,
+    ) -> ChargePointOut:
+        boot = charge_point.boot
+        return cls(
+            id=charge_point.id,
+            connected=connected,
+            registration_status=charge_point.registration_status,
+            description=charge_point.description,
+            has_password=charge_point.password_hash is not None,
+            boot=Boot.model_validate(boot, from_attributes=True) if boot else None,
+            last_boot_at=charge_point.last_boot_at,
+            last_seen_at=charge_point.last_seen_at,
+            created_at=charge_point.created_at,
+            connectors=None if connectors is None else [Connector.of(c) for c in connectors],
+        )
+
+
+class SampledValueOut(Model):
+    connector_id: int
+    timestamp: datetime
+    value: str
+    measurand: str | None
+    phase: str | None
+    unit: str | None
+    context: str | None
+    location: str | None
+    format: str | None
+
+    @classmethod
+    def of(cls, sample: MeterSample) -> SampledValueOut:
+        return cls.model_validate(sample, from_attributes=True)
+
+
+class TransactionOut(Model):
+    id: int
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    id_tag_status: str
+    start_time: datetime
+    stop_time: datetime | None
+    meter_start: int
+    meter_stop: int | None
+    stop_reason: str | None
+    stop_id_tag: str | None
+    reservation_id: int | None
+    active: bool
+    meter_values: list[SampledValueOut] | None = None
+
+    @classmethod
+    def of(
+        cls, transaction: Transaction, meter_values: list[MeterSample] | None = None
+    ) -> TransactionOut:
+        return cls(
+            id=transaction.id,
+            charge_point_id=transaction.charge_point_id,
+            connector_id=transaction.connector_id,
+            id_tag=transaction.id_tag,
+            id_tag_status=transaction.id_tag_status,
+            start_time=transaction.start_time,
+            stop_time=transaction.stop_time,
+            meter_start=transaction.meter_start,
+            meter_stop=transaction.meter_stop,
+            stop_reason=transaction.stop_reason,
+            stop_id_tag=transaction.stop_id_tag,
+            reservation_id=transaction.reservation_id,
+            active=transaction.active,
+            meter_values=(
+                None if meter_values is None else [SampledValueOut.of(s) for s in meter_values]
+            ),
+        )
+
+
+AuthorizationStatusIn = Literal["Accepted", "Blocked", "Expired", "Invalid"]
+
+
+class IdTagIn(Model):
+    """An id tag as the operator sets it (spec 7.27 IdTagInfo fields)."""
+
+    status: AuthorizationStatusIn = "Accepted"
+    expiry_date: datetime | None = None
+    parent_id_tag: str | None = None
+
+
+class IdTagOut(Model):
+    id_tag: str
+    status: str
+    expiry_date: datetime | None
+    parent_id_tag: str | None
+
+    @classmethod
+    def of(cls, tag: IdTag) -> IdTagOut:
+        return cls.model_validate(tag, from_attributes=True)

@@ -1,0 +1,121 @@
+"""The composition root: open the store, build the services, run the OCPP and HTTP servers in
+one event loop until asked to stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import socket
+import ssl
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from csms.api import create_api
+from csms.features import ROUTES
+from csms.features.admission import ChargePointAdmission
+from csms.features.context import Services
+from csms.features.router import Router
+from csms.settings import Settings
+from csms.storage.sql import open_store
+from csms.transport import OcppServer, Registry
+
+log = logging.getLogger("csms")
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A running CSMS: its services and the ports it actually listens on."""
+
+    services: Services
+    ocpp_port: int
+    http_port: int
+    api_token: str
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Running]:
+    """Start everything; stop cleanly (answered messages are committed) when the block exits."""
+    api_token = settings.api_token or secrets.token_urlsafe(24)
+    if settings.api_token is None:
+        log.warning("no API token given; this run's token is %s", api_token)
+    store = await open_store(settings.database)
+    try:
+        registry = Registry()
+        services = Services(settings=settings, store=store, registry=registry)
+        ocpp = OcppServer(
+            registry=registry,
+            admission=ChargePointAdmission(store, settings.unknown_charge_points),
+            dispatcher=Router(ROUTES, services),
+            call_timeout=settings.call_timeout,
+            ping_interval=settings.ping_interval or None,
+            ping_timeout=settings.ping_timeout or None,
+        )
+        ws_server = await ocpp.start(
+            settings.host, settings.ocpp_port, ssl_context=_ssl_context(settings)
+        )
+        http_socket = _bind(settings.host, settings.http_port)
+        http_server = _HttpServer(
+            uvicorn.Config(
+                create_api(services, api_token),
+                log_level="warning",
+                lifespan="off",
+                access_log=False,
+            )
+        )
+        http_task = asyncio.create_task(http_server.serve(sockets=[http_socket]))
+        try:
+            ocpp_port = next(iter(ws_server.sockets)).getsockname()[1]
+            http_port = http_socket.getsockname()[1]
+            log.info(
+                "OCPP on %s://%s:%d/ocpp/{chargePointId}, API on http://%s:%d/api/v1",
+                "wss" if settings.tls_cert else "ws",
+                settings.host,
+                ocpp_port,
+                settings.host,
+                http_port,
+            )
+            yield Running(services, ocpp_port, http_port, api_token)
+        finally:
+            http_server.should_exit = True
+            ws_server.close()
+            await ws_server.wait_closed()
+            await http_task
+    finally:
+        await store.close()
+
+
+async def serve(settings: Settings) -> None:
+    """`csms serve`: run until cancelled (Ctrl-C)."""
+    async with running(settings):
+        await asyncio.Event().wait()
+
+
+class _HttpServer(uvicorn.Server):
+    # The composition root owns signal handling; uvicorn must not install its own.
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def _ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """Security profile 2 (whitepaper 2.4): TLS 1.2 or newer with the server certificate."""
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(settings.tls_cert, settings.tls_key)
+    return context

@@ -1,0 +1,88 @@
+"""The `csms` command. Thin: parse arguments into Settings and hand them to the app."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from csms.settings import Settings, UnknownChargePoints, convert, from_environment
+
+# Flags of `csms serve`; each is also the environment variable CSMS_<NAME>.
+_SERVE_FLAGS: dict[str, str] = {
+    "host": "address to listen on",
+    "ocpp_port": "port of the OCPP WebSocket server (ws://HOST:PORT/ocpp/{chargePointId})",
+    "http_port": "port of the operator API",
+    "database": "SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://...",
+    "api_token": "bearer token of the operator API (default: a random one, logged)",
+    "unknown_charge_points": "accept (register on first connection) or reject (HTTP 404)",
+    "heartbeat_interval": "seconds, sent in BootNotification.conf when Accepted",
+    "boot_retry_interval": "seconds, sent in BootNotification.conf when Pending/Rejected",
+    "ping_interval": "seconds between WebSocket pings (0 = off)",
+    "ping_timeout": "seconds without pong before a connection is dropped",
+    "call_timeout": "seconds the CSMS waits for a charge point's answer (OCPP response timeout)",
+    "tls_cert": "PEM certificate for wss:// (with --tls-key)",
+    "tls_key": "PEM private key for wss://",
+    "certification_mode": "true: the CSMS sends no CALL on its own, only operator commands",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="csms", description="OCPP 1.6J CSMS")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the CSMS")
+    defaults = Settings()
+    for name, help_text in _SERVE_FLAGS.items():
+        default = getattr(defaults, name)
+        serve.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            default=None,
+            help=f"{help_text} [env CSMS_{name.upper()}; default {default}]",
+            choices=[u.value for u in UnknownChargePoints]
+            if name == "unknown_charge_points"
+            else None,
+        )
+    serve.add_argument("--log-level", default=os.environ.get("CSMS_LOG_LEVEL", "INFO"))
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        values = from_environment(os.environ)
+        values.update(
+            {
+                name: convert(name, getattr(args, name))
+                for name in _SERVE_FLAGS
+                if getattr(args, name) is not None
+            }
+        )
+        settings = dataclasses.replace(defaults, **values)
+        logging.basicConfig(
+            level=args.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        return _run_server(settings)
+    return 2
+
+
+def _run_server(settings: Settings) -> int:
+    from csms.app import serve
+
+    async def run() -> None:
+        # SIGTERM stops like Ctrl-C: cancel, unwind, commit what was answered, close.
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        await serve(settings)
+
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(run())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

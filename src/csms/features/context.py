@@ -1,0 +1,66 @@
+"""What a feature handler works with: the services of the CSMS and the calling charge point."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from csms.settings import Settings
+from csms.storage import Store
+from csms.transport import FollowUp, OcppConnection, Registry
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, an aware UTC datetime."""
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+# A DataTransfer.req handler for one vendorId / messageId (spec 4.3): data in, (status, data) out.
+DataTransferHandler = Callable[[str, str | None], Awaitable[tuple[str, str | None]]]
+
+
+@dataclass(slots=True, kw_only=True)
+class Services:
+    """Everything long-lived the features use; built once by the composition root (app.py)."""
+
+    settings: Settings
+    store: Store
+    registry: Registry
+    clock: Clock = field(default_factory=SystemClock)
+    # vendorId -> messageId (None = any) -> handler (spec 4.3).
+    data_transfer: dict[str, dict[str | None, DataTransferHandler]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Context:
+    """One CALL from a charge point being handled."""
+
+    services: Services
+    connection: OcppConnection
+    follow_ups: list[FollowUp] = field(default_factory=list)
+
+    @property
+    def charge_point_id(self) -> str:
+        return self.connection.charge_point_id
+
+    @property
+    def store(self) -> Store:
+        return self.services.store
+
+    def now(self) -> datetime:
+        return self.services.clock.now()
+
+    def after_reply(self, follow_up: FollowUp) -> None:
+        """Run `follow_up` once the answer to this CALL is sent (never CALL the charge point
+        from inside the handler of its own CALL: it waits for our answer first)."""
+        self.follow_ups.append(follow_up)
+
+
+Handler = Callable[[Context, Any], Awaitable[Any]]

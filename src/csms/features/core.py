@@ -1,0 +1,308 @@
+"""Core profile, charge-point-initiated messages (spec 4.1-4.10): each answered schema-valid
+after what it reports is stored."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+from csms.features.authorization import authorize, tag_info
+from csms.features.context import Context, Handler
+from csms.ocpp16 import (
+    Action,
+    AuthorizationStatus,
+    AuthorizeRequest,
+    AuthorizeResponse,
+    BootNotificationRequest,
+    BootNotificationResponse,
+    DataTransferRequest,
+    DataTransferResponse,
+    DataTransferStatus,
+    DiagnosticsStatusNotificationRequest,
+    DiagnosticsStatusNotificationResponse,
+    FirmwareStatusNotificationRequest,
+    FirmwareStatusNotificationResponse,
+    HeartbeatRequest,
+    HeartbeatResponse,
+    IdTagInfo,
+    MeterValue,
+    MeterValuesRequest,
+    MeterValuesResponse,
+    RegistrationStatus,
+    StartTransactionRequest,
+    StartTransactionResponse,
+    StatusNotificationRequest,
+    StatusNotificationResponse,
+    StopTransactionRequest,
+    StopTransactionResponse,
+)
+from csms.storage import (
+    BootInfo,
+    ConnectorStatus,
+    DataTransferRecord,
+    MeterSample,
+    Notification,
+    Transaction,
+    TransactionStart,
+    TransactionStop,
+)
+
+log = logging.getLogger("csms.features.core")
+
+
+async def boot_notification(
+    ctx: Context, request: BootNotificationRequest
+) -> BootNotificationResponse:
+    """Spec 4.2: the registration status set for this charge point decides the answer; the
+    interval is the heartbeat interval when Accepted, else the wait before the next boot."""
+    now = ctx.now()
+    boot = BootInfo(
+        charge_point_vendor=request.charge_point_vendor,
+        charge_point_model=request.charge_point_model,
+        charge_point_serial_number=request.charge_point_serial_number,
+        charge_box_serial_number=request.charge_box_serial_number,
+        firmware_version=request.firmware_version,
+        iccid=request.iccid,
+        imsi=request.imsi,
+        meter_type=request.meter_type,
+        meter_serial_number=request.meter_serial_number,
+    )
+    await ctx.store.record_boot(ctx.charge_point_id, boot, now)
+    charge_point = await ctx.store.get_charge_point(ctx.charge_point_id)
+    status = RegistrationStatus(
+        charge_point.registration_status if charge_point else RegistrationStatus.ACCEPTED
+    )
+    ctx.connection.accepted = status == RegistrationStatus.ACCEPTED
+    settings = ctx.services.settings
+    interval = (
+        settings.heartbeat_interval
+        if status == RegistrationStatus.ACCEPTED
+        else settings.boot_retry_interval
+    )
+    return BootNotificationResponse(status=status, current_time=now, interval=interval)
+
+
+async def heartbeat(ctx: Context, request: HeartbeatRequest) -> HeartbeatResponse:
+    """Spec 4.6. The router notes every message as a sign of life, heartbeats included."""
+    return HeartbeatResponse(current_time=ctx.now())
+
+
+async def status_notification(
+    ctx: Context, request: StatusNotificationRequest
+) -> StatusNotificationResponse:
+    """Spec 4.9: any connector, any status, at any time (also before the StartTransaction it
+    belongs to, OCTT 2.3); a missing timestamp is the receipt time."""
+    now = ctx.now()
+    await ctx.store.record_status(
+        ConnectorStatus(
+            charge_point_id=ctx.charge_point_id,
+            connector_id=request.connector_id,
+            status=request.status,
+            error_code=request.error_code,
+            info=request.info,
+            vendor_id=request.vendor_id,
+            vendor_error_code=request.vendor_error_code,
+            timestamp=request.timestamp or now,
+            received_at=now,
+        )
+    )
+    return StatusNotificationResponse()
+
+
+async def authorize_(ctx: Context, request: AuthorizeRequest) -> AuthorizeResponse:
+    """Spec 4.1: unknown tags are Invalid (a business answer, never a CALLERROR)."""
+    return AuthorizeResponse(id_tag_info=await authorize(ctx.store, request.id_tag, ctx.now()))
+
+
+async def start_transaction(
+    ctx: Context, request: StartTransactionRequest
+) -> StartTransactionResponse:
+    """Spec 4.8: always a transactionId, whatever the idTag's status (TC_037_3); the tag is
+    checked again because the charge point may have authorized it offline or from its cache
+    (TC_007). A replay of an identical start after a lost answer gets the same transaction."""
+    store = ctx.store
+    tag = await store.get_id_tag(request.id_tag)
+    info = tag_info(tag, ctx.now())
+    if info.status == AuthorizationStatus.ACCEPTED and _charging_elsewhere(
+        request, ctx.charge_point_id, await store.active_transactions_for_tag(request.id_tag)
+    ):
+        info = IdTagInfo(
+            status=AuthorizationStatus.CONCURRENT_TX,
+            expiry_date=info.expiry_date,
+            parent_id_tag=info.parent_id_tag,
+        )
+    transaction = await store.start_transaction(
+        TransactionStart(
+            charge_point_id=ctx.charge_point_id,
+            connector_id=request.connector_id,
+            id_tag=request.id_tag,
+            meter_start=request.meter_start,
+            timestamp=request.timestamp,
+            reservation_id=request.reservation_id,
+            id_tag_status=info.status,
+        )
+    )
+    if transaction.id_tag_status != info.status:  # a replay: answer as the first time
+        info = IdTagInfo(
+            status=AuthorizationStatus(transaction.id_tag_status),
+            expiry_date=info.expiry_date,
+            parent_id_tag=info.parent_id_tag,
+        )
+    return StartTransactionResponse(transaction_id=transaction.id, id_tag_info=info)
+
+
+def _charging_elsewhere(
+    request: StartTransactionRequest, charge_point_id: str, active: Iterable[Transaction]
+) -> bool:
+    """Whether the tag already has a transaction other than an identical replay of this one."""
+    return any(
+        (t.charge_point_id, t.connector_id, t.meter_start, t.start_time)
+        != (charge_point_id, request.connector_id, request.meter_start, request.timestamp)
+        for t in active
+    )
+
+
+async def stop_transaction(
+    ctx: Context, request: StopTransactionRequest
+) -> StopTransactionResponse:
+    """Spec 4.10, errata 3.18: always answered, also for an unknown or stopped transaction and
+    for transactionId -1 (a CALLERROR would block the charge point's transaction queue)."""
+    store = ctx.store
+    transaction = await store.stop_transaction(
+        TransactionStop(
+            charge_point_id=ctx.charge_point_id,
+            transaction_id=request.transaction_id,
+            meter_stop=request.meter_stop,
+            timestamp=request.timestamp,
+            reason=request.reason,
+            id_tag=request.id_tag,
+        )
+    )
+    if transaction is None:
+        log.warning(
+            "%s: StopTransaction for unknown transaction %s",
+            ctx.charge_point_id,
+            request.transaction_id,
+        )
+    if request.transaction_data:
+        await store.add_meter_values(
+            _samples(
+                ctx.charge_point_id,
+                transaction.connector_id if transaction else 0,
+                transaction.id if transaction else None,
+                request.transaction_data,
+            )
+        )
+    if request.id_tag is None:
+        return StopTransactionResponse()
+    return StopTransactionResponse(id_tag_info=await authorize(store, request.id_tag, ctx.now()))
+
+
+async def meter_values(ctx: Context, request: MeterValuesRequest) -> MeterValuesResponse:
+    """Spec 4.7: every sampled value stored as sent; always answered (a CALLERROR would make
+    the charge point retry), also for connector 0 and for unknown transactions."""
+    transaction_id = request.transaction_id
+    if transaction_id is not None and await ctx.store.get_transaction(transaction_id) is None:
+        log.warning(
+            "%s: MeterValues for unknown transaction %s", ctx.charge_point_id, transaction_id
+        )
+    await ctx.store.add_meter_values(
+        _samples(ctx.charge_point_id, request.connector_id, transaction_id, request.meter_value)
+    )
+    return MeterValuesResponse()
+
+
+def _samples(
+    charge_point_id: str,
+    connector_id: int,
+    transaction_id: int | None,
+    meter_values: Sequence[MeterValue],
+) -> list[MeterSample]:
+    return [
+        MeterSample(
+            charge_point_id=charge_point_id,
+            connector_id=connector_id,
+            transaction_id=transaction_id,
+            timestamp=meter_value.timestamp,
+            value=sample.value,
+            measurand=sample.measurand,
+            phase=sample.phase,
+            unit=sample.unit,
+            context=sample.context,
+            location=sample.location,
+            format=sample.format,
+        )
+        for meter_value in meter_values
+        for sample in meter_value.sampled_value
+    ]
+
+
+async def data_transfer(ctx: Context, request: DataTransferRequest) -> DataTransferResponse:
+    """Spec 4.3: a registered vendor handler answers; otherwise UnknownVendorId (no data) or,
+    for a known vendor, UnknownMessageId (TC_064)."""
+    handlers = ctx.services.data_transfer.get(request.vendor_id)
+    data: str | None = None
+    if handlers is None:
+        status = DataTransferStatus.UNKNOWN_VENDOR_ID
+    else:
+        handler = handlers.get(request.message_id) or handlers.get(None)
+        if handler is None:
+            status = DataTransferStatus.UNKNOWN_MESSAGE_ID
+        else:
+            raw_status, data = await handler(request.data or "", request.message_id)
+            status = DataTransferStatus(raw_status)
+    await ctx.store.record_data_transfer(
+        DataTransferRecord(
+            charge_point_id=ctx.charge_point_id,
+            vendor_id=request.vendor_id,
+            message_id=request.message_id,
+            data=request.data,
+            status=status,
+            received_at=ctx.now(),
+        )
+    )
+    return DataTransferResponse(status=status, data=data)
+
+
+async def firmware_status_notification(
+    ctx: Context, request: FirmwareStatusNotificationRequest
+) -> FirmwareStatusNotificationResponse:
+    """Spec 4.5: recorded; the firmware feature follows its jobs through these."""
+    await ctx.store.record_notification(
+        Notification(
+            charge_point_id=ctx.charge_point_id,
+            kind="firmware",
+            status=request.status,
+            received_at=ctx.now(),
+        )
+    )
+    return FirmwareStatusNotificationResponse()
+
+
+async def diagnostics_status_notification(
+    ctx: Context, request: DiagnosticsStatusNotificationRequest
+) -> DiagnosticsStatusNotificationResponse:
+    """Spec 4.4: recorded; the diagnostics feature follows its jobs through these."""
+    await ctx.store.record_notification(
+        Notification(
+            charge_point_id=ctx.charge_point_id,
+            kind="diagnostics",
+            status=request.status,
+            received_at=ctx.now(),
+        )
+    )
+    return DiagnosticsStatusNotificationResponse()
+
+
+ROUTES: dict[str, Handler] = {
+    Action.AUTHORIZE: authorize_,
+    Action.BOOT_NOTIFICATION: boot_notification,
+    Action.DATA_TRANSFER: data_transfer,
+    Action.DIAGNOSTICS_STATUS_NOTIFICATION: diagnostics_status_notification,
+    Action.FIRMWARE_STATUS_NOTIFICATION: firmware_status_notification,
+    Action.HEARTBEAT: heartbeat,
+    Action.METER_VALUES: meter_values,
+    Action.START_TRANSACTION: start_transaction,
+    Action.STATUS_NOTIFICATION: status_notification,
+    Action.STOP_TRANSACTION: stop_transaction,
+}

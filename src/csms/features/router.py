@@ -1,0 +1,72 @@
+"""Routes each CALL of a charge point to its feature handler and turns the outcome into the
+CALLRESULT or the right CALLERROR (J 4.2.3). Never raises on peer input."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from csms.features.context import Context, Handler, Services
+from csms.ocpp16 import (
+    ACTIONS,
+    Action,
+    SchemaViolation,
+    Sender,
+    can_send,
+    decode_request,
+    to_payload,
+    validate_response,
+)
+from csms.ocppj import Call, CallError, CallResult, ErrorCode
+from csms.transport import Handled, OcppConnection
+
+log = logging.getLogger("csms.features")
+
+
+class Router:
+    """The transport's Dispatcher: ROUTES of every feature module over the shared services."""
+
+    def __init__(self, routes: Mapping[str, Handler], services: Services) -> None:
+        self._routes = dict(routes)
+        self._services = services
+
+    async def dispatch(self, connection: OcppConnection, call: Call) -> Handled:
+        self._services.store.touch(connection.charge_point_id, self._services.clock.now())
+        handler = self._routes.get(call.action)
+        if handler is None:
+            return Handled(_refuse(call))
+        # J errata 3.10: until its BootNotification is Accepted a charge point may send nothing
+        # else; its other CALLs are answered SecurityError.
+        if not connection.accepted and call.action != Action.BOOT_NOTIFICATION:
+            return Handled(
+                _error(call, ErrorCode.SECURITY_ERROR, "BootNotification not accepted yet")
+            )
+        request = decode_request(call.action, call.payload)
+        if isinstance(request, SchemaViolation):
+            return Handled(_error(call, request.error_code, request.description))
+        context = Context(self._services, connection)
+        try:
+            response = await handler(context, request)
+        except Exception:
+            log.exception("%s: %s handler failed", connection.charge_point_id, call.action)
+            return Handled(_error(call, ErrorCode.INTERNAL_ERROR, f"{call.action} failed"))
+        payload = to_payload(response)
+        violation = validate_response(call.action, payload)
+        if violation is not None:  # our bug: never send a schema-invalid frame
+            log.error("%s: invalid %s answer: %s", call.action, payload, violation.description)
+            return Handled(_error(call, ErrorCode.INTERNAL_ERROR, "invalid answer"))
+        return Handled(CallResult(unique_id=call.unique_id, payload=payload), context.follow_ups)
+
+
+def _refuse(call: Call) -> CallError:
+    # J 4.2.3 table 7: NotImplemented = action unknown; NotSupported = known but not supported
+    # here (a Central System action sent by a charge point, or a profile we do not serve).
+    if call.action not in ACTIONS:
+        return _error(call, ErrorCode.NOT_IMPLEMENTED, f"unknown action {call.action!r}")
+    if not can_send(call.action, Sender.CHARGE_POINT):
+        return _error(call, ErrorCode.NOT_SUPPORTED, f"{call.action} is sent by a Central System")
+    return _error(call, ErrorCode.NOT_SUPPORTED, f"{call.action} is not supported")
+
+
+def _error(call: Call, code: ErrorCode, description: str) -> CallError:
+    return CallError(unique_id=call.unique_id, error_code=code, error_description=description)

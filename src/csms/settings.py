@@ -1,0 +1,74 @@
+"""Settings: one frozen value, built from CLI flags and CSMS_* environment variables.
+
+Nothing else in the project reads os.environ; the settings are passed down explicitly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class UnknownChargePoints(StrEnum):
+    """What to do with a charge point id the CSMS does not know (J 3.2, errata 3.68)."""
+
+    ACCEPT = "accept"  # register it on first connection
+    REJECT = "reject"  # refuse the WebSocket upgrade with HTTP 404
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    host: str = "127.0.0.1"
+    ocpp_port: int = 9000
+    http_port: int = 8080
+    database: str = "sqlite+aiosqlite:///csms.db"
+    # Bearer token of the operator API; None = a random one is made at start-up and logged.
+    api_token: str | None = None
+    unknown_charge_points: UnknownChargePoints = UnknownChargePoints.ACCEPT
+    # BootNotification.conf interval when Accepted (spec 4.2) ...
+    heartbeat_interval: int = 300
+    # ... and when Pending or Rejected: the minimum wait before the next BootNotification.
+    boot_retry_interval: int = 60
+    # WebSocket ping liveness (J 5.3): ping every N s, drop the connection after M s unanswered.
+    ping_interval: float = 30.0
+    ping_timeout: float = 20.0
+    # The "OCPP response timeout" (J 4.1.1, catalogue 6): how long a CALL of ours waits.
+    call_timeout: float = 30.0
+    # wss:// (security profile 2) when both are given.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    # Certification mode: the CSMS sends no CALL on its own, only operator commands (OCTT quirk).
+    certification_mode: bool = False
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings given as CSMS_<NAME> variables (e.g. CSMS_OCPP_PORT=9000), converted."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(Settings):
+        raw = environ.get(f"CSMS_{field.name.upper()}")
+        if raw is not None:
+            values[field.name] = convert(field.name, raw)
+    return values
+
+
+def convert(name: str, raw: str) -> Any:
+    """Convert a setting's text form to its type."""
+    kind = {f.name: f.type for f in dataclasses.fields(Settings)}[name]
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    if kind == "bool":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind == "Path | None":
+        return Path(raw) if raw else None
+    if kind == "UnknownChargePoints":
+        return UnknownChargePoints(raw.strip().lower())
+    return raw

@@ -1,0 +1,18 @@
+"""The only code that touches sockets: the OCPP WebSocket server and its connections."""
+
+from csms.transport.connection import Dispatcher, FollowUp, Handled, NotConnected, OcppConnection
+from csms.transport.registry import Registry
+from csms.transport.server import Admission, Admitted, OcppServer, Refused
+
+__all__ = [
+    "Admission",
+    "Admitted",
+    "Dispatcher",
+    "FollowUp",
+    "Handled",
+    "NotConnected",
+    "OcppConnection",
+    "OcppServer",
+    "Refused",
+    "Registry",
+]

@@ -1,0 +1,166 @@
+"""One charge point's WebSocket: a reader, an in-order worker for its CALLs, and our CALLs.
+
+J 4.1.1: one CALL of ours in flight at a time (a lock), answered by id or timed out; the charge
+point's CALLs may cross ours. The reader never awaits business logic: the peer's CALLs go to a
+bounded queue (back-pressure on a flooding peer) and a worker answers them in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from csms.ocppj import (
+    Call,
+    CallError,
+    CallResult,
+    IncomingCall,
+    Reply,
+    ResponseReceived,
+    Session,
+    Unmatched,
+    serialize,
+)
+
+log = logging.getLogger("csms.transport")
+
+# How many of a charge point's CALLs may wait for the worker before we stop reading its socket.
+INCOMING_QUEUE_SIZE = 64
+
+
+class NotConnected(Exception):
+    """The charge point is not connected (or its connection closed while we waited)."""
+
+
+FollowUp = Callable[[], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Handled:
+    """A dispatcher's answer to one CALL, and work to start once that answer is sent."""
+
+    response: CallResult | CallError
+    follow_ups: list[FollowUp] = field(default_factory=list)
+
+
+class Dispatcher(Protocol):
+    """What the transport hands each of the peer's CALLs to (features/ implements it)."""
+
+    async def dispatch(self, connection: OcppConnection, call: Call) -> Handled: ...
+
+
+class OcppConnection:
+    def __init__(
+        self,
+        websocket: ServerConnection,
+        charge_point_id: str,
+        *,
+        dispatcher: Dispatcher,
+        call_timeout: float,
+    ) -> None:
+        self.charge_point_id = charge_point_id
+        self.websocket = websocket
+        # Whether the charge point may send more than BootNotification (J errata 3.10); the
+        # dispatcher sets it from the stored registration and from each BootNotification answer.
+        self.accepted = False
+        self._dispatcher = dispatcher
+        self._call_timeout = call_timeout
+        self._session = Session()
+        self._call_lock = asyncio.Lock()
+        self._response: asyncio.Future[CallResult | CallError] | None = None
+        self._incoming: asyncio.Queue[Call] = asyncio.Queue(INCOMING_QUEUE_SIZE)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.closed = asyncio.Event()
+
+    @property
+    def remote_address(self) -> Any:
+        return self.websocket.remote_address
+
+    async def run(self) -> None:
+        """Serve the connection until it closes. Owns the worker and the follow-up tasks."""
+        worker = asyncio.create_task(self._work(), name=f"ocpp-worker-{self.charge_point_id}")
+        try:
+            await self._read()
+        finally:
+            worker.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(worker, *self._tasks, return_exceptions=True)
+            if self._response is not None and not self._response.done():
+                self._response.set_exception(NotConnected(self.charge_point_id))
+            self.closed.set()
+
+    async def call(
+        self, action: str, payload: dict[str, Any], *, timeout: float | None = None
+    ) -> CallResult | CallError:
+        """Send a CALL and wait for its answer. Raises TimeoutError or NotConnected."""
+        async with self._call_lock:
+            if self.closed.is_set():
+                raise NotConnected(self.charge_point_id)
+            frame = self._session.call(action, payload)
+            self._response = asyncio.get_running_loop().create_future()
+            try:
+                await self.websocket.send(serialize(frame))
+                return await asyncio.wait_for(self._response, timeout or self._call_timeout)
+            except ConnectionClosed as exc:
+                raise NotConnected(self.charge_point_id) from exc
+            finally:
+                # A late answer after a timeout now matches nothing and is dropped (J 4.1.1).
+                self._session.abandon()
+                self._response = None
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self.websocket.close(code, reason)
+
+    async def _read(self) -> None:
+        try:
+            async for message in self.websocket:
+                event = self._session.receive(message)
+                if isinstance(event, IncomingCall):
+                    await self._incoming.put(event.call)
+                elif isinstance(event, ResponseReceived):
+                    if self._response is not None and not self._response.done():
+                        self._response.set_result(event.response)
+                elif isinstance(event, Reply):
+                    log.info(
+                        "%s: answering unreadable CALL: %s", self.charge_point_id, event.reason
+                    )
+                    await self.websocket.send(serialize(event.frame))
+                elif isinstance(event, Unmatched):
+                    log.info("%s: ignored message: %s", self.charge_point_id, event.reason)
+        except ConnectionClosed:
+            pass
+
+    async def _work(self) -> None:
+        while True:
+            call = await self._incoming.get()
+            try:
+                handled = await self._dispatcher.dispatch(self, call)
+            except Exception:  # task boundary: the dispatcher already answers peer errors
+                log.exception("%s: dispatching %s failed", self.charge_point_id, call.action)
+                continue
+            try:
+                await self.websocket.send(serialize(handled.response))
+            except ConnectionClosed:
+                return
+            for follow_up in handled.follow_ups:
+                self._start(follow_up)
+
+    def _start(self, follow_up: FollowUp) -> None:
+        async def run() -> None:
+            try:
+                await follow_up()
+            except (NotConnected, asyncio.CancelledError):
+                raise
+            except Exception:
+                log.exception("%s: follow-up failed", self.charge_point_id)
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
