@@ -1,0 +1,115 @@
+"""OCPP-J framing (J 4): parse and serialize, and that no peer text can make parse raise."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csms.ocppj import Call, CallError, CallResult, ErrorCode, Malformed, parse, serialize
+
+
+def test_round_trip_of_each_frame_type() -> None:
+    frames = [
+        Call(unique_id="19223201", action="BootNotification", payload={"a": 1}),
+        CallResult(unique_id="19223201", payload={"status": "Accepted"}),
+        CallError(
+            unique_id="162376037",
+            error_code=ErrorCode.NOT_SUPPORTED,
+            error_description="SendLocalList.req not implemented",
+        ),
+    ]
+    for frame in frames:
+        assert parse(serialize(frame)) == frame
+
+
+def test_call_error_always_has_five_elements_with_object_details() -> None:
+    # J 4.2.3: description "" when none, details {} when none.
+    text = serialize(CallError(unique_id="1", error_code=ErrorCode.GENERIC_ERROR))
+    assert json.loads(text) == [4, "1", "GenericError", "", {}]
+
+
+def test_error_codes_use_the_16_spellings() -> None:
+    assert {c.value for c in ErrorCode} == {
+        "NotImplemented",
+        "NotSupported",
+        "InternalError",
+        "ProtocolError",
+        "SecurityError",
+        "FormationViolation",
+        "PropertyConstraintViolation",
+        "OccurenceConstraintViolation",
+        "TypeConstraintViolation",
+        "GenericError",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("not json", "not JSON"),
+        ('{"a": 1}', "not a JSON array"),
+        ("[]", "not a JSON array"),
+        ('[5, "1", "Heartbeat", {}]', "unknown message type"),
+        ('["2", "1", "Heartbeat", {}]', "unknown message type"),
+        ('[2, 1, "Heartbeat", {}]', "unusable message id"),
+        ('[2, "' + "x" * 37 + '", "Heartbeat", {}]', "unusable message id"),
+        ('[3, "1", []]', "payload is not a JSON object"),
+    ],
+)
+def test_unusable_text_is_ignored(text: str, reason: str) -> None:
+    result = parse(text)
+    assert isinstance(result, Malformed)
+    assert reason in result.reason
+    assert result.reply is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[2, "42", "Heartbeat"]',
+        '[2, "42", "Heartbeat", {}, 1]',
+        '[2, "42", 7, {}]',
+        '[2, "42", "Heartbeat", null]',
+        '[2, "42", "Heartbeat", []]',
+    ],
+)
+def test_a_call_with_a_readable_id_but_bad_shape_is_answered_formation_violation(
+    text: str,
+) -> None:
+    result = parse(text)
+    assert isinstance(result, Malformed)
+    assert result.reply is not None
+    assert result.reply.unique_id == "42"
+    assert result.reply.error_code == ErrorCode.FORMATION_VIOLATION
+
+
+def test_unknown_error_codes_are_kept_as_text() -> None:
+    frame = parse('[4, "1", "SomethingElse", "x", {}]')
+    assert isinstance(frame, CallError)
+    assert frame.error_code == "SomethingElse"
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=5), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@given(st.text())
+def test_any_text_parses_to_a_frame_or_malformed(text: str) -> None:
+    assert isinstance(parse(text), Call | CallResult | CallError | Malformed)
+
+
+@given(st.lists(json_values, max_size=6))
+def test_any_json_array_parses_to_a_frame_or_malformed(items: list[object]) -> None:
+    result = parse(json.dumps(items))
+    assert isinstance(result, Call | CallResult | CallError | Malformed)
+    if isinstance(result, Malformed) and result.reply is not None:
+        # Whatever we answer is itself a well-formed CALLERROR.
+        assert parse(serialize(result.reply)) == result.reply
