@@ -73,7 +73,8 @@ class Store(Protocol):
         """Case-insensitive (IdToken is a CiString20, spec 7.28)."""
 
     async def put_id_tag(self, tag: IdTag) -> IdTag:
-        """Create or replace; keeps the spelling of an existing tag that matches case-insensitively."""
+        """Create or replace; keeps the spelling of an existing tag that matches
+        case-insensitively."""
 
     async def delete_id_tag(self, id_tag: str) -> bool: ...
 

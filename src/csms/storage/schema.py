@@ -1,0 +1,232 @@
+"""The database schema, as SQLAlchemy Core tables. The migrations in migrations/versions create
+exactly this (a test compares them with Alembic's autogenerate).
+
+Every row of a charge point's data references `charge_points.id` with ON DELETE CASCADE:
+deleting a charge point deletes what it reported. Transaction ids are never reused
+(SQLite AUTOINCREMENT, PostgreSQL identity), so a deleted transaction's id cannot come back.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    func,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every backend.
+
+    PostgreSQL stores `timestamp with time zone`. SQLite has no time zones: the value is stored
+    as naive UTC text (which sorts chronologically) and given back its UTC tzinfo when read.
+    Naive datetimes are refused: their time zone is a guess.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: timestamps must be timezone-aware")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# A 64-bit surrogate key that is still SQLite's rowid alias (only `INTEGER PRIMARY KEY` is).
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING_CONVENTION: dict[str, Any] = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _charge_point_fk() -> Column[str]:
+    return Column(
+        "charge_point_id",
+        Text,
+        ForeignKey("charge_points.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+charge_points = Table(
+    "charge_points",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("registration_status", Text, nullable=False),
+    Column("password_hash", Text),
+    Column("description", Text),
+    # BootNotification identity (spec 6.2); charge_point_vendor is NULL until the first boot.
+    Column("charge_point_vendor", Text),
+    Column("charge_point_model", Text),
+    Column("charge_point_serial_number", Text),
+    Column("charge_box_serial_number", Text),
+    Column("firmware_version", Text),
+    Column("iccid", Text),
+    Column("imsi", Text),
+    Column("meter_type", Text),
+    Column("meter_serial_number", Text),
+    Column("last_boot_at", UtcDateTime),
+    Column("last_seen_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+connector_status = Table(
+    "connector_status",
+    metadata,
+    _charge_point_fk(),
+    Column("connector_id", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("error_code", Text, nullable=False),
+    Column("info", Text),
+    Column("vendor_id", Text),
+    Column("vendor_error_code", Text),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    # Also the index of list_connectors().
+    PrimaryKeyConstraint("charge_point_id", "connector_id"),
+)
+
+status_history = Table(
+    "status_history",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    _charge_point_fk(),
+    Column("connector_id", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("error_code", Text, nullable=False),
+    Column("info", Text),
+    Column("vendor_id", Text),
+    Column("vendor_error_code", Text),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    # "Most recent first" is the order received: by id, per charge point or per connector.
+    Index(None, "charge_point_id", "id"),
+    Index(None, "charge_point_id", "connector_id", "id"),
+)
+
+id_tags = Table(
+    "id_tags",
+    metadata,
+    # Kept in the spelling it was first given; unique case-insensitively (CiString20, 7.28).
+    Column("id_tag", Text, primary_key=True),
+    Column("status", Text, nullable=False),
+    Column("expiry_date", UtcDateTime),
+    Column("parent_id_tag", Text),
+)
+Index("uq_id_tags_lower_id_tag", func.lower(id_tags.c.id_tag), unique=True)
+
+transactions = Table(
+    "transactions",
+    metadata,
+    # 32-bit: transactionId is an `integer` that charge points keep in an int32.
+    Column("id", Integer, Identity(start=1), primary_key=True),
+    _charge_point_fk(),
+    Column("connector_id", Integer, nullable=False),
+    Column("id_tag", Text, nullable=False),
+    Column("id_tag_status", Text, nullable=False),
+    Column("meter_start", BigInteger, nullable=False),
+    Column("start_time", UtcDateTime, nullable=False),
+    Column("reservation_id", Integer),
+    Column("stop_time", UtcDateTime),
+    Column("meter_stop", BigInteger),
+    Column("stop_reason", Text),
+    Column("stop_id_tag", Text),
+    CheckConstraint("id > 0", name="positive_id"),
+    # An identical StartTransaction replayed after a lost answer is the same transaction: this
+    # is the idempotency lookup (and it also serves list_transactions(charge_point_id=...)).
+    Index(
+        "uq_transactions_start",
+        "charge_point_id",
+        "connector_id",
+        "start_time",
+        "id_tag",
+        "meter_start",
+        unique=True,
+    ),
+    sqlite_autoincrement=True,
+)
+# active_transactions_for_tag(): open transactions by case-insensitive idTag.
+Index(
+    "ix_transactions_active_lower_id_tag",
+    func.lower(transactions.c.id_tag),
+    sqlite_where=transactions.c.stop_time.is_(None),
+    postgresql_where=transactions.c.stop_time.is_(None),
+)
+
+meter_values = Table(
+    "meter_values",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    _charge_point_fk(),
+    Column("connector_id", Integer, nullable=False),
+    # Not a foreign key: kept as the charge point sent it, even for a transaction unknown here.
+    Column("transaction_id", BigInteger),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("measurand", Text),
+    Column("phase", Text),
+    Column("unit", Text),
+    Column("context", Text),
+    Column("location", Text),
+    Column("format", Text),
+    Index(None, "transaction_id", "id"),
+    Index(None, "charge_point_id", "id"),
+)
+
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    _charge_point_fk(),
+    Column("kind", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Index(None, "charge_point_id", "id"),
+)
+
+data_transfers = Table(
+    "data_transfers",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    _charge_point_fk(),
+    Column("vendor_id", Text, nullable=False),
+    Column("message_id", Text),
+    Column("data", Text),
+    Column("status", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Index(None, "charge_point_id", "id"),
+)
