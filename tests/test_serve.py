@@ -59,7 +59,8 @@ async def serve(database: Path) -> AsyncIterator[tuple[asyncio.subprocess.Proces
 async def test_sigkill_after_answered_start_transaction_loses_nothing(tmp_path: Path) -> None:
     database = tmp_path / "csms.db"
     async with serve(database) as (process, ocpp_port, _):
-        async with SimulatedChargePoint("KILL1", f"ws://127.0.0.1:{ocpp_port}/ocpp") as cp:
+        cp = SimulatedChargePoint("KILL1", f"ws://127.0.0.1:{ocpp_port}/ocpp")
+        async with cp:
             await cp.boot()
             answer = await cp.start_transaction(1, "ANYTAG", meter_start=77)
             process.send_signal(signal.SIGKILL)
