@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, make_url
@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+Role = Literal["read", "write"]
 
 
 def parse_url(url: str | URL) -> URL:
@@ -30,23 +32,27 @@ def parse_url(url: str | URL) -> URL:
     return parsed
 
 
-def create_engine(url: str | URL, *, writer: bool = False, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str | URL, *, role: Role = "write", **kwargs: Any) -> AsyncEngine:
     """An engine whose transactions are real transactions on both backends.
 
     SQLite: WAL (readers never block the writer), synchronous=FULL (a returned commit survives
     power loss), a busy timeout for other processes, foreign keys on. The sqlite3 module's own
     transaction handling is switched off and BEGIN emitted here, so that SELECTs and DDL are
-    inside the transaction; `writer=True` begins with BEGIN IMMEDIATE, taking the write lock
-    up front instead of failing with SQLITE_BUSY when a read turns into a write.
+    inside the transaction; writers begin with BEGIN IMMEDIATE, taking the write lock up front
+    instead of failing with SQLITE_BUSY when a read in the transaction turns into a write.
+
+    `role="read"`: for single-statement reads, in autocommit (no BEGIN/ROLLBACK round trips;
+    one statement sees one consistent snapshot anyway).
     """
     parsed = parse_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if role == "read":
+            kwargs.setdefault("isolation_level", "AUTOCOMMIT")
         return create_async_engine(parsed, **kwargs)
 
     assert parsed.database is not None
     Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(parsed, **kwargs)
-    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -60,8 +66,10 @@ def create_engine(url: str | URL, *, writer: bool = False, **kwargs: Any) -> Asy
         finally:
             cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql(begin)
+    if role == "write":
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine

@@ -60,7 +60,7 @@ async def downgrade(url: str, revision: str = "base") -> None:
 
 async def current_revision(url: str) -> str | None:
     """The revision the database at `url` is at; None when it was never migrated."""
-    engine = create_engine(url)
+    engine = create_engine(url, role="read")
     try:
         async with engine.connect() as connection:
             return await connection.run_sync(
@@ -72,7 +72,7 @@ async def current_revision(url: str) -> str | None:
 
 async def _run(url: str, run: _Command) -> None:
     parsed = parse_url(url)
-    engine = create_engine(parsed, writer=True)
+    engine = create_engine(parsed)
     try:
         async with engine.begin() as connection:
             if parsed.get_backend_name() == "postgresql":

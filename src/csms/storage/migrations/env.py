@@ -27,7 +27,7 @@ def run_on(connection: Connection) -> None:
 
 
 async def run_with_own_engine(url: str) -> None:
-    engine = create_engine(url, writer=True)
+    engine = create_engine(url)
     try:
         async with engine.begin() as connection:
             await connection.run_sync(run_on)

@@ -1,0 +1,15 @@
+"""Errors of the store, beyond the database driver's own (which pass through unchanged)."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base class of the store's own errors."""
+
+
+class StoreClosedError(StoreError):
+    """The store was closed (or is closing): it takes no more calls."""
+
+
+class UnknownChargePointError(StoreError, LookupError):
+    """The operation needs a charge point that is not registered."""

@@ -1,0 +1,250 @@
+"""Group commit (DESIGN 7): one writer task runs every queued write of the store in one
+transaction, commits once, and only then answers each caller.
+
+Durability costs one synchronous commit (an fsync on SQLite, a WAL flush on PostgreSQL); paying
+it once for hundreds of concurrent writes instead of once each is what makes a durable CSMS fast.
+The writer takes what is queued *now* (up to `max_batch`) and never waits to collect more: an
+idle store answers a single write after one commit. While a commit is in progress, new writes
+queue up and form the next batch.
+
+If a batch fails, its operations are run again one by one, each in its own transaction, so that
+a bad operation fails only its own caller, with its own exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql import Executable
+
+from csms.storage.errors import StoreClosedError, StoreError
+
+log = logging.getLogger("csms.storage")
+
+T = TypeVar("T")
+
+# A write that needs to read or to return something: runs inside the batch transaction.
+Work = Callable[[AsyncConnection], Awaitable[T]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Rows for `statement` (an INSERT), run as one executemany with the same statement's rows
+    from every operation of the batch."""
+
+    statement: Executable
+    rows: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedRow:
+    """A row for `statement` (an upsert): of the rows with the same key in one batch only the
+    last queued is written (an upsert cannot touch one row twice in one statement)."""
+
+    statement: Executable
+    key: Hashable
+    row: Mapping[str, Any]
+
+
+@dataclass(slots=True)
+class _Op(Generic[T]):
+    work: Work[T] | None
+    rows: Sequence[Rows]
+    keyed: Sequence[KeyedRow]
+    future: asyncio.Future[T]
+
+
+class GroupCommit:
+    """The store's writer. `touch_statement` is an executemany UPDATE taking `b_key` and `b_at`:
+    touches are coalesced per key (latest time wins) and written with the next batch."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, touch_statement: Executable, max_batch: int = 1000
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._engine = engine
+        self._touch_statement = touch_statement
+        self._max_batch = max_batch
+        self._queue: deque[_Op[Any]] = deque()
+        self._touches: dict[str, datetime] = {}
+        self._in_flight: list[_Op[Any]] = []
+        self._wakeup = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+        # Figures for tests, metrics and benchmarks.
+        self.commits = 0
+        self.batch_failures = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="csms.storage writer")
+
+    # -- submitting ----------------------------------------------------------------------------
+
+    def check_open(self) -> None:
+        if self._closing:
+            raise StoreClosedError("the store is closed")
+        task = self._task
+        if task is None:
+            raise StoreError("the storage writer was not started")
+        if task.done():
+            cause = None if task.cancelled() else task.exception()
+            raise StoreError("the storage writer has stopped") from cause
+
+    def run(self, work: Work[T]) -> asyncio.Future[T]:
+        """Run `work` in the next batch's transaction; its result once committed."""
+        return self._submit(_Op(work, (), (), self._new_future()))
+
+    def write(self, *rows: Rows, keyed: Sequence[KeyedRow] = ()) -> asyncio.Future[None]:
+        """Write these rows in the next batch; done once committed."""
+        return self._submit(_Op(None, rows, keyed, self._new_future()))
+
+    def touch(self, key: str, at: datetime) -> None:
+        self.check_open()
+        if at.utcoffset() is None:
+            raise ValueError(f"naive datetime {at!r}: timestamps must be timezone-aware")
+        previous = self._touches.get(key)
+        if previous is None or at > previous:
+            self._touches[key] = at
+            self._wakeup.set()
+
+    def _new_future(self) -> asyncio.Future[Any]:
+        return asyncio.get_running_loop().create_future()
+
+    def _submit(self, op: _Op[T]) -> asyncio.Future[T]:
+        self.check_open()
+        self._queue.append(op)
+        self._wakeup.set()
+        return op.future
+
+    # -- closing -------------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Refuse new work, write everything queued (touches included), end the task."""
+        self._closing = True
+        self._wakeup.set()
+        if self._task is not None:
+            await self._task
+
+    # -- the writer task -----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                while self._queue or self._touches:
+                    count = min(len(self._queue), self._max_batch)
+                    self._in_flight = [self._queue.popleft() for _ in range(count)]
+                    touches, self._touches = self._touches, {}
+                    touches_written = await self._write_batch(self._in_flight, touches)
+                    self._in_flight = []
+                    if not touches_written and not self._queue:
+                        # The database refused them: retry with the next write, not in a loop.
+                        break
+                if self._closing:
+                    if self._touches:
+                        log.warning("closing with %d touches unwritten", len(self._touches))
+                    return
+        except BaseException as exc:
+            # The task boundary: nothing above catches this, so say it here.
+            log.exception("the storage writer stopped")
+            self._fail_all(exc)
+            raise
+
+    def _fail_all(self, cause: BaseException) -> None:
+        for op in [*self._in_flight, *self._queue]:
+            if not op.future.done():
+                error = StoreError("the storage writer stopped")
+                error.__cause__ = cause
+                op.future.set_exception(error)
+        self._in_flight = []
+        self._queue.clear()
+
+    async def _write_batch(self, ops: list[_Op[Any]], touches: dict[str, datetime]) -> bool:
+        """Write one batch and answer its callers; False if the touches could not be written."""
+        try:
+            results = await self._transaction(ops, touches)
+        except Exception as exc:
+            self.batch_failures += 1
+            if len(ops) + bool(touches) > 1:
+                log.warning(
+                    "a batch of %d writes failed (%r); writing them one by one", len(ops), exc
+                )
+                return await self._write_one_by_one(ops, touches)
+            for op in ops:
+                _fail(op, exc)
+            if touches:
+                log.warning("could not write %d touches: %r", len(touches), exc)
+                self._restore(touches)
+                return False
+            return True
+        for op, result in zip(ops, results, strict=True):
+            if not op.future.done():  # else its caller was cancelled: nobody to answer
+                op.future.set_result(result)
+        return True
+
+    async def _write_one_by_one(self, ops: list[_Op[Any]], touches: dict[str, datetime]) -> bool:
+        for op in ops:
+            try:
+                (result,) = await self._transaction([op], {})
+            except Exception as exc:
+                _fail(op, exc)
+            else:
+                if not op.future.done():
+                    op.future.set_result(result)
+        if not touches:
+            return True
+        try:
+            await self._transaction([], touches)
+        except Exception as exc:
+            log.warning("could not write %d touches: %r", len(touches), exc)
+            self._restore(touches)
+            return False
+        return True
+
+    def _restore(self, touches: dict[str, datetime]) -> None:
+        for key, at in touches.items():
+            newer = self._touches.get(key)
+            if newer is None or newer < at:
+                self._touches[key] = at
+
+    async def _transaction(self, ops: list[_Op[Any]], touches: dict[str, datetime]) -> list[Any]:
+        """Everything in one transaction: each operation's work in queue order, then the rows
+        grouped into one executemany per statement, then the touches."""
+        async with self._engine.begin() as connection:
+            results = [None if op.work is None else await op.work(connection) for op in ops]
+            rows: dict[Executable, list[Mapping[str, Any]]] = {}
+            keyed: dict[Executable, dict[Hashable, Mapping[str, Any]]] = {}
+            for op in ops:
+                for group in op.rows:
+                    rows.setdefault(group.statement, []).extend(group.rows)
+                for item in op.keyed:
+                    by_key = keyed.setdefault(item.statement, {})
+                    by_key.pop(item.key, None)  # the last queued goes last
+                    by_key[item.key] = item.row
+            for statement, values in rows.items():
+                if values:
+                    await connection.execute(statement, values)
+            for statement, by_key in keyed.items():
+                await connection.execute(statement, list(by_key.values()))
+            if touches:
+                await connection.execute(
+                    self._touch_statement,
+                    [{"b_key": key, "b_at": at} for key, at in touches.items()],
+                )
+        self.commits += 1
+        return results
+
+
+def _fail(op: _Op[Any], exc: Exception) -> None:
+    if not op.future.done():
+        op.future.set_exception(exc)

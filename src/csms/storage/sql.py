@@ -1,0 +1,512 @@
+"""The Store on SQLAlchemy Core: SQLite (the embedded default) and PostgreSQL.
+
+Reads go straight to the database, in autocommit (each is one statement). Writes go through
+the group-commit writer (groupcommit.py): a write returns once it is committed, and concurrent
+writes share commits.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Insert,
+    Row,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from csms.storage.engine import create_engine, parse_url
+from csms.storage.errors import StoreClosedError, UnknownChargePointError
+from csms.storage.groupcommit import GroupCommit, KeyedRow, Rows
+from csms.storage.migrations import migrate
+from csms.storage.records import (
+    BootInfo,
+    ChargePoint,
+    ConnectorStatus,
+    DataTransferRecord,
+    IdTag,
+    MeterSample,
+    Notification,
+    Transaction,
+    TransactionStart,
+    TransactionStop,
+)
+from csms.storage.schema import (
+    charge_points,
+    connector_status,
+    data_transfers,
+    id_tags,
+    meter_values,
+    notifications,
+    status_history,
+    transactions,
+)
+
+# transactions.id is a 32-bit integer; any other id cannot be one of ours.
+_MAX_TRANSACTION_ID = 2**31 - 1
+_INT64 = 2**63
+
+_BOOT_FIELDS = tuple(field.name for field in dataclasses.fields(BootInfo))
+_STATUS_FIELDS = tuple(
+    column.name
+    for column in connector_status.c
+    if column.name not in ("charge_point_id", "connector_id")
+)
+
+
+async def open_store(
+    url: str, *, now: Callable[[], datetime] | None = None, max_batch: int = 1000
+) -> SqlStore:
+    """Migrate the database at `url` to the newest schema and open a store on it.
+
+    `url`: `sqlite+aiosqlite:///path/file.db` or `postgresql+asyncpg://user@host:port/db`.
+    `now`: the clock for `created_at` (aware UTC). `max_batch`: writes per group commit.
+    The store owns a writer task: `close()` it (or use `async with`).
+    """
+    parsed = parse_url(url)
+    await migrate(url)
+    read_engine = create_engine(parsed, role="read")
+    write_engine = create_engine(parsed, role="write", pool_size=1, max_overflow=0)
+    store = SqlStore(
+        read_engine=read_engine,
+        write_engine=write_engine,
+        now=now or (lambda: datetime.now(UTC)),
+        max_batch=max_batch,
+    )
+    store._writer.start()
+    return store
+
+
+class SqlStore:
+    """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
+
+    def __init__(
+        self,
+        *,
+        read_engine: AsyncEngine,
+        write_engine: AsyncEngine,
+        now: Callable[[], datetime],
+        max_batch: int,
+    ) -> None:
+        self._read_engine = read_engine
+        self._write_engine = write_engine
+        self._now = now
+        self._closed = False
+        dialect = write_engine.dialect.name
+        touch = (
+            update(charge_points)
+            .where(charge_points.c.id == bindparam("b_key"))
+            .where(
+                or_(
+                    charge_points.c.last_seen_at.is_(None),
+                    charge_points.c.last_seen_at < bindparam("b_at"),
+                )
+            )
+            .values(last_seen_at=bindparam("b_at"))
+        )
+        self._writer = GroupCommit(write_engine, touch_statement=touch, max_batch=max_batch)
+        self._insert_status = status_history.insert()
+        self._upsert_status = _upsert(
+            dialect,
+            connector_status,
+            ("charge_point_id", "connector_id"),
+            _STATUS_FIELDS,
+        )
+        self._insert_meter_values = meter_values.insert()
+        self._insert_notification = notifications.insert()
+        self._insert_data_transfer = data_transfers.insert()
+        self._dialect = dialect
+
+    async def __aenter__(self) -> SqlStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def commits(self) -> int:
+        """Transactions the writer committed so far (a figure for metrics and benchmarks)."""
+        return self._writer.commits
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._writer.close()
+        finally:
+            await self._write_engine.dispose()
+            await self._read_engine.dispose()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError("the store is closed")
+
+    async def _read(self, statement: Select[Any]) -> Sequence[Row[Any]]:
+        self._check_open()
+        async with self._read_engine.connect() as connection:
+            rows: Sequence[Row[Any]] = (await connection.execute(statement)).all()
+            return rows
+
+    # -- charge points -------------------------------------------------------------------------
+
+    async def get_charge_point(self, charge_point_id: str) -> ChargePoint | None:
+        rows = await self._read(select(charge_points).where(charge_points.c.id == charge_point_id))
+        return _charge_point(rows[0]) if rows else None
+
+    async def list_charge_points(self) -> list[ChargePoint]:
+        rows = await self._read(select(charge_points).order_by(charge_points.c.id))
+        return [_charge_point(row) for row in rows]
+
+    async def save_charge_point(
+        self,
+        charge_point_id: str,
+        *,
+        registration_status: str,
+        password_hash: str | None,
+        description: str | None,
+    ) -> ChargePoint:
+        fields = {
+            "registration_status": registration_status,
+            "password_hash": password_hash,
+            "description": description,
+        }
+        statement = _upsert(self._dialect, charge_points, ("id",), tuple(fields)).returning(
+            *charge_points.c
+        )
+        values = {"id": charge_point_id, "created_at": self._now(), **fields}
+
+        async def work(connection: AsyncConnection) -> ChargePoint:
+            return _charge_point((await connection.execute(statement, values)).one())
+
+        return await self._writer.run(work)
+
+    async def delete_charge_point(self, charge_point_id: str) -> bool:
+        """Deletes what it reported too (statuses, transactions, meter values, reports)."""
+        statement = delete(charge_points).where(charge_points.c.id == charge_point_id)
+
+        async def work(connection: AsyncConnection) -> bool:
+            return (await connection.execute(statement)).rowcount > 0
+
+        return await self._writer.run(work)
+
+    async def record_boot(self, charge_point_id: str, boot: BootInfo, at: datetime) -> None:
+        """Raises UnknownChargePointError if the charge point is not registered."""
+        statement = (
+            update(charge_points)
+            .where(charge_points.c.id == charge_point_id)
+            .values(last_boot_at=at, **{name: getattr(boot, name) for name in _BOOT_FIELDS})
+        )
+
+        async def work(connection: AsyncConnection) -> bool:
+            return (await connection.execute(statement)).rowcount > 0
+
+        # Raised after the batch, so as not to fail the batch for the others.
+        if not await self._writer.run(work):
+            raise UnknownChargePointError(charge_point_id)
+
+    def touch(self, charge_point_id: str, at: datetime) -> None:
+        self._check_open()
+        self._writer.touch(charge_point_id, at)
+
+    # -- connectors ----------------------------------------------------------------------------
+
+    async def record_status(self, status: ConnectorStatus) -> None:
+        row = dataclasses.asdict(status)
+        key = (status.charge_point_id, status.connector_id)
+        await self._writer.write(
+            Rows(self._insert_status, (row,)),
+            keyed=(KeyedRow(self._upsert_status, key, row),),
+        )
+
+    async def list_connectors(self, charge_point_id: str) -> list[ConnectorStatus]:
+        rows = await self._read(
+            select(connector_status)
+            .where(connector_status.c.charge_point_id == charge_point_id)
+            .order_by(connector_status.c.connector_id)
+        )
+        return [_connector_status(row) for row in rows]
+
+    async def status_history(
+        self, charge_point_id: str, connector_id: int | None = None, limit: int = 100
+    ) -> list[ConnectorStatus]:
+        statement = select(status_history).where(
+            status_history.c.charge_point_id == charge_point_id
+        )
+        if connector_id is not None:
+            statement = statement.where(status_history.c.connector_id == connector_id)
+        rows = await self._read(statement.order_by(status_history.c.id.desc()).limit(limit))
+        return [_connector_status(row) for row in rows]
+
+    # -- id tags -------------------------------------------------------------------------------
+
+    async def get_id_tag(self, id_tag: str) -> IdTag | None:
+        rows = await self._read(select(id_tags).where(_same_tag(id_tags.c.id_tag, id_tag)))
+        return _id_tag(rows[0]) if rows else None
+
+    async def put_id_tag(self, tag: IdTag) -> IdTag:
+        fields = {
+            "status": tag.status,
+            "expiry_date": tag.expiry_date,
+            "parent_id_tag": tag.parent_id_tag,
+        }
+
+        async def work(connection: AsyncConnection) -> IdTag:
+            statement: Insert | Update
+            existing = (
+                await connection.execute(
+                    select(id_tags.c.id_tag).where(_same_tag(id_tags.c.id_tag, tag.id_tag))
+                )
+            ).scalar_one_or_none()
+            if existing is None:
+                statement = id_tags.insert().values(id_tag=tag.id_tag, **fields)
+            else:  # keep the spelling it was registered with
+                statement = id_tags.update().where(id_tags.c.id_tag == existing).values(**fields)
+            return _id_tag((await connection.execute(statement.returning(*id_tags.c))).one())
+
+        return await self._writer.run(work)
+
+    async def delete_id_tag(self, id_tag: str) -> bool:
+        statement = delete(id_tags).where(_same_tag(id_tags.c.id_tag, id_tag))
+
+        async def work(connection: AsyncConnection) -> bool:
+            return (await connection.execute(statement)).rowcount > 0
+
+        return await self._writer.run(work)
+
+    async def list_id_tags(self) -> list[IdTag]:
+        rows = await self._read(select(id_tags).order_by(id_tags.c.id_tag))
+        return [_id_tag(row) for row in rows]
+
+    # -- transactions --------------------------------------------------------------------------
+
+    async def start_transaction(self, start: TransactionStart) -> Transaction:
+        same_start = select(transactions).where(
+            transactions.c.charge_point_id == start.charge_point_id,
+            transactions.c.connector_id == start.connector_id,
+            transactions.c.start_time == start.timestamp,
+            transactions.c.id_tag == start.id_tag,
+            transactions.c.meter_start == start.meter_start,
+        )
+        insert = (
+            transactions.insert()
+            .values(
+                charge_point_id=start.charge_point_id,
+                connector_id=start.connector_id,
+                id_tag=start.id_tag,
+                id_tag_status=start.id_tag_status,
+                meter_start=start.meter_start,
+                start_time=start.timestamp,
+                reservation_id=start.reservation_id,
+            )
+            .returning(*transactions.c)
+        )
+
+        async def work(connection: AsyncConnection) -> Transaction:
+            # A replay (the charge point did not get our answer) is the same transaction. The
+            # lookup is in the batch transaction, so it also sees a start queued just before.
+            row = (await connection.execute(same_start)).one_or_none()
+            if row is None:
+                row = (await connection.execute(insert)).one()
+            return _transaction(row)
+
+        return await self._writer.run(work)
+
+    async def stop_transaction(self, stop: TransactionStop) -> Transaction | None:
+        self._check_open()
+        if not 0 < stop.transaction_id <= _MAX_TRANSACTION_ID:
+            return None  # e.g. -1, which some charge points send for "no transaction"
+        ours = (
+            transactions.c.id == stop.transaction_id,
+            transactions.c.charge_point_id == stop.charge_point_id,
+        )
+        close = (
+            update(transactions)
+            .where(*ours, transactions.c.stop_time.is_(None))
+            .values(
+                stop_time=stop.timestamp,
+                meter_stop=stop.meter_stop,
+                stop_reason=stop.reason,
+                stop_id_tag=stop.id_tag,
+            )
+            .returning(*transactions.c)
+        )
+        existing = select(transactions).where(*ours)
+
+        async def work(connection: AsyncConnection) -> Transaction | None:
+            row = (await connection.execute(close)).one_or_none()
+            if row is None:  # unknown here, or already stopped (a replay): unchanged
+                row = (await connection.execute(existing)).one_or_none()
+            return None if row is None else _transaction(row)
+
+        return await self._writer.run(work)
+
+    async def get_transaction(self, transaction_id: int) -> Transaction | None:
+        self._check_open()
+        if not 0 < transaction_id <= _MAX_TRANSACTION_ID:
+            return None
+        rows = await self._read(select(transactions).where(transactions.c.id == transaction_id))
+        return _transaction(rows[0]) if rows else None
+
+    async def list_transactions(
+        self, *, charge_point_id: str | None = None, active: bool | None = None
+    ) -> list[Transaction]:
+        statement = select(transactions)
+        if charge_point_id is not None:
+            statement = statement.where(transactions.c.charge_point_id == charge_point_id)
+        if active is not None:
+            stop_time = transactions.c.stop_time
+            statement = statement.where(stop_time.is_(None) if active else stop_time.is_not(None))
+        rows = await self._read(statement.order_by(transactions.c.id))
+        return [_transaction(row) for row in rows]
+
+    async def active_transactions_for_tag(self, id_tag: str) -> list[Transaction]:
+        rows = await self._read(
+            select(transactions)
+            .where(_same_tag(transactions.c.id_tag, id_tag), transactions.c.stop_time.is_(None))
+            .order_by(transactions.c.id)
+        )
+        return [_transaction(row) for row in rows]
+
+    async def add_meter_values(self, samples: Sequence[MeterSample]) -> None:
+        if not samples:
+            self._check_open()
+            return
+        rows = [dataclasses.asdict(sample) for sample in samples]
+        await self._writer.write(Rows(self._insert_meter_values, rows))
+
+    async def meter_values(self, transaction_id: int) -> list[MeterSample]:
+        self._check_open()
+        if not -_INT64 <= transaction_id < _INT64:
+            return []
+        rows = await self._read(
+            select(meter_values)
+            .where(meter_values.c.transaction_id == transaction_id)
+            .order_by(meter_values.c.id)
+        )
+        return [_meter_sample(row) for row in rows]
+
+    # -- other reports -------------------------------------------------------------------------
+
+    async def record_notification(self, notification: Notification) -> None:
+        row = dataclasses.asdict(notification)
+        await self._writer.write(Rows(self._insert_notification, (row,)))
+
+    async def list_notifications(self, charge_point_id: str) -> list[Notification]:
+        rows = await self._read(
+            select(notifications)
+            .where(notifications.c.charge_point_id == charge_point_id)
+            .order_by(notifications.c.id)
+        )
+        return [
+            Notification(
+                charge_point_id=row.charge_point_id,
+                kind=row.kind,
+                status=row.status,
+                received_at=row.received_at,
+            )
+            for row in rows
+        ]
+
+    async def record_data_transfer(self, record: DataTransferRecord) -> None:
+        row = dataclasses.asdict(record)
+        await self._writer.write(Rows(self._insert_data_transfer, (row,)))
+
+
+# -- statements ---------------------------------------------------------------------------------
+
+
+def _same_tag(column: Any, id_tag: str) -> Any:
+    """IdToken is a CiString20 (spec 7.28): compared case-insensitively, by the database on
+    both sides so that the expression indexes on lower(id_tag) apply."""
+    return func.lower(column) == func.lower(id_tag)
+
+
+def _upsert(
+    dialect: str, table: Table, key: tuple[str, ...], update_columns: tuple[str, ...]
+) -> Insert:
+    """INSERT, or UPDATE `update_columns` of the row with the same `key`."""
+    if dialect == "postgresql":
+        pg_insert = postgresql.insert(table)
+        return pg_insert.on_conflict_do_update(
+            index_elements=list(key),
+            set_={name: pg_insert.excluded[name] for name in update_columns},
+        )
+    lite_insert = sqlite.insert(table)
+    return lite_insert.on_conflict_do_update(
+        index_elements=list(key),
+        set_={name: lite_insert.excluded[name] for name in update_columns},
+    )
+
+
+# -- rows to records ----------------------------------------------------------------------------
+
+
+def _charge_point(row: Row[Any]) -> ChargePoint:
+    values = row._mapping
+    boot = None
+    if values["charge_point_vendor"] is not None:
+        boot = BootInfo(**{name: values[name] for name in _BOOT_FIELDS})
+    return ChargePoint(
+        id=values["id"],
+        registration_status=values["registration_status"],
+        password_hash=values["password_hash"],
+        description=values["description"],
+        boot=boot,
+        last_boot_at=values["last_boot_at"],
+        last_seen_at=values["last_seen_at"],
+        created_at=values["created_at"],
+    )
+
+
+def _connector_status(row: Row[Any]) -> ConnectorStatus:
+    values = row._mapping
+    return ConnectorStatus(
+        charge_point_id=values["charge_point_id"],
+        connector_id=values["connector_id"],
+        status=values["status"],
+        error_code=values["error_code"],
+        info=values["info"],
+        vendor_id=values["vendor_id"],
+        vendor_error_code=values["vendor_error_code"],
+        timestamp=values["timestamp"],
+        received_at=values["received_at"],
+    )
+
+
+def _id_tag(row: Row[Any]) -> IdTag:
+    return IdTag(
+        id_tag=row.id_tag,
+        status=row.status,
+        expiry_date=row.expiry_date,
+        parent_id_tag=row.parent_id_tag,
+    )
+
+
+_TRANSACTION_FIELDS = tuple(field.name for field in dataclasses.fields(Transaction))
+_METER_SAMPLE_FIELDS = tuple(field.name for field in dataclasses.fields(MeterSample))
+
+
+def _transaction(row: Row[Any]) -> Transaction:
+    values = row._mapping
+    return Transaction(**{name: values[name] for name in _TRANSACTION_FIELDS})
+
+
+def _meter_sample(row: Row[Any]) -> MeterSample:
+    values = row._mapping
+    return MeterSample(**{name: values[name] for name in _METER_SAMPLE_FIELDS})
