@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 
 from csms.api.deps import services_of
-from csms.api.models import ChargePointOut
+from csms.api.models import ChargePointIn, ChargePointOut
+from csms.transport.basic_auth import hash_password
 
 router = APIRouter(prefix="/charge-points", tags=["charge points"])
+
+# The id is the last path segment of the OCPP URL (J 3.1.1); printable, at most 48 characters.
+ChargePointIdPath = Annotated[str, Path(min_length=1, max_length=48, pattern=r"^[^/\s]+$")]
 
 
 @router.get("")
@@ -30,3 +36,42 @@ async def get_charge_point(request: Request, charge_point_id: str) -> ChargePoin
         connected=services.registry.get(charge_point_id) is not None,
         connectors=await services.store.list_connectors(charge_point_id),
     )
+
+
+@router.put("/{charge_point_id}")
+async def put_charge_point(
+    request: Request, charge_point_id: ChargePointIdPath, body: ChargePointIn
+) -> ChargePointOut:
+    """Register a charge point or update it: the registration status its next BootNotification
+    gets, its Basic-auth password (16-40 characters; `null` removes it), a description. Fields
+    left out keep their value."""
+    services = services_of(request)
+    store = services.store
+    existing = await store.get_charge_point(charge_point_id)
+    fields = body.model_fields_set
+    password_hash = existing.password_hash if existing else None
+    if "password" in fields:
+        password_hash = None if body.password is None else hash_password(body.password)
+    charge_point = await store.save_charge_point(
+        charge_point_id,
+        registration_status=body.registration_status
+        or (existing.registration_status if existing else "Accepted"),
+        password_hash=password_hash,
+        description=body.description
+        if "description" in fields
+        else (existing.description if existing else None),
+    )
+    return ChargePointOut.of(
+        charge_point, connected=services.registry.get(charge_point_id) is not None
+    )
+
+
+@router.delete("/{charge_point_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_charge_point(request: Request, charge_point_id: str) -> Response:
+    services = services_of(request)
+    if not await services.store.delete_charge_point(charge_point_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    connection = services.registry.get(charge_point_id)
+    if connection is not None:
+        await connection.close(1008, "charge point deleted")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from csms.storage import ChargePoint, ConnectorStatus, IdTag, MeterSample, Transaction
@@ -138,6 +138,16 @@ class TransactionOut(Model):
                 None if meter_values is None else [SampledValueOut.of(s) for s in meter_values]
             ),
         )
+
+
+class ChargePointIn(Model):
+    """Provisioning of a charge point; fields left out keep their value."""
+
+    registration_status: Literal["Accepted", "Pending", "Rejected"] | None = None
+    # The AuthorizationKey of security profiles 1/2: 16-20 bytes, or its 32-40 character hex
+    # form (whitepaper 2.3, catalogue TC_073).
+    password: Annotated[str, StringConstraints(min_length=16, max_length=40)] | None = None
+    description: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
 AuthorizationStatusIn = Literal["Accepted", "Blocked", "Expired", "Invalid"]

@@ -1,0 +1,35 @@
+"""Domain errors to HTTP, in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from csms.features.commands import (
+    ChargePointOffline,
+    CommandFailed,
+    CommandTimeout,
+    InvalidAnswer,
+    InvalidCommand,
+    UnknownCommand,
+)
+
+_STATUS: dict[type[CommandFailed], int] = {
+    UnknownCommand: status.HTTP_404_NOT_FOUND,
+    InvalidCommand: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    ChargePointOffline: status.HTTP_409_CONFLICT,
+    CommandTimeout: status.HTTP_504_GATEWAY_TIMEOUT,
+    InvalidAnswer: status.HTTP_502_BAD_GATEWAY,
+}
+
+
+async def _command_failed(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CommandFailed)
+    body: dict[str, object] = {"detail": str(exc)}
+    if isinstance(exc, InvalidAnswer):
+        body["payload"] = exc.payload
+    return JSONResponse(body, status_code=_STATUS.get(type(exc), status.HTTP_502_BAD_GATEWAY))
+
+
+def install(api: FastAPI) -> None:
+    api.add_exception_handler(CommandFailed, _command_failed)

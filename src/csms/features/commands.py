@@ -1,0 +1,121 @@
+"""CSMS-initiated operations: send any OCPP 1.6 request to a connected charge point and return
+its answer, keeping what the CSMS knows consistent with that answer.
+
+Every request is checked against the official schema first, and nothing else: certification
+needs requests that are schema-valid but "wrong" (unknown connector or reservation ids,
+unsupported keys, values such as "-1"; catalogue 2.4). Feature modules register a hook per
+action that records what an answer changed (configuration, availability, reservations, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from csms.features.context import Services
+from csms.ocpp16 import ACTIONS, Sender, can_send, validate_request, validate_response
+from csms.ocppj import CallError, CallResult
+from csms.transport import NotConnected
+
+log = logging.getLogger("csms.features.commands")
+
+
+class CommandFailed(Exception):
+    """A command that could not be sent or answered; the API maps each kind to its status."""
+
+
+class UnknownCommand(CommandFailed):
+    """Not an OCPP 1.6 action a Central System sends."""
+
+
+class InvalidCommand(CommandFailed):
+    """The payload violates the action's schema; nothing was sent."""
+
+
+class ChargePointOffline(CommandFailed):
+    """The charge point is not connected (or disconnected while we waited)."""
+
+
+class CommandTimeout(CommandFailed):
+    """No answer within the OCPP response timeout (J 4.1.1)."""
+
+
+class InvalidAnswer(CommandFailed):
+    """The charge point answered with a payload that violates the response schema."""
+
+    def __init__(self, message: str, payload: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.payload = payload
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sent:
+    """What a charge point answered, and what the CSMS concluded from it."""
+
+    charge_point_id: str
+    action: str
+    request: dict[str, Any]
+    response: CallResult | CallError
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# Called after a CALLRESULT that passed schema validation; returns details for the caller.
+ResultHook = Callable[[Services, Sent], Awaitable[dict[str, Any] | None]]
+RESULT_HOOKS: dict[str, ResultHook] = {}
+
+
+def on_result(action: str) -> Callable[[ResultHook], ResultHook]:
+    """Register the hook that records what an answer to `action` changed."""
+
+    def register(hook: ResultHook) -> ResultHook:
+        RESULT_HOOKS[action] = hook
+        return hook
+
+    return register
+
+
+async def send(
+    services: Services,
+    charge_point_id: str,
+    action: str,
+    payload: dict[str, Any],
+    *,
+    connect_timeout: float = 0.0,
+    timeout: float | None = None,
+) -> Sent:
+    """Validate, send through the connection's one-CALL-in-flight path, and record the answer."""
+    if action not in ACTIONS or not can_send(action, Sender.CENTRAL_SYSTEM):
+        raise UnknownCommand(f"{action!r} is not an OCPP 1.6 Central System request")
+    violation = validate_request(action, payload)
+    if violation is not None:
+        raise InvalidCommand(f"{violation.error_code}: {violation.description}")
+    connection = await services.registry.wait_for(charge_point_id, connect_timeout)
+    if connection is None:
+        raise ChargePointOffline(f"charge point {charge_point_id!r} is not connected")
+    try:
+        response = await connection.call(action, payload, timeout=timeout)
+    except TimeoutError:
+        raise CommandTimeout(
+            f"{charge_point_id} did not answer {action} within "
+            f"{timeout or services.settings.call_timeout} s"
+        ) from None
+    except NotConnected:
+        raise ChargePointOffline(f"charge point {charge_point_id!r} disconnected") from None
+    sent = Sent(charge_point_id=charge_point_id, action=action, request=payload, response=response)
+    if isinstance(response, CallError):
+        return sent
+    violation = validate_response(action, response.payload)
+    if violation is not None:
+        raise InvalidAnswer(
+            f"{charge_point_id} answered {action} with an invalid payload: "
+            f"{violation.error_code}: {violation.description}",
+            response.payload,
+        )
+    hook = RESULT_HOOKS.get(action)
+    if hook is not None:
+        details = await hook(services, sent)
+        if details:
+            sent.details.update(details)
+    return sent
