@@ -1,0 +1,17 @@
+"""A scripted OCPP 1.6J charge point for tests and benchmarks (`python -m csms.simulator`)."""
+
+from csms.simulator.charge_point import Answer, SimulatedChargePoint
+from csms.simulator.errors import CallErrorReceived, LoggedFrame, SchemaError
+from csms.simulator.state import ChargePointState, InstalledProfile, Reservation, Transaction
+
+__all__ = [
+    "Answer",
+    "CallErrorReceived",
+    "ChargePointState",
+    "InstalledProfile",
+    "LoggedFrame",
+    "Reservation",
+    "SchemaError",
+    "SimulatedChargePoint",
+    "Transaction",
+]
