@@ -131,8 +131,11 @@ class GroupCommit:
         """Refuse new work, write everything queued (touches included), end the task."""
         self._closing = True
         self._wakeup.set()
-        if self._task is not None:
-            await self._task
+        task = self._task
+        if task is not None:
+            await asyncio.wait([task])
+            if not task.cancelled():
+                task.exception()  # a crash was logged at the task boundary; retrieved here
 
     # -- the writer task -----------------------------------------------------------------------
 

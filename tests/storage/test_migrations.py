@@ -1,0 +1,84 @@
+"""The migrations create exactly the schema of schema.py, and go down and up again."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, inspect, text
+
+from csms.storage.engine import create_engine
+from csms.storage.migrations import current_revision, downgrade, migrate
+from csms.storage.schema import metadata
+
+# SQLAlchemy cannot reflect SQLite's expression indexes, so autogenerate skips them there:
+# they are checked by their SQL instead.
+SQLITE_EXPRESSION_INDEXES = {
+    "uq_id_tags_lower_id_tag": (
+        "CREATE UNIQUE INDEX uq_id_tags_lower_id_tag ON id_tags (lower(id_tag))"
+    ),
+    "ix_transactions_active_lower_id_tag": (
+        "CREATE INDEX ix_transactions_active_lower_id_tag ON transactions (lower(id_tag))"
+        " WHERE stop_time IS NULL"
+    ),
+}
+
+
+def schema_differences(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*expression-based index.*")
+        return list(compare_metadata(context, metadata))
+
+
+async def check_schema(url: str) -> None:
+    engine = create_engine(url, role="read")
+    try:
+        async with engine.connect() as connection:
+            assert await connection.run_sync(schema_differences) == []
+            if connection.dialect.name == "sqlite":
+                rows = await connection.execute(
+                    text("SELECT name, sql FROM sqlite_master WHERE type = 'index'")
+                )
+                indexes = {name: sql for name, sql in rows if name in SQLITE_EXPRESSION_INDEXES}
+                assert indexes == SQLITE_EXPRESSION_INDEXES
+                autoincrement = await connection.execute(
+                    text("SELECT sql FROM sqlite_master WHERE name = 'transactions'")
+                )
+                assert "AUTOINCREMENT" in autoincrement.scalar_one()
+    finally:
+        await engine.dispose()
+
+
+async def table_names(url: str) -> set[str]:
+    engine = create_engine(url, role="read")
+    try:
+        async with engine.connect() as connection:
+            return set(await connection.run_sync(lambda sync: inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+async def test_migrated_schema_is_schema_py(database_url: str) -> None:
+    assert await current_revision(database_url) is None
+
+    await migrate(database_url)
+
+    assert await current_revision(database_url) == "0001"
+    await check_schema(database_url)
+
+
+async def test_round_trip(database_url: str) -> None:
+    await migrate(database_url)
+    await migrate(database_url)  # at head already: nothing to do
+
+    await downgrade(database_url)
+    assert await current_revision(database_url) is None
+    assert await table_names(database_url) == {"alembic_version"}
+
+    await migrate(database_url)
+    assert await current_revision(database_url) == "0001"
+    assert await table_names(database_url) == set(metadata.tables) | {"alembic_version"}
+    await check_schema(database_url)
