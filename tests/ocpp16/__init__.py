@@ -1,0 +1,1 @@
+"""Tests of csms.ocpp16: messages, codec and schema validation."""
