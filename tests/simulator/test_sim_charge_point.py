@@ -291,6 +291,7 @@ async def test_a_call_fails_when_the_csms_closes_the_connection(
         await heartbeat
     await cp.wait_closed()
     assert not cp.connected
+    assert cp.close_code == 1000
     with pytest.raises(ConnectionError):
         await cp.heartbeat()
 
@@ -377,6 +378,28 @@ async def test_no_unexpected_calls_fails_on_an_unconsumed_call(
     with pytest.raises(AssertionError, match=r"unexpected CALLs.*ClearCache"):
         cp.no_unexpected_calls()
     cp.no_unexpected_calls()  # the queue was emptied
+
+
+async def test_no_unexpected_calls_sees_a_call_still_being_answered(
+    peer: PeerCSMS, cp: SimulatedChargePoint
+) -> None:
+    answering = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_reset(payload: dict[str, object]) -> dict[str, object]:
+        answering.set()
+        await release.wait()
+        return {"status": "Accepted"}
+
+    cp.answers["Reset"] = slow_reset
+    reset = asyncio.create_task(peer.result("Reset", {"type": "Soft"}))
+    async with asyncio.timeout(5):
+        await answering.wait()
+
+    with pytest.raises(AssertionError, match="Reset"):
+        cp.no_unexpected_calls()
+    release.set()
+    assert await reset == {"status": "Accepted"}
 
 
 async def test_an_invalid_csms_call_is_answered_with_the_schema_error_code(
