@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections import Counter
 
@@ -73,6 +74,27 @@ async def test_a_refused_id_tag_fails_the_run(peer: PeerCSMS) -> None:
     assert "SIM0001 FAILED" in out
     assert "Authorize answered idTagInfo.status 'Invalid'" in out
     assert "total: 2 charge points, 0 ok, 2 failed" in out
+
+
+async def test_a_refused_start_is_stopped_and_fails_the_run(peer: PeerCSMS) -> None:
+    peer.answers["StartTransaction"] = {"transactionId": 7, "idTagInfo": {"status": "ConcurrentTx"}}
+
+    code, out, err = await run_cli("--url", peer.url, "--count", "2", "--id-tag", "T-{n}-{id}")
+
+    assert code == 1, out + err
+    assert "StartTransaction answered idTagInfo.status 'ConcurrentTx'" in out
+    calls = [json.loads(text) for direction, text in peer.frames if direction == "received"]
+    tags = sorted(call[3]["idTag"] for call in calls if call[2] == "Authorize")
+    assert tags == ["T-1-SIM0001", "T-2-SIM0002"]
+    stops = [call[3] for call in calls if call[2] == "StopTransaction"]
+    assert [(stop["transactionId"], stop["reason"]) for stop in stops] == [(7, "DeAuthorized")] * 2
+
+
+async def test_a_bad_id_tag_template_is_a_usage_error() -> None:
+    code, _, err = await run_cli("--url", "ws://127.0.0.1:1/ocpp", "--id-tag", "{nope}")
+
+    assert code == 2
+    assert "--id-tag" in err
 
 
 async def test_an_unreachable_csms_fails_the_run() -> None:

@@ -67,7 +67,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--id-prefix", default="SIM", help="charge point id prefix (default SIM)")
     parser.add_argument("--sessions", type=_non_negative, default=1, help="sessions per CP")
     parser.add_argument("--password", default=None, help="HTTP Basic password (all CPs)")
-    parser.add_argument("--id-tag", default="SIMTAG", help="idTag to charge with (SIMTAG)")
+    parser.add_argument(
+        "--id-tag",
+        default="SIMTAG",
+        help="idTag to charge with (default SIMTAG); {id} and {n} are replaced by the charge "
+        "point's id and number, for a tag per charge point (a CSMS may answer ConcurrentTx when "
+        "one tag charges on several charge points at once)",
+    )
     parser.add_argument("--connectors", type=_positive, default=2, help="connectors per CP (2)")
     parser.add_argument("--meter-values", type=_non_negative, default=3, help="per session (3)")
     parser.add_argument("--response-timeout", type=float, default=10.0, help="seconds (10)")
@@ -75,6 +81,10 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         "--no-validate", dest="validate", action="store_false", help="skip schema validation"
     )
     args = parser.parse_args(argv)
+    try:
+        args.id_tag.format(id="", n=0)
+    except (KeyError, IndexError, ValueError) as exc:
+        parser.error(f"--id-tag: only {{id}} and {{n}} may be replaced: {exc!r}")
     return Options(
         url=args.url,
         count=args.count,
@@ -103,12 +113,14 @@ def _non_negative(text: str) -> int:
     return value
 
 
-def charge_point_ids(options: Options) -> list[str]:
+def charge_point_ids(options: Options) -> list[tuple[int, str]]:
+    """(number, id) of each charge point: SIM0001, SIM0002, ..."""
     width = max(4, len(str(options.count)))
-    return [f"{options.id_prefix}{n:0{width}d}" for n in range(1, options.count + 1)]
+    return [(n, f"{options.id_prefix}{n:0{width}d}") for n in range(1, options.count + 1)]
 
 
-async def run_charge_point(charge_point_id: str, options: Options) -> Outcome:
+async def run_charge_point(number: int, charge_point_id: str, options: Options) -> Outcome:
+    id_tag = options.id_tag.format(id=charge_point_id, n=number)
     outcome = Outcome(charge_point_id=charge_point_id)
     cp = SimulatedChargePoint(
         charge_point_id,
@@ -123,7 +135,8 @@ async def run_charge_point(charge_point_id: str, options: Options) -> Outcome:
             await cp.boot_and_report()
             meter = 0
             for session in range(options.sessions):
-                meter = await _charge(cp, options, 1 + session % options.connectors, meter)
+                connector_id = 1 + session % options.connectors
+                meter = await _charge(cp, options, id_tag, connector_id, meter)
                 outcome.transactions += 1
     except Exception as exc:  # task boundary: one charge point's failure is its outcome
         outcome.error = f"{type(exc).__name__}: {exc}"
@@ -131,15 +144,20 @@ async def run_charge_point(charge_point_id: str, options: Options) -> Outcome:
     return outcome
 
 
-async def _charge(cp: SimulatedChargePoint, options: Options, connector_id: int, meter: int) -> int:
+async def _charge(
+    cp: SimulatedChargePoint, options: Options, id_tag: str, connector_id: int, meter: int
+) -> int:
     """One charging session on a connector, identification first; returns the final meter."""
-    id_tag = options.id_tag
     await cp.status_notification(connector_id, "Preparing")
     authorized = await cp.authorize(id_tag)
     _require_accepted("Authorize", authorized)
     started = await cp.start_transaction(connector_id, id_tag, meter_start=meter)
-    _require_accepted("StartTransaction", started)
     transaction_id: int = started["transactionId"]
+    if _status(started) != "Accepted":
+        # StopTransactionOnInvalidId (spec 9.1.24): the charger ends what it just started.
+        await cp.stop_transaction(transaction_id, meter, reason="DeAuthorized")
+        await cp.status_notification(connector_id, "Available")
+        _require_accepted("StartTransaction", started)
     await cp.status_notification(connector_id, "Charging")
     for _ in range(options.meter_values):
         meter += 250
@@ -150,9 +168,13 @@ async def _charge(cp: SimulatedChargePoint, options: Options, connector_id: int,
     return meter
 
 
-def _require_accepted(action: str, response: dict[str, object]) -> None:
+def _status(response: dict[str, object]) -> object:
     info = response.get("idTagInfo")
-    status = info.get("status") if isinstance(info, dict) else None
+    return info.get("status") if isinstance(info, dict) else None
+
+
+def _require_accepted(action: str, response: dict[str, object]) -> None:
+    status = _status(response)
     if status != "Accepted":
         raise RuntimeError(f"{action} answered idTagInfo.status {status!r}")
 
@@ -176,8 +198,8 @@ async def run(options: Options, out: TextIO = sys.stdout) -> int:
     started = time.monotonic()
     async with asyncio.TaskGroup() as group:
         tasks = [
-            group.create_task(run_charge_point(charge_point_id, options))
-            for charge_point_id in charge_point_ids(options)
+            group.create_task(run_charge_point(number, charge_point_id, options))
+            for number, charge_point_id in charge_point_ids(options)
         ]
     elapsed = time.monotonic() - started
     outcomes = [task.result() for task in tasks]
