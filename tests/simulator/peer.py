@@ -19,6 +19,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from ssl import SSLContext
 from typing import Any
 
 import fastjsonschema
@@ -91,22 +92,24 @@ class PeerCSMS:
         self._other: asyncio.Queue[str] = asyncio.Queue()  # received texts that are not CALLs
         self._pending: dict[str, asyncio.Future[CallResult | CallError]] = {}
         self._server: Server | None = None
+        self._scheme = "ws"
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def running(cls) -> AsyncIterator[PeerCSMS]:
+    async def running(cls, ssl: SSLContext | None = None) -> AsyncIterator[PeerCSMS]:
         peer = cls()
         async with serve(
-            peer._handle, "127.0.0.1", 0, subprotocols=["ocpp1.6"], compression=None
+            peer._handle, "127.0.0.1", 0, subprotocols=["ocpp1.6"], compression=None, ssl=ssl
         ) as server:
             peer._server = server
+            peer._scheme = "ws" if ssl is None else "wss"
             yield peer
 
     @property
     def url(self) -> str:
         assert self._server is not None
         port = next(iter(self._server.sockets)).getsockname()[1]
-        return f"ws://127.0.0.1:{port}/ocpp"
+        return f"{self._scheme}://127.0.0.1:{port}/ocpp"
 
     async def _handle(self, websocket: ServerConnection) -> None:
         assert websocket.request is not None

@@ -5,11 +5,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import shutil
+import ssl
+import subprocess
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from http import HTTPStatus
+from pathlib import Path
 
 import pytest
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import InvalidStatus
+from websockets.http11 import Request, Response
 
 from csms.ocpp16 import validate_request
 from csms.ocppj import CallError, CallResult, ErrorCode
@@ -541,3 +549,50 @@ async def test_reconnect_keeps_the_state_and_uses_a_new_password(peer: PeerCSMS)
     first, second = peer.requests
     assert base64.b64decode(first.headers["Authorization"].split()[1]) == b"CP1:old-password-1234"
     assert base64.b64decode(second.headers["Authorization"].split()[1]) == b"CP1:new-password-5678"
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+async def test_tls_with_the_given_ssl_context(certificate: tuple[Path, Path]) -> None:
+    cert, key = certificate
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    client_context = ssl.create_default_context(cafile=str(cert))
+
+    async with PeerCSMS.running(ssl=server_context) as peer:
+        assert peer.url.startswith("wss://")
+        async with SimulatedChargePoint("CP1", peer.url, ssl=client_context) as cp:
+            assert (await cp.boot())["status"] == "Accepted"
+
+
+async def test_a_refused_handshake_raises_the_http_status() -> None:
+    def refuse(connection: ServerConnection, request: Request) -> Response:
+        return connection.respond(HTTPStatus.UNAUTHORIZED, "who are you?\n")
+
+    async def never(websocket: ServerConnection) -> None:
+        raise AssertionError("the upgrade was refused")
+
+    async with serve(never, "127.0.0.1", 0, process_request=refuse) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        cp = SimulatedChargePoint("CP1", f"ws://127.0.0.1:{port}/ocpp")
+        with pytest.raises(InvalidStatus) as caught:
+            await cp.connect()
+
+    assert caught.value.response.status_code == HTTPStatus.UNAUTHORIZED
+    assert not cp.connected
+    with pytest.raises(ConnectionError):
+        await cp.heartbeat()
