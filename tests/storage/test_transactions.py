@@ -230,3 +230,46 @@ async def test_meter_values_in_order_received(store: SqlStore, charge_point: str
     ]
     assert await store.meter_values(other.id) == [sample("2", other.id)]
     assert await store.meter_values(123_456) == [sample("4", 123_456)]
+
+
+async def test_starts_and_stops_batched_together(store: SqlStore, charge_point: str) -> None:
+    await store.save_charge_point(
+        "CP2", registration_status="Accepted", password_hash=None, description=None
+    )
+    old = await store.start_transaction(START)
+    done = await store.start_transaction(dataclasses.replace(START, connector_id=9))
+    done = await store.stop_transaction(stop(done.id)) or done
+    open_ = [
+        await store.start_transaction(dataclasses.replace(START, connector_id=10 + i))
+        for i in range(3)
+    ]
+
+    before = store.commits
+    results = await asyncio.gather(
+        store.start_transaction(START),  # replay of one in the database
+        store.start_transaction(dataclasses.replace(START, connector_id=2)),  # new
+        store.start_transaction(dataclasses.replace(START, connector_id=2)),  # its replay
+        store.start_transaction(dataclasses.replace(START, charge_point_id="CP2")),  # new
+        store.stop_transaction(stop(open_[0].id)),
+        store.stop_transaction(stop(open_[0].id, meter_stop=1)),  # replay, other values
+        store.stop_transaction(stop(open_[1].id, charge_point_id="CP2")),  # not CP2's
+        store.stop_transaction(stop(done.id, meter_stop=1)),  # stopped before
+        store.stop_transaction(stop(999_999)),  # unknown
+        store.stop_transaction(stop(open_[2].id, reason=None)),
+    )
+    assert store.commits == before + 1
+
+    assert results[0] == old
+    assert results[1] == results[2]
+    assert isinstance(results[1], Transaction) and results[1].id not in {old.id, done.id}
+    assert isinstance(results[3], Transaction) and results[3].charge_point_id == "CP2"
+    assert len({results[0].id, results[1].id, results[3].id}) == 3
+    stopped = await store.get_transaction(open_[0].id)
+    assert stopped is not None and stopped.meter_stop == 2500
+    assert results[4] == results[5] == stopped
+    assert results[6] is None
+    assert await store.get_transaction(open_[1].id) == open_[1]
+    assert results[7] == done
+    assert results[8] is None
+    assert results[9] == await store.get_transaction(open_[2].id)
+    assert isinstance(results[9], Transaction) and results[9].stop_reason is None

@@ -30,8 +30,14 @@ log = logging.getLogger("csms.storage")
 
 T = TypeVar("T")
 
+R = TypeVar("R")
+
 # A write that needs to read or to return something: runs inside the batch transaction.
 Work = Callable[[AsyncConnection], Awaitable[T]]
+
+# Writes of one kind done together, in a statement or two for the whole batch rather than one
+# or two each: a list of requests in, the list of their results (in the same order) out.
+Batched = Callable[[AsyncConnection, list[R]], Awaitable[list[T]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +61,12 @@ class KeyedRow:
 
 @dataclass(slots=True)
 class _Op(Generic[T]):
-    work: Work[T] | None
-    rows: Sequence[Rows]
-    keyed: Sequence[KeyedRow]
     future: asyncio.Future[T]
+    work: Work[T] | None = None
+    batched: Batched[Any, T] | None = None
+    request: Any = None
+    rows: Sequence[Rows] = ()
+    keyed: Sequence[KeyedRow] = ()
 
 
 class GroupCommit:
@@ -101,11 +109,16 @@ class GroupCommit:
 
     def run(self, work: Work[T]) -> asyncio.Future[T]:
         """Run `work` in the next batch's transaction; its result once committed."""
-        return self._submit(_Op(work, (), (), self._new_future()))
+        return self._submit(_Op(self._new_future(), work=work))
+
+    def run_batched(self, batched: Batched[R, T], request: R) -> asyncio.Future[T]:
+        """Have `batched` do `request` in the next batch, with the other requests it got
+        there; the result once committed. `batched` must be the same object for all of them."""
+        return self._submit(_Op(self._new_future(), batched=batched, request=request))
 
     def write(self, *rows: Rows, keyed: Sequence[KeyedRow] = ()) -> asyncio.Future[None]:
         """Write these rows in the next batch; done once committed."""
-        return self._submit(_Op(None, rows, keyed, self._new_future()))
+        return self._submit(_Op(self._new_future(), rows=rows, keyed=keyed))
 
     def touch(self, key: str, at: datetime) -> None:
         self.check_open()
@@ -221,10 +234,21 @@ class GroupCommit:
                 self._touches[key] = at
 
     async def _transaction(self, ops: list[_Op[Any]], touches: dict[str, datetime]) -> list[Any]:
-        """Everything in one transaction: each operation's work in queue order, then the rows
-        grouped into one executemany per statement, then the touches."""
+        """Everything in one transaction: each operation's work in queue order, then the
+        batched requests (all of one kind at once), then the rows grouped into one executemany
+        per statement, then the touches."""
         async with self._engine.begin() as connection:
-            results = [None if op.work is None else await op.work(connection) for op in ops]
+            results: list[Any] = [None] * len(ops)
+            batches: dict[Batched[Any, Any], list[int]] = {}
+            for index, op in enumerate(ops):
+                if op.work is not None:
+                    results[index] = await op.work(connection)
+                elif op.batched is not None:
+                    batches.setdefault(op.batched, []).append(index)
+            for batched, indexes in batches.items():
+                answers = await batched(connection, [ops[index].request for index in indexes])
+                for index, answer in zip(indexes, answers, strict=True):
+                    results[index] = answer
             rows: dict[Executable, list[Mapping[str, Any]]] = {}
             keyed: dict[Executable, dict[Hashable, Mapping[str, Any]]] = {}
             for op in ops:

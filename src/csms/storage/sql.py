@@ -125,6 +125,21 @@ class SqlStore:
             ("charge_point_id", "connector_id"),
             _STATUS_FIELDS,
         )
+        self._insert_transaction = transactions.insert()
+        self._close_transaction = (
+            update(transactions)
+            .where(
+                transactions.c.id == bindparam("b_id"),
+                transactions.c.charge_point_id == bindparam("b_charge_point_id"),
+                transactions.c.stop_time.is_(None),
+            )
+            .values(
+                stop_time=bindparam("b_stop_time"),
+                meter_stop=bindparam("b_meter_stop"),
+                stop_reason=bindparam("b_stop_reason"),
+                stop_id_tag=bindparam("b_stop_id_tag"),
+            )
+        )
         self._insert_meter_values = meter_values.insert()
         self._insert_notification = notifications.insert()
         self._insert_data_transfer = data_transfers.insert()
@@ -227,7 +242,7 @@ class SqlStore:
     # -- connectors ----------------------------------------------------------------------------
 
     async def record_status(self, status: ConnectorStatus) -> None:
-        row = dataclasses.asdict(status)
+        row = _as_row(status)
         key = (status.charge_point_id, status.connector_id)
         await self._writer.write(
             Rows(self._insert_status, (row,)),
@@ -296,65 +311,86 @@ class SqlStore:
     # -- transactions --------------------------------------------------------------------------
 
     async def start_transaction(self, start: TransactionStart) -> Transaction:
-        same_start = select(transactions).where(
-            transactions.c.charge_point_id == start.charge_point_id,
-            transactions.c.connector_id == start.connector_id,
-            transactions.c.start_time == start.timestamp,
-            transactions.c.id_tag == start.id_tag,
-            transactions.c.meter_start == start.meter_start,
-        )
-        insert = (
-            transactions.insert()
-            .values(
-                charge_point_id=start.charge_point_id,
-                connector_id=start.connector_id,
-                id_tag=start.id_tag,
-                id_tag_status=start.id_tag_status,
-                meter_start=start.meter_start,
-                start_time=start.timestamp,
-                reservation_id=start.reservation_id,
+        return await self._writer.run_batched(self._start_transactions, start)
+
+    async def _start_transactions(
+        self, connection: AsyncConnection, starts: list[TransactionStart]
+    ) -> list[Transaction]:
+        """The starts of a batch, in three statements whatever their number: find replays,
+        insert the new ones (executemany), read those back."""
+        # A replay (the charge point did not get our answer) is the same transaction: the one
+        # in the database, or the one started by an identical start earlier in this batch.
+        known = await self._started(connection, starts)
+        new: dict[_StartKey, dict[str, Any]] = {}
+        for start in starts:
+            key = _key_of_start(start)
+            if key not in known and key not in new:
+                new[key] = {
+                    "charge_point_id": start.charge_point_id,
+                    "connector_id": start.connector_id,
+                    "id_tag": start.id_tag,
+                    "id_tag_status": start.id_tag_status,
+                    "meter_start": start.meter_start,
+                    "start_time": start.timestamp,
+                    "reservation_id": start.reservation_id,
+                }
+        if new:
+            # Not INSERT .. RETURNING: SQLite cannot return many rows in parameter order, and
+            # SQLAlchemy would then insert them one statement each. The key is unique (index
+            # uq_transactions_start), so reading them back by key is exact.
+            await connection.execute(self._insert_transaction, list(new.values()))
+            known = await self._started(connection, starts)
+        return [known[_key_of_start(start)] for start in starts]
+
+    async def _started(
+        self, connection: AsyncConnection, starts: list[TransactionStart]
+    ) -> dict[_StartKey, Transaction]:
+        """The transactions that these starts would be replays of, by their key."""
+        candidates = await connection.execute(
+            select(transactions).where(
+                transactions.c.charge_point_id.in_({s.charge_point_id for s in starts}),
+                transactions.c.start_time.in_({s.timestamp for s in starts}),
             )
-            .returning(*transactions.c)
         )
-
-        async def work(connection: AsyncConnection) -> Transaction:
-            # A replay (the charge point did not get our answer) is the same transaction. The
-            # lookup is in the batch transaction, so it also sees a start queued just before.
-            row = (await connection.execute(same_start)).one_or_none()
-            if row is None:
-                row = (await connection.execute(insert)).one()
-            return _transaction(row)
-
-        return await self._writer.run(work)
+        found = (_transaction(row) for row in candidates)
+        return {_key_of_transaction(transaction): transaction for transaction in found}
 
     async def stop_transaction(self, stop: TransactionStop) -> Transaction | None:
         self._check_open()
         if not 0 < stop.transaction_id <= _MAX_TRANSACTION_ID:
             return None  # e.g. -1, which some charge points send for "no transaction"
-        ours = (
-            transactions.c.id == stop.transaction_id,
-            transactions.c.charge_point_id == stop.charge_point_id,
-        )
-        close = (
-            update(transactions)
-            .where(*ours, transactions.c.stop_time.is_(None))
-            .values(
-                stop_time=stop.timestamp,
-                meter_stop=stop.meter_stop,
-                stop_reason=stop.reason,
-                stop_id_tag=stop.id_tag,
-            )
-            .returning(*transactions.c)
-        )
-        existing = select(transactions).where(*ours)
+        return await self._writer.run_batched(self._stop_transactions, stop)
 
-        async def work(connection: AsyncConnection) -> Transaction | None:
-            row = (await connection.execute(close)).one_or_none()
-            if row is None:  # unknown here, or already stopped (a replay): unchanged
-                row = (await connection.execute(existing)).one_or_none()
-            return None if row is None else _transaction(row)
-
-        return await self._writer.run(work)
+    async def _stop_transactions(
+        self, connection: AsyncConnection, stops: list[TransactionStop]
+    ) -> list[Transaction | None]:
+        """The stops of a batch: one UPDATE (executemany) of the open ones, one SELECT."""
+        await connection.execute(
+            self._close_transaction,
+            [
+                {
+                    "b_id": stop.transaction_id,
+                    "b_charge_point_id": stop.charge_point_id,
+                    "b_stop_time": stop.timestamp,
+                    "b_meter_stop": stop.meter_stop,
+                    "b_stop_reason": stop.reason,
+                    "b_stop_id_tag": stop.id_tag,
+                }
+                for stop in stops
+            ],
+        )
+        rows = await connection.execute(
+            select(transactions).where(transactions.c.id.in_({s.transaction_id for s in stops}))
+        )
+        by_id = {row.id: _transaction(row) for row in rows}
+        # Unknown, or another charge point's: None. Already stopped (a replay): unchanged.
+        return [
+            transaction
+            if (transaction := by_id.get(stop.transaction_id)) is not None
+            and transaction.charge_point_id == stop.charge_point_id
+            else None
+            for stop in stops
+        ]
 
     async def get_transaction(self, transaction_id: int) -> Transaction | None:
         self._check_open()
@@ -387,7 +423,7 @@ class SqlStore:
         if not samples:
             self._check_open()
             return
-        rows = [dataclasses.asdict(sample) for sample in samples]
+        rows = [_as_row(sample) for sample in samples]
         await self._writer.write(Rows(self._insert_meter_values, rows))
 
     async def meter_values(self, transaction_id: int) -> list[MeterSample]:
@@ -404,7 +440,7 @@ class SqlStore:
     # -- other reports -------------------------------------------------------------------------
 
     async def record_notification(self, notification: Notification) -> None:
-        row = dataclasses.asdict(notification)
+        row = _as_row(notification)
         await self._writer.write(Rows(self._insert_notification, (row,)))
 
     async def list_notifications(self, charge_point_id: str) -> list[Notification]:
@@ -424,7 +460,7 @@ class SqlStore:
         ]
 
     async def record_data_transfer(self, record: DataTransferRecord) -> None:
-        row = dataclasses.asdict(record)
+        row = _as_row(record)
         await self._writer.write(Rows(self._insert_data_transfer, (row,)))
 
 
@@ -452,6 +488,18 @@ def _upsert(
         index_elements=list(key),
         set_={name: lite_insert.excluded[name] for name in update_columns},
     )
+
+
+def _as_row(record: Any) -> dict[str, Any]:
+    """A record's fields (all of them columns of its table), shallow: dataclasses.asdict()
+    would deep-copy every value."""
+    names = _FIELD_NAMES.get(type(record))
+    if names is None:
+        names = _FIELD_NAMES[type(record)] = tuple(f.name for f in dataclasses.fields(record))
+    return {name: getattr(record, name) for name in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 # -- rows to records ----------------------------------------------------------------------------
@@ -499,6 +547,31 @@ def _id_tag(row: Row[Any]) -> IdTag:
 
 
 _TRANSACTION_FIELDS = tuple(field.name for field in dataclasses.fields(Transaction))
+
+# What makes two StartTransaction.req identical (a replay): all but the answered status.
+_StartKey = tuple[str, int, datetime, str, int]
+
+
+def _key_of_start(start: TransactionStart) -> _StartKey:
+    return (
+        start.charge_point_id,
+        start.connector_id,
+        start.timestamp,
+        start.id_tag,
+        start.meter_start,
+    )
+
+
+def _key_of_transaction(transaction: Transaction) -> _StartKey:
+    return (
+        transaction.charge_point_id,
+        transaction.connector_id,
+        transaction.start_time,
+        transaction.id_tag,
+        transaction.meter_start,
+    )
+
+
 _METER_SAMPLE_FIELDS = tuple(field.name for field in dataclasses.fields(MeterSample))
 
 
