@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from csms.ocpp16.actions import ACTIONS, ActionSpec, Sender, action_for, can_send
-from csms.ocpp16.convert import from_payload, to_payload
+from csms.ocpp16.convert import from_payload, prepare, to_payload
 from csms.ocpp16.messages import Request, Response
 from csms.ocpp16.validation import SchemaViolation, validate_request, validate_response
 
@@ -29,6 +29,13 @@ __all__ = [
     "validate_request",
     "validate_response",
 ]
+
+
+# Every message class's conversion is worked out now, not on its first message (and a class
+# the converter cannot handle fails at import, not in the middle of a session).
+for _spec in ACTIONS.values():
+    prepare(_spec.request)
+    prepare(_spec.response)
 
 
 def decode_request(action: str, payload: Mapping[str, Any]) -> Request | SchemaViolation:

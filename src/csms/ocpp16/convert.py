@@ -6,8 +6,9 @@ UTC strings with milliseconds and "Z", enums their string value, and Decimal sta
 that has passed schema validation; it is lenient where chargers are (see `timestamps`), and
 turns JSON numbers of Decimal fields into `Decimal(str(number))` so 6.1 stays 6.1.
 
-The conversion of each class is worked out once, on its first use, from its type hints; the
-per-message work is a loop over precomputed (attribute, key, converter) triples.
+The conversion of each class is worked out once from its type hints (`prepare`; `codec` does it
+for every message class at import); the per-message work is a loop over precomputed
+(attribute, key, converter) triples.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def from_payload(cls: type[T], payload: Mapping[str, Any]) -> T:
     """
     plan = _PLANS.get(cls) or _plan(cls)
     return typing.cast(T, plan.decode(payload))
+
+
+def prepare(cls: type) -> None:
+    """Work out now how to convert `cls`; TypeError if it is not a message dataclass."""
+    _plan(cls)
 
 
 def _plan(cls: type) -> _Plan:
