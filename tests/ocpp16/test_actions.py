@@ -24,6 +24,7 @@ from csms.ocpp16 import (
     UnitOfMeasure,
     action_for,
     can_send,
+    validate_request,
 )
 
 CHARGE_POINT_ACTIONS = {
@@ -161,3 +162,9 @@ def test_public_namespace() -> None:
         validate_request,
         validate_response,
     )
+
+
+def test_action_members_work_as_action_names() -> None:
+    assert validate_request(Action.HEARTBEAT, {}) is None
+    assert ACTIONS[Action.METER_VALUES].action is Action.METER_VALUES
+    assert can_send(Action.DATA_TRANSFER, Sender.CENTRAL_SYSTEM)
