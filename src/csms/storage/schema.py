@@ -167,12 +167,13 @@ transactions = Table(
     Column("stop_id_tag", Text),
     CheckConstraint("id > 0", name="positive_id"),
     # An identical StartTransaction replayed after a lost answer is the same transaction: this
-    # is the idempotency lookup (and it also serves list_transactions(charge_point_id=...)).
+    # is the idempotency lookup, by (charge_point_id, start_time) first; it also serves
+    # list_transactions(charge_point_id=...).
     Index(
         "uq_transactions_start",
         "charge_point_id",
-        "connector_id",
         "start_time",
+        "connector_id",
         "id_tag",
         "meter_start",
         unique=True,

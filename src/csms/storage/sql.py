@@ -17,13 +17,17 @@ from sqlalchemy import (
     Row,
     Select,
     Table,
+    Text,
     Update,
+    and_,
     bindparam,
+    column,
     delete,
     func,
     or_,
     select,
     update,
+    values,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -45,6 +49,7 @@ from csms.storage.records import (
     TransactionStop,
 )
 from csms.storage.schema import (
+    UtcDateTime,
     charge_points,
     connector_status,
     data_transfers,
@@ -346,11 +351,23 @@ class SqlStore:
         self, connection: AsyncConnection, starts: list[TransactionStart]
     ) -> dict[_StartKey, Transaction]:
         """The transactions that these starts would be replays of, by their key."""
+        # A join with the batch's (charge_point_id, start_time) pairs: one index seek each in
+        # uq_transactions_start. (SQLite would scan the table for `(a, b) IN (VALUES ...)`.)
+        pairs = values(
+            column("charge_point_id", Text), column("start_time", UtcDateTime), name="starts"
+        )
+        pairs = pairs.data(list({(s.charge_point_id, s.timestamp) for s in starts}))
+        batch = pairs.cte("starts")
         candidates = await connection.execute(
-            select(transactions).where(
-                transactions.c.charge_point_id.in_({s.charge_point_id for s in starts}),
-                transactions.c.start_time.in_({s.timestamp for s in starts}),
-            )
+            select(transactions).join(
+                batch,
+                and_(
+                    transactions.c.charge_point_id == batch.c.charge_point_id,
+                    transactions.c.start_time == batch.c.start_time,
+                ),
+            ),
+            # One statement shape per batch size: do not crowd the statement cache with them.
+            execution_options={"compiled_cache": None},
         )
         found = (_transaction(row) for row in candidates)
         return {_key_of_transaction(transaction): transaction for transaction in found}

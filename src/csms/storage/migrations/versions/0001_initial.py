@@ -121,7 +121,7 @@ def upgrade() -> None:
     op.create_index(
         "uq_transactions_start",
         "transactions",
-        ["charge_point_id", "connector_id", "start_time", "id_tag", "meter_start"],
+        ["charge_point_id", "start_time", "connector_id", "id_tag", "meter_start"],
         unique=True,
     )
     op.create_index(
