@@ -68,7 +68,14 @@ class RawClient:
 async def csms(database: str | Path, **settings: Any) -> AsyncIterator[Harness]:
     url = database if isinstance(database, str) else f"sqlite+aiosqlite:///{database}"
     config = Settings(
-        host="127.0.0.1", ocpp_port=0, http_port=0, database=url, api_token=API_TOKEN
+        host="127.0.0.1",
+        ocpp_port=0,
+        http_port=0,
+        database=url,
+        api_token=API_TOKEN,
+        # Like the OCA test tool: the CSMS sends nothing but operator commands. Tests of the
+        # automation switch it off.
+        certification_mode=True,
     ).replace(**settings)
     async with (
         running(config) as app,
