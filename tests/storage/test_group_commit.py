@@ -14,6 +14,8 @@ from sqlalchemy import event, exc
 
 from csms.storage import ConnectorStatus, MeterSample, Notification, TransactionStart
 from csms.storage.errors import StoreClosedError, StoreError
+from csms.storage.groupcommit import Rows
+from csms.storage.schema import notifications
 from csms.storage.sql import SqlStore
 from tests.storage.conftest import NOW
 
@@ -114,6 +116,13 @@ async def test_batches_are_capped(database_url: str) -> None:
         assert store.commits - before == 10
 
 
+async def naive_notification(store: SqlStore) -> None:
+    row = {"charge_point_id": "CP1", "kind": "firmware", "status": "Idle"}
+    await store._writer.write(
+        Rows(notifications.insert(), [{**row, "received_at": datetime(2025, 1, 1)}])
+    )
+
+
 async def test_a_failing_write_fails_only_its_caller(store: SqlStore, charge_point: str) -> None:
     before = store._writer.batch_failures
     results = await asyncio.gather(
@@ -121,8 +130,8 @@ async def test_a_failing_write_fails_only_its_caller(store: SqlStore, charge_poi
         # Violates the foreign key to charge_points.
         store.add_meter_values([sample("unknown CP")]),
         *(store.record_status(dataclasses.replace(STATUS, connector_id=i)) for i in range(20)),
-        # Naive datetimes are refused when bound.
-        store.record_status(dataclasses.replace(STATUS, timestamp=datetime(2025, 1, 1))),
+        # Naive datetimes are refused when bound (the store's methods refuse them sooner).
+        naive_notification(store),
         store.start_transaction(
             TransactionStart(
                 charge_point_id="unknown CP",

@@ -1,5 +1,7 @@
-"""Persistence: the Store protocol, its records, and the SQLAlchemy Core implementation."""
+"""Persistence: the Store protocol, its records, and the SQLAlchemy Core implementation
+(`csms.storage.sql.open_store`, not imported here so that the records come without SQLAlchemy)."""
 
+from csms.storage.errors import StoreClosedError, StoreError, UnknownChargePointError
 from csms.storage.records import (
     BootInfo,
     ChargePoint,
@@ -23,7 +25,10 @@ __all__ = [
     "MeterSample",
     "Notification",
     "Store",
+    "StoreClosedError",
+    "StoreError",
     "Transaction",
     "TransactionStart",
     "TransactionStop",
+    "UnknownChargePointError",
 ]

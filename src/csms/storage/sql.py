@@ -209,7 +209,7 @@ class SqlStore:
         statement = _upsert(self._dialect, charge_points, ("id",), tuple(fields)).returning(
             *charge_points.c
         )
-        values = {"id": charge_point_id, "created_at": self._now(), **fields}
+        values = {"id": charge_point_id, "created_at": _aware(self._now()), **fields}
 
         async def work(connection: AsyncConnection) -> ChargePoint:
             return _charge_point((await connection.execute(statement, values)).one())
@@ -227,6 +227,7 @@ class SqlStore:
 
     async def record_boot(self, charge_point_id: str, boot: BootInfo, at: datetime) -> None:
         """Raises UnknownChargePointError if the charge point is not registered."""
+        _aware(at)
         statement = (
             update(charge_points)
             .where(charge_points.c.id == charge_point_id)
@@ -247,6 +248,7 @@ class SqlStore:
     # -- connectors ----------------------------------------------------------------------------
 
     async def record_status(self, status: ConnectorStatus) -> None:
+        _aware(status.timestamp, status.received_at)
         row = _as_row(status)
         key = (status.charge_point_id, status.connector_id)
         await self._writer.write(
@@ -280,6 +282,8 @@ class SqlStore:
         return _id_tag(rows[0]) if rows else None
 
     async def put_id_tag(self, tag: IdTag) -> IdTag:
+        if tag.expiry_date is not None:
+            _aware(tag.expiry_date)
         fields = {
             "status": tag.status,
             "expiry_date": tag.expiry_date,
@@ -316,6 +320,7 @@ class SqlStore:
     # -- transactions --------------------------------------------------------------------------
 
     async def start_transaction(self, start: TransactionStart) -> Transaction:
+        _aware(start.timestamp)
         return await self._writer.run_batched(self._start_transactions, start)
 
     async def _start_transactions(
@@ -374,6 +379,7 @@ class SqlStore:
 
     async def stop_transaction(self, stop: TransactionStop) -> Transaction | None:
         self._check_open()
+        _aware(stop.timestamp)
         if not 0 < stop.transaction_id <= _MAX_TRANSACTION_ID:
             return None  # e.g. -1, which some charge points send for "no transaction"
         return await self._writer.run_batched(self._stop_transactions, stop)
@@ -440,6 +446,7 @@ class SqlStore:
         if not samples:
             self._check_open()
             return
+        _aware(*(sample.timestamp for sample in samples))
         rows = [_as_row(sample) for sample in samples]
         await self._writer.write(Rows(self._insert_meter_values, rows))
 
@@ -457,6 +464,7 @@ class SqlStore:
     # -- other reports -------------------------------------------------------------------------
 
     async def record_notification(self, notification: Notification) -> None:
+        _aware(notification.received_at)
         row = _as_row(notification)
         await self._writer.write(Rows(self._insert_notification, (row,)))
 
@@ -477,6 +485,7 @@ class SqlStore:
         ]
 
     async def record_data_transfer(self, record: DataTransferRecord) -> None:
+        _aware(record.received_at)
         row = _as_row(record)
         await self._writer.write(Rows(self._insert_data_transfer, (row,)))
 
@@ -505,6 +514,15 @@ def _upsert(
         index_elements=list(key),
         set_={name: lite_insert.excluded[name] for name in update_columns},
     )
+
+
+def _aware(*timestamps: datetime) -> datetime:
+    """Refuse naive datetimes here, at the caller, rather than when the batch is written
+    (schema.UtcDateTime would refuse them there too, failing a whole batch first)."""
+    for timestamp in timestamps:
+        if timestamp.utcoffset() is None:
+            raise ValueError(f"naive datetime {timestamp!r}: timestamps must be timezone-aware")
+    return timestamps[0]
 
 
 def _as_row(record: Any) -> dict[str, Any]:
