@@ -122,18 +122,21 @@ async def throughput(url: str, workload: str, ops: int, concurrency: int) -> Non
         latencies: list[float] = []
         per_task, extra = divmod(ops, concurrency)
         started = time.perf_counter()
+        cpu_started = time.process_time()
         async with asyncio.TaskGroup() as group:
             for index in range(concurrency):
                 count = per_task + (index < extra)
                 group.create_task(charge_point(store, index, count, WORKLOADS[workload], latencies))
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
         commits = store.commits - commits_before
     latencies.sort()
     print(
         f"  {workload:>10}: {len(latencies)} writes, {concurrency} tasks, {elapsed:.2f} s: "
         f"{len(latencies) / elapsed:,.0f} writes/s, {commits} commits "
         f"({len(latencies) / max(commits, 1):.0f} writes/commit); latency p50 "
-        f"{_ms(latencies[len(latencies) // 2])}, p99 {_ms(latencies[int(len(latencies) * 0.99)])}"
+        f"{_ms(latencies[len(latencies) // 2])}, p99 {_ms(latencies[int(len(latencies) * 0.99)])}; "
+        f"process CPU {cpu / len(latencies) * 1e6:.0f} us/write (load generator included)"
     )
 
 
