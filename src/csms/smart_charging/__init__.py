@@ -3,6 +3,13 @@
 Pure: no I/O, no asyncio, standard library only (DESIGN.md section 2).
 """
 
+from csms.smart_charging.allocation import (
+    Allocation,
+    Demand,
+    Strategy,
+    allocate,
+    transition_order,
+)
 from csms.smart_charging.composite import (
     CompositePeriod,
     CompositeSchedule,
@@ -24,6 +31,7 @@ from csms.smart_charging.profiles import (
 
 __all__ = [
     "ActiveTransaction",
+    "Allocation",
     "ChargingProfile",
     "ChargingProfileKind",
     "ChargingProfilePurpose",
@@ -32,9 +40,13 @@ __all__ = [
     "ChargingSchedulePeriod",
     "CompositePeriod",
     "CompositeSchedule",
+    "Demand",
     "Installed",
     "RateLimit",
     "RecurrencyKind",
+    "Strategy",
+    "allocate",
     "composite_schedule",
     "convert_limit",
+    "transition_order",
 ]
