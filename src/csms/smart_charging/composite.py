@@ -13,11 +13,11 @@ The semantic decisions, each with its source:
 * TxProfile over TxDefaultProfile (3.13.1, 7.10): when a TxProfile for the transaction is
   installed on the connector (transactionId equal to the running one, or absent as after a
   RemoteStartTransaction, 5.16.2), the TxDefaultProfiles are not used at all for that
-  transaction, also where the TxProfiles themselves have ended. 3.13.1 merges ChargePointMax
-  with TxProfile, "or the TxDefaultProfile in case no" TxProfile is provided; OCTT TC_066
-  expects exactly this (after its TxProfile ends, only the ChargePointMaxProfile limit remains
-  although a TxDefaultProfile period would still apply). Without a transaction no TxProfile
-  applies (3.13.1: it is discarded).
+  transaction, also where the TxProfiles themselves have ended: 3.13.1 falls back to the
+  TxDefaultProfile only when no TxProfile was given, and OCTT TC_066 expects exactly this
+  (after its TxProfile ends, only the ChargePointMaxProfile limit remains although a
+  TxDefaultProfile period would still apply). Without a transaction no TxProfile applies
+  (3.13.1: the charge point discards it).
 * TxDefaultProfile on the connector vs on connector 0 (3.13.1 with the replacement rule of
   3.13.2 and 5.16.4): one installed on the connector replaces, for that connector, the one on
   connector 0 *with the same stackLevel*; other stack levels of both stack normally.
@@ -78,6 +78,12 @@ class RateLimit:
     charging_rate_unit: ChargingRateUnit
     number_phases: int | None = None
 
+    def __post_init__(self) -> None:
+        if not self.limit.is_finite() or self.limit < 0:
+            raise ValueError(f"limit must be a finite, non-negative Decimal, got {self.limit!r}")
+        if self.number_phases is not None and not 1 <= self.number_phases <= 3:
+            raise ValueError(f"number_phases must be 1, 2 or 3, got {self.number_phases}")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CompositePeriod:
@@ -120,7 +126,7 @@ def convert_limit(
     number_phases: int,
     voltage: Decimal,
 ) -> Decimal:
-    """Errata 3.69: W = A x voltage x phases. Exact (unrounded)."""
+    """Errata 3.69: W = A x voltage x phases. Not rounded (beyond the Decimal context's)."""
     if from_unit is to_unit:
         return limit
     if to_unit is ChargingRateUnit.W:
@@ -140,7 +146,13 @@ def composite_schedule(
     voltage: Decimal = Decimal(230),
     default_phases: int = 3,
 ) -> CompositeSchedule:
-    """The composite schedule for `connector_id` over [start, start + duration) (5.7)."""
+    """The composite schedule for `connector_id` over [start, start + duration) (5.7).
+
+    `installed` is everything installed on one charge point (other connectors' profiles are
+    ignored as the rules say). `transaction` is the one running on `connector_id`, if any.
+    `local_limit` is the charge point's own maximum, when known. Raises ValueError on bad
+    arguments and when two profiles of one stack share a stack level.
+    """
     if start.utcoffset() is None:
         raise ValueError("start must be an aware datetime")
     if duration < 0 or connector_id < 0:
@@ -152,33 +164,11 @@ def composite_schedule(
 
     charge_point_max, tx = _stacks(installed, connector_id, transaction)
     relative_start = transaction.start if transaction is not None else start
-    end = start + timedelta(seconds=duration)
-    breakpoints = sorted(
-        {
-            instant
-            for profile in (*charge_point_max, *tx)
-            for instant in _breakpoints(profile, start, end, relative_start)
-            if start < instant < end
-        }
-    )
-
-    # Every cell [c0, c1) of whole seconds, with what prevails at its start and at each
-    # breakpoint inside it (only a one-second cell has any).
-    cells: list[tuple[int, list[_Choice]]] = []
-    for c0, c1 in _cells(breakpoints, start, duration):
-        low, high = start + c0 * _SECOND, start + c1 * _SECOND
-        inside = breakpoints[bisect_right(breakpoints, low) : bisect_left(breakpoints, high)]
-        evaluated = [
-            _prevailing(stack, instant, relative_start)
-            for instant in (low, *inside)
-            for stack in (charge_point_max, tx)
-        ]
-        cells.append((c0, [choice for choice in evaluated if choice is not None]))
-
+    cells = _evaluate(charge_point_max, tx, start, duration, relative_start)
     used = {choice.profile for _, choices in cells for choice in choices}
     unit = charging_rate_unit or _unit_of(used, local_limit)
     periods: list[CompositePeriod] = []
-    for c0, choices in cells:
+    for start_period, choices in cells:
         candidates = [_converted(choice, unit, voltage, default_phases) for choice in choices]
         if local_limit is not None:
             candidates.append(_converted_local(local_limit, unit, voltage, default_phases))
@@ -188,7 +178,7 @@ def composite_schedule(
             limit, _, number_phases = min(candidates, key=lambda c: c[:2])
         if not periods or (periods[-1].limit, periods[-1].number_phases) != (limit, number_phases):
             periods.append(
-                CompositePeriod(start_period=c0, limit=limit, number_phases=number_phases)
+                CompositePeriod(start_period=start_period, limit=limit, number_phases=number_phases)
             )
 
     min_charging_rate = None
@@ -309,6 +299,38 @@ def _prevailing(
         if period is not None:
             best = _Choice(profile=profile, period=period)
     return best
+
+
+def _evaluate(
+    charge_point_max: list[ChargingProfile],
+    tx: list[ChargingProfile],
+    start: datetime,
+    duration: int,
+    relative_start: datetime,
+) -> list[tuple[int, list[_Choice]]]:
+    """Per whole-second cell (by its start offset): what prevails anywhere inside it."""
+    end = start + duration * _SECOND
+    breakpoints = sorted(
+        {
+            instant
+            for profile in (*charge_point_max, *tx)
+            for instant in _breakpoints(profile, start, end, relative_start)
+            if start < instant < end
+        }
+    )
+    cells = []
+    for c0, c1 in _cells(breakpoints, start, duration):
+        # Nothing changes between breakpoints: evaluating at the start of the cell and at each
+        # breakpoint inside it (only a one-second cell has any) sees every value it takes.
+        low, high = start + c0 * _SECOND, start + c1 * _SECOND
+        inside = breakpoints[bisect_right(breakpoints, low) : bisect_left(breakpoints, high)]
+        evaluated = [
+            _prevailing(stack, instant, relative_start)
+            for instant in (low, *inside)
+            for stack in (charge_point_max, tx)
+        ]
+        cells.append((c0, [choice for choice in evaluated if choice is not None]))
+    return cells
 
 
 def _breakpoints(
