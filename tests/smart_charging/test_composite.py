@@ -197,6 +197,60 @@ def test_spec_daily_example_in_amperes() -> None:
     assert limits(composite) == expect((0, "15.9"), (28_800, "8.6"), (72_000, "15.9"))
 
 
+# --- spec 3.13.2: a weekly calendar with a holiday on top ------------------------------------
+
+HOUR = 3600
+
+
+def _weekly_calendar() -> list[Installed]:
+    # Full current (32 A) on weekdays 23:00-06:00 and all weekend, reduced (10 A) otherwise.
+    weekdays = [
+        period
+        for day in range(5)
+        for period in ((day * DAY + 6 * HOUR, 10), (day * DAY + 23 * HOUR, 32))
+    ]
+    return on(
+        0,
+        profile(
+            TX_DEFAULT, (0, 32), *weekdays, kind=RECURRING, recurrency_kind=WEEKLY, duration=WEEK
+        ),
+    )
+
+
+def _weekday_changes(*days: int) -> list[tuple[int, int]]:
+    return [
+        change
+        for day in days
+        for change in ((day * DAY + 6 * HOUR, 10), (day * DAY + 23 * HOUR, 32))
+    ]
+
+
+def test_spec_weekly_calendar() -> None:
+    composite = composite_schedule(
+        _weekly_calendar(), connector_id=1, start=at(2 * WEEK), duration=WEEK
+    )
+    assert limits(composite) == expect((0, 32), *_weekday_changes(0, 1, 2, 3, 4))
+
+
+def test_spec_weekly_calendar_with_a_holiday_exception() -> None:
+    # The Wednesday of the third week is a holiday: full current all day, one stack level up.
+    holiday = on(
+        0,
+        profile(
+            TX_DEFAULT, (0, 32), stack_level=1, start_schedule=at(2 * WEEK + 2 * DAY), duration=DAY
+        ),
+    )
+    week_two = composite_schedule(
+        _weekly_calendar() + holiday, connector_id=1, start=at(2 * WEEK), duration=WEEK
+    )
+    assert limits(week_two) == expect((0, 32), *_weekday_changes(0, 1, 3, 4))
+    # The week after is the plain calendar again.
+    week_three = composite_schedule(
+        _weekly_calendar() + holiday, connector_id=1, start=at(3 * WEEK), duration=WEEK
+    )
+    assert limits(week_three) == expect((0, 32), *_weekday_changes(0, 1, 2, 3, 4))
+
+
 # --- stacking, 3.13.2 and errata 3.7 / 3.43 --------------------------------------------------
 
 
