@@ -30,6 +30,7 @@ _SERVE_FLAGS: dict[str, str] = {
     "tls_cert": "PEM certificate for wss:// (with --tls-key)",
     "tls_key": "PEM private key for wss://",
     "certification_mode": "true: the CSMS sends no CALL on its own, only operator commands",
+    "fetch_configuration_on_boot": "true: GetConfiguration after each Accepted boot",
 }
 
 

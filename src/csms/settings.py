@@ -43,6 +43,9 @@ class Settings:
     tls_key: Path | None = None
     # Certification mode: the CSMS sends no CALL on its own, only operator commands (OCTT quirk).
     certification_mode: bool = False
+    # Automation outside certification mode, each piece switchable:
+    # read a charge point's whole configuration after each Accepted BootNotification.
+    fetch_configuration_on_boot: bool = True
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

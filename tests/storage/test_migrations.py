@@ -7,10 +7,11 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
 from csms.storage.engine import create_engine
-from csms.storage.migrations import current_revision, downgrade, migrate
+from csms.storage.migrations import alembic_config, current_revision, downgrade, migrate
 from csms.storage.schema import metadata
 
 # SQLAlchemy cannot reflect SQLite's expression indexes, so autogenerate skips them there:
@@ -61,12 +62,15 @@ async def table_names(url: str) -> set[str]:
         await engine.dispose()
 
 
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 async def test_migrated_schema_is_schema_py(database_url: str) -> None:
     assert await current_revision(database_url) is None
 
     await migrate(database_url)
 
-    assert await current_revision(database_url) == "0001"
+    assert await current_revision(database_url) == HEAD
     await check_schema(database_url)
 
 
@@ -79,6 +83,6 @@ async def test_round_trip(database_url: str) -> None:
     assert await table_names(database_url) == {"alembic_version"}
 
     await migrate(database_url)
-    assert await current_revision(database_url) == "0001"
+    assert await current_revision(database_url) == HEAD
     assert await table_names(database_url) == set(metadata.tables) | {"alembic_version"}
     await check_schema(database_url)

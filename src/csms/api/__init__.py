@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from csms import __version__
-from csms.api import charge_points, commands, errors, id_tags, transactions
+from csms.api import charge_points, commands, errors, id_tags, operations, transactions
 from csms.api.auth import require_token
 from csms.features.context import Services
 
@@ -21,6 +21,6 @@ def create_api(services: Services, token: str) -> FastAPI:
     api.state.services = services
     secured = [Depends(require_token(token))]
     errors.install(api)
-    for module in (charge_points, commands, transactions, id_tags):
+    for module in (charge_points, commands, operations, transactions, id_tags):
         api.include_router(module.router, prefix="/api/v1", dependencies=secured)
     return api

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 
 from csms.api.deps import services_of
-from csms.api.models import ChargePointIn, ChargePointOut
+from csms.api.models import ChargePointIn, ChargePointOut, ConfigurationOut
 from csms.transport.basic_auth import hash_password
 
 router = APIRouter(prefix="/charge-points", tags=["charge points"])
@@ -35,7 +35,18 @@ async def get_charge_point(request: Request, charge_point_id: str) -> ChargePoin
         charge_point,
         connected=services.registry.get(charge_point_id) is not None,
         connectors=await services.store.list_connectors(charge_point_id),
+        availability=await services.store.availability_of(charge_point_id),
     )
+
+
+@router.get("/{charge_point_id}/configuration")
+async def get_configuration(request: Request, charge_point_id: str) -> ConfigurationOut:
+    """The configuration as last reported (GetConfiguration) and changed (ChangeConfiguration
+    accepted by the charge point). POST .../get-configuration reads it afresh."""
+    store = services_of(request).store
+    if await store.get_charge_point(charge_point_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    return ConfigurationOut.of(await store.configuration_of(charge_point_id))
 
 
 @router.put("/{charge_point_id}")

@@ -8,7 +8,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, StringConstraints
 from pydantic.alias_generators import to_camel
 
-from csms.storage import ChargePoint, ConnectorStatus, IdTag, MeterSample, Transaction
+from csms.storage import (
+    Availability,
+    ChargePoint,
+    Configuration,
+    ConnectorStatus,
+    IdTag,
+    MeterSample,
+    Transaction,
+)
 
 
 class Model(BaseModel):
@@ -60,6 +68,8 @@ class ChargePointOut(Model):
     last_seen_at: datetime | None
     created_at: datetime
     connectors: list[Connector] | None = None
+    # The availability each connector was last asked for (ChangeAvailability).
+    availability: list[AvailabilityOut] | None = None
 
     @classmethod
     def of(
@@ -68,6 +78,7 @@ class ChargePointOut(Model):
         *,
         connected: bool,
         connectors: list[ConnectorStatus] | None = None,
+        availability: list[Availability] | None = None,
     ) -> ChargePointOut:
         boot = charge_point.boot
         return cls(
@@ -81,6 +92,9 @@ class ChargePointOut(Model):
             last_seen_at=charge_point.last_seen_at,
             created_at=charge_point.created_at,
             connectors=None if connectors is None else [Connector.of(c) for c in connectors],
+            availability=(
+                None if availability is None else [AvailabilityOut.of(a) for a in availability]
+            ),
         )
 
 
@@ -170,3 +184,41 @@ class IdTagOut(Model):
     @classmethod
     def of(cls, tag: IdTag) -> IdTagOut:
         return cls.model_validate(tag, from_attributes=True)
+
+
+class ConfigurationKeyOut(Model):
+    key: str
+    value: str | None
+    readonly: bool
+
+
+class ConfigurationOut(Model):
+    """The charge point's configuration as the CSMS last learned it."""
+
+    configuration_key: list[ConfigurationKeyOut]
+    unknown_key: list[str]
+    complete_at: datetime | None
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, configuration: Configuration) -> ConfigurationOut:
+        return cls(
+            configuration_key=[
+                ConfigurationKeyOut(key=e.key, value=e.value, readonly=e.readonly)
+                for e in configuration.entries
+            ],
+            unknown_key=configuration.unknown_keys,
+            complete_at=configuration.complete_at,
+            updated_at=configuration.updated_at,
+        )
+
+
+class AvailabilityOut(Model):
+    connector_id: int
+    requested: str
+    status: str
+    at: datetime
+
+    @classmethod
+    def of(cls, availability: Availability) -> AvailabilityOut:
+        return cls.model_validate(availability, from_attributes=True)

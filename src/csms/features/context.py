@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from csms.features.transaction_starts import TransactionStarts
 from csms.settings import Settings
 from csms.storage import Store
 from csms.transport import FollowUp, OcppConnection, Registry
@@ -36,6 +37,7 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     # vendorId -> messageId (None = any) -> handler (spec 4.3).
     data_transfer: dict[str, dict[str | None, DataTransferHandler]] = field(default_factory=dict)
+    transaction_starts: TransactionStarts = field(default_factory=TransactionStarts)
 
 
 @dataclass(slots=True)

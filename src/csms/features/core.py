@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from csms.features.authorization import authorize, tag_info
 from csms.features.context import Context, Handler
+from csms.features.core_commands import after_accepted_boot
 from csms.ocpp16 import (
     Action,
     AuthorizationStatus,
@@ -73,6 +74,8 @@ async def boot_notification(
         charge_point.registration_status if charge_point else RegistrationStatus.ACCEPTED
     )
     ctx.connection.accepted = status == RegistrationStatus.ACCEPTED
+    if ctx.connection.accepted:
+        after_accepted_boot(ctx)
     settings = ctx.services.settings
     interval = (
         settings.heartbeat_interval
@@ -142,6 +145,7 @@ async def start_transaction(
             id_tag_status=info.status,
         )
     )
+    ctx.services.transaction_starts.started(transaction)
     if transaction.id_tag_status != info.status:  # a replay: answer as the first time
         info = IdTagInfo(
             status=AuthorizationStatus(transaction.id_tag_status),

@@ -3,8 +3,11 @@
 
 from csms.storage.errors import StoreClosedError, StoreError, UnknownChargePointError
 from csms.storage.records import (
+    Availability,
     BootInfo,
     ChargePoint,
+    Configuration,
+    ConfigurationEntry,
     ConnectorStatus,
     DataTransferRecord,
     IdTag,
@@ -17,8 +20,11 @@ from csms.storage.records import (
 from csms.storage.store import Store
 
 __all__ = [
+    "Availability",
     "BootInfo",
     "ChargePoint",
+    "Configuration",
+    "ConfigurationEntry",
     "ConnectorStatus",
     "DataTransferRecord",
     "IdTag",

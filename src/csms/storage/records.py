@@ -150,3 +150,36 @@ class DataTransferRecord:
     data: str | None
     status: str
     received_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConfigurationEntry:
+    """One configuration key as the charge point reported it (spec 7.20 KeyValue)."""
+
+    key: str
+    value: str | None
+    readonly: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Configuration:
+    """What the CSMS knows of a charge point's configuration (GetConfiguration snapshot plus
+    the ChangeConfiguration changes the charge point accepted since)."""
+
+    charge_point_id: str
+    entries: list[ConfigurationEntry]
+    unknown_keys: list[str]
+    # When the last GetConfiguration for all keys was answered; None if never.
+    complete_at: datetime | None
+    updated_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Availability:
+    """A ChangeAvailability the charge point Accepted or Scheduled (spec 5.2)."""
+
+    charge_point_id: str
+    connector_id: int
+    requested: str  # Operative | Inoperative
+    status: str  # Accepted | Scheduled
+    at: datetime

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -230,4 +231,42 @@ data_transfers = Table(
     Column("status", Text, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
     Index(None, "charge_point_id", "id"),
+)
+
+
+# -- what CSMS commands changed (migration 0002) ------------------------------------------------
+
+# The configuration keys a charge point reported (GetConfiguration) or accepted
+# (ChangeConfiguration); `known` is false for keys it reported as unknown.
+configuration_keys = Table(
+    "configuration_keys",
+    metadata,
+    _charge_point_fk(),
+    Column("key", Text, nullable=False),
+    Column("value", Text),
+    Column("readonly", Boolean),
+    Column("known", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("charge_point_id", "key"),
+)
+
+# When a charge point last reported its whole configuration.
+configuration_snapshots = Table(
+    "configuration_snapshots",
+    metadata,
+    _charge_point_fk(),
+    Column("complete_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("charge_point_id"),
+)
+
+# The availability each connector was last asked for and the charge point's answer (spec 5.2).
+connector_availability = Table(
+    "connector_availability",
+    metadata,
+    _charge_point_fk(),
+    Column("connector_id", Integer, nullable=False),
+    Column("requested", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("charge_point_id", "connector_id"),
 )

@@ -15,8 +15,6 @@ from typing import Any
 from sqlalchemy import (
     Insert,
     Row,
-    Select,
-    Table,
     Text,
     Update,
     and_,
@@ -24,17 +22,15 @@ from sqlalchemy import (
     column,
     delete,
     func,
-    or_,
     select,
     update,
     values,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from csms.storage.engine import create_engine, parse_url
-from csms.storage.errors import StoreClosedError, UnknownChargePointError
-from csms.storage.groupcommit import GroupCommit, KeyedRow, Rows
+from csms.storage.errors import UnknownChargePointError
+from csms.storage.groupcommit import KeyedRow, Rows
 from csms.storage.migrations import migrate
 from csms.storage.records import (
     BootInfo,
@@ -59,6 +55,8 @@ from csms.storage.schema import (
     status_history,
     transactions,
 )
+from csms.storage.sql_base import as_row, aware, meter_sample, upsert
+from csms.storage.sql_commands import CommandsStore
 
 # transactions.id is a 32-bit integer; any other id cannot be one of ours.
 _MAX_TRANSACTION_ID = 2**31 - 1
@@ -95,7 +93,7 @@ async def open_store(
     return store
 
 
-class SqlStore:
+class SqlStore(CommandsStore):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 
     def __init__(
@@ -106,25 +104,12 @@ class SqlStore:
         now: Callable[[], datetime],
         max_batch: int,
     ) -> None:
-        self._read_engine = read_engine
-        self._write_engine = write_engine
-        self._now = now
-        self._closed = False
-        dialect = write_engine.dialect.name
-        touch = (
-            update(charge_points)
-            .where(charge_points.c.id == bindparam("b_key"))
-            .where(
-                or_(
-                    charge_points.c.last_seen_at.is_(None),
-                    charge_points.c.last_seen_at < bindparam("b_at"),
-                )
-            )
-            .values(last_seen_at=bindparam("b_at"))
+        super().__init__(
+            read_engine=read_engine, write_engine=write_engine, now=now, max_batch=max_batch
         )
-        self._writer = GroupCommit(write_engine, touch_statement=touch, max_batch=max_batch)
+        dialect = self._dialect
         self._insert_status = status_history.insert()
-        self._upsert_status = _upsert(
+        self._upsert_status = upsert(
             dialect,
             connector_status,
             ("charge_point_id", "connector_id"),
@@ -148,40 +133,6 @@ class SqlStore:
         self._insert_meter_values = meter_values.insert()
         self._insert_notification = notifications.insert()
         self._insert_data_transfer = data_transfers.insert()
-        self._dialect = dialect
-
-    async def __aenter__(self) -> SqlStore:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    @property
-    def commits(self) -> int:
-        """Transactions the writer committed so far (a figure for metrics and benchmarks)."""
-        return self._writer.commits
-
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await self._writer.close()
-        finally:
-            await self._write_engine.dispose()
-            await self._read_engine.dispose()
-
-    # -- plumbing ------------------------------------------------------------------------------
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreClosedError("the store is closed")
-
-    async def _read(self, statement: Select[Any]) -> Sequence[Row[Any]]:
-        self._check_open()
-        async with self._read_engine.connect() as connection:
-            rows: Sequence[Row[Any]] = (await connection.execute(statement)).all()
-            return rows
 
     # -- charge points -------------------------------------------------------------------------
 
@@ -206,10 +157,10 @@ class SqlStore:
             "password_hash": password_hash,
             "description": description,
         }
-        statement = _upsert(self._dialect, charge_points, ("id",), tuple(fields)).returning(
+        statement = upsert(self._dialect, charge_points, ("id",), tuple(fields)).returning(
             *charge_points.c
         )
-        values = {"id": charge_point_id, "created_at": _aware(self._now()), **fields}
+        values = {"id": charge_point_id, "created_at": aware(self._now()), **fields}
 
         async def work(connection: AsyncConnection) -> ChargePoint:
             return _charge_point((await connection.execute(statement, values)).one())
@@ -227,7 +178,7 @@ class SqlStore:
 
     async def record_boot(self, charge_point_id: str, boot: BootInfo, at: datetime) -> None:
         """Raises UnknownChargePointError if the charge point is not registered."""
-        _aware(at)
+        aware(at)
         statement = (
             update(charge_points)
             .where(charge_points.c.id == charge_point_id)
@@ -248,8 +199,8 @@ class SqlStore:
     # -- connectors ----------------------------------------------------------------------------
 
     async def record_status(self, status: ConnectorStatus) -> None:
-        _aware(status.timestamp, status.received_at)
-        row = _as_row(status)
+        aware(status.timestamp, status.received_at)
+        row = as_row(status)
         key = (status.charge_point_id, status.connector_id)
         await self._writer.write(
             Rows(self._insert_status, (row,)),
@@ -283,7 +234,7 @@ class SqlStore:
 
     async def put_id_tag(self, tag: IdTag) -> IdTag:
         if tag.expiry_date is not None:
-            _aware(tag.expiry_date)
+            aware(tag.expiry_date)
         fields = {
             "status": tag.status,
             "expiry_date": tag.expiry_date,
@@ -320,7 +271,7 @@ class SqlStore:
     # -- transactions --------------------------------------------------------------------------
 
     async def start_transaction(self, start: TransactionStart) -> Transaction:
-        _aware(start.timestamp)
+        aware(start.timestamp)
         return await self._writer.run_batched(self._start_transactions, start)
 
     async def _start_transactions(
@@ -379,7 +330,7 @@ class SqlStore:
 
     async def stop_transaction(self, stop: TransactionStop) -> Transaction | None:
         self._check_open()
-        _aware(stop.timestamp)
+        aware(stop.timestamp)
         if not 0 < stop.transaction_id <= _MAX_TRANSACTION_ID:
             return None  # e.g. -1, which some charge points send for "no transaction"
         return await self._writer.run_batched(self._stop_transactions, stop)
@@ -446,8 +397,8 @@ class SqlStore:
         if not samples:
             self._check_open()
             return
-        _aware(*(sample.timestamp for sample in samples))
-        rows = [_as_row(sample) for sample in samples]
+        aware(*(sample.timestamp for sample in samples))
+        rows = [as_row(sample) for sample in samples]
         await self._writer.write(Rows(self._insert_meter_values, rows))
 
     async def meter_values(self, transaction_id: int) -> list[MeterSample]:
@@ -459,13 +410,13 @@ class SqlStore:
             .where(meter_values.c.transaction_id == transaction_id)
             .order_by(meter_values.c.id)
         )
-        return [_meter_sample(row) for row in rows]
+        return [meter_sample(row) for row in rows]
 
     # -- other reports -------------------------------------------------------------------------
 
     async def record_notification(self, notification: Notification) -> None:
-        _aware(notification.received_at)
-        row = _as_row(notification)
+        aware(notification.received_at)
+        row = as_row(notification)
         await self._writer.write(Rows(self._insert_notification, (row,)))
 
     async def list_notifications(self, charge_point_id: str) -> list[Notification]:
@@ -485,8 +436,8 @@ class SqlStore:
         ]
 
     async def record_data_transfer(self, record: DataTransferRecord) -> None:
-        _aware(record.received_at)
-        row = _as_row(record)
+        aware(record.received_at)
+        row = as_row(record)
         await self._writer.write(Rows(self._insert_data_transfer, (row,)))
 
 
@@ -497,44 +448,6 @@ def _same_tag(column: Any, id_tag: str) -> Any:
     """IdToken is a CiString20 (spec 7.28): compared case-insensitively, by the database on
     both sides so that the expression indexes on lower(id_tag) apply."""
     return func.lower(column) == func.lower(id_tag)
-
-
-def _upsert(
-    dialect: str, table: Table, key: tuple[str, ...], update_columns: tuple[str, ...]
-) -> Insert:
-    """INSERT, or UPDATE `update_columns` of the row with the same `key`."""
-    if dialect == "postgresql":
-        pg_insert = postgresql.insert(table)
-        return pg_insert.on_conflict_do_update(
-            index_elements=list(key),
-            set_={name: pg_insert.excluded[name] for name in update_columns},
-        )
-    lite_insert = sqlite.insert(table)
-    return lite_insert.on_conflict_do_update(
-        index_elements=list(key),
-        set_={name: lite_insert.excluded[name] for name in update_columns},
-    )
-
-
-def _aware(*timestamps: datetime) -> datetime:
-    """Refuse naive datetimes here, at the caller, rather than when the batch is written
-    (schema.UtcDateTime would refuse them there too, failing a whole batch first)."""
-    for timestamp in timestamps:
-        if timestamp.utcoffset() is None:
-            raise ValueError(f"naive datetime {timestamp!r}: timestamps must be timezone-aware")
-    return timestamps[0]
-
-
-def _as_row(record: Any) -> dict[str, Any]:
-    """A record's fields (all of them columns of its table), shallow: dataclasses.asdict()
-    would deep-copy every value."""
-    names = _FIELD_NAMES.get(type(record))
-    if names is None:
-        names = _FIELD_NAMES[type(record)] = tuple(f.name for f in dataclasses.fields(record))
-    return {name: getattr(record, name) for name in names}
-
-
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 # -- rows to records ----------------------------------------------------------------------------
@@ -607,14 +520,6 @@ def _key_of_transaction(transaction: Transaction) -> _StartKey:
     )
 
 
-_METER_SAMPLE_FIELDS = tuple(field.name for field in dataclasses.fields(MeterSample))
-
-
 def _transaction(row: Row[Any]) -> Transaction:
     values = row._mapping
     return Transaction(**{name: values[name] for name in _TRANSACTION_FIELDS})
-
-
-def _meter_sample(row: Row[Any]) -> MeterSample:
-    values = row._mapping
-    return MeterSample(**{name: values[name] for name in _METER_SAMPLE_FIELDS})

@@ -12,8 +12,11 @@ from datetime import datetime
 from typing import Protocol
 
 from csms.storage.records import (
+    Availability,
     BootInfo,
     ChargePoint,
+    Configuration,
+    ConfigurationEntry,
     ConnectorStatus,
     DataTransferRecord,
     IdTag,
@@ -106,6 +109,12 @@ class Store(Protocol):
     async def meter_values(self, transaction_id: int) -> list[MeterSample]:
         """In the order received."""
 
+    async def meter_values_of(
+        self, charge_point_id: str, connector_id: int | None = None, limit: int = 1000
+    ) -> list[MeterSample]:
+        """A charge point's samples (of one connector, if given), the last `limit` received, in
+        the order received; also those with no transaction (main meter, connector 0)."""
+
     # -- other reports -------------------------------------------------------------------------
 
     async def record_notification(self, notification: Notification) -> None: ...
@@ -114,3 +123,32 @@ class Store(Protocol):
         """Oldest first."""
 
     async def record_data_transfer(self, record: DataTransferRecord) -> None: ...
+
+    # -- configuration and availability (what CSMS commands changed) ---------------------------
+
+    async def save_configuration(
+        self,
+        charge_point_id: str,
+        entries: Sequence[ConfigurationEntry],
+        *,
+        unknown_keys: Sequence[str],
+        complete: bool,
+        at: datetime,
+    ) -> None:
+        """Store a GetConfiguration answer: `complete` (all keys were asked for) replaces the
+        snapshot, otherwise the reported keys are updated and the others kept."""
+
+    async def set_configuration_value(
+        self, charge_point_id: str, key: str, value: str, *, at: datetime
+    ) -> None:
+        """A ChangeConfiguration the charge point accepted (a key not known yet is added)."""
+
+    async def configuration_of(self, charge_point_id: str) -> Configuration:
+        """Entries sorted by key; empty if never read."""
+
+    async def record_availability(self, availability: Availability) -> None:
+        """The connector's requested availability (replaces the previous one). Connector 0
+        stands for the whole charge point and replaces every connector's (spec 5.2)."""
+
+    async def availability_of(self, charge_point_id: str) -> list[Availability]:
+        """By connector id."""

@@ -1,0 +1,125 @@
+"""The plumbing every part of SqlStore shares: the engines, the group-commit writer, reads,
+closing, and the row helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Self
+
+from sqlalchemy import Insert, Row, Select, Table, bindparam, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from csms.storage.errors import StoreClosedError
+from csms.storage.groupcommit import GroupCommit
+from csms.storage.records import MeterSample
+from csms.storage.schema import charge_points
+
+
+class SqlBase:
+    def __init__(
+        self,
+        *,
+        read_engine: AsyncEngine,
+        write_engine: AsyncEngine,
+        now: Callable[[], datetime],
+        max_batch: int,
+    ) -> None:
+        self._read_engine = read_engine
+        self._write_engine = write_engine
+        self._now = now
+        self._closed = False
+        self._dialect = write_engine.dialect.name
+        touch = (
+            update(charge_points)
+            .where(charge_points.c.id == bindparam("b_key"))
+            .where(
+                or_(
+                    charge_points.c.last_seen_at.is_(None),
+                    charge_points.c.last_seen_at < bindparam("b_at"),
+                )
+            )
+            .values(last_seen_at=bindparam("b_at"))
+        )
+        self._writer = GroupCommit(write_engine, touch_statement=touch, max_batch=max_batch)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def commits(self) -> int:
+        """Transactions the writer committed so far (a figure for metrics and benchmarks)."""
+        return self._writer.commits
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._writer.close()
+        finally:
+            await self._write_engine.dispose()
+            await self._read_engine.dispose()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError("the store is closed")
+
+    async def _read(self, statement: Select[Any]) -> Sequence[Row[Any]]:
+        self._check_open()
+        async with self._read_engine.connect() as connection:
+            rows: Sequence[Row[Any]] = (await connection.execute(statement)).all()
+            return rows
+
+
+def upsert(
+    dialect: str, table: Table, key: tuple[str, ...], update_columns: tuple[str, ...]
+) -> Insert:
+    """INSERT, or UPDATE `update_columns` of the row with the same `key`."""
+    if dialect == "postgresql":
+        pg_insert = postgresql.insert(table)
+        return pg_insert.on_conflict_do_update(
+            index_elements=list(key),
+            set_={name: pg_insert.excluded[name] for name in update_columns},
+        )
+    lite_insert = sqlite.insert(table)
+    return lite_insert.on_conflict_do_update(
+        index_elements=list(key),
+        set_={name: lite_insert.excluded[name] for name in update_columns},
+    )
+
+
+def aware(*timestamps: datetime) -> datetime:
+    """Refuse naive datetimes here, at the caller, rather than when the batch is written
+    (schema.UtcDateTime would refuse them there too, failing a whole batch first)."""
+    for timestamp in timestamps:
+        if timestamp.utcoffset() is None:
+            raise ValueError(f"naive datetime {timestamp!r}: timestamps must be timezone-aware")
+    return timestamps[0]
+
+
+def as_row(record: Any) -> dict[str, Any]:
+    """A record's fields (all of them columns of its table), shallow: dataclasses.asdict()
+    would deep-copy every value."""
+    names = _FIELD_NAMES.get(type(record))
+    if names is None:
+        names = _FIELD_NAMES[type(record)] = tuple(f.name for f in dataclasses.fields(record))
+    return {name: getattr(record, name) for name in names}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+_METER_SAMPLE_FIELDS = tuple(field.name for field in dataclasses.fields(MeterSample))
+
+
+def meter_sample(row: Row[Any]) -> MeterSample:
+    values = row._mapping
+    return MeterSample(**{name: values[name] for name in _METER_SAMPLE_FIELDS})
