@@ -94,28 +94,33 @@ async def send(
     connection = await services.registry.wait_for(charge_point_id, connect_timeout)
     if connection is None:
         raise ChargePointOffline(f"charge point {charge_point_id!r} is not connected")
-    try:
-        response = await connection.call(action, payload, timeout=timeout)
-    except TimeoutError:
-        raise CommandTimeout(
-            f"{charge_point_id} did not answer {action} within "
-            f"{timeout or services.settings.call_timeout} s"
-        ) from None
-    except NotConnected:
-        raise ChargePointOffline(f"charge point {charge_point_id!r} disconnected") from None
-    sent = Sent(charge_point_id=charge_point_id, action=action, request=payload, response=response)
-    if isinstance(response, CallError):
-        return sent
-    violation = validate_response(action, response.payload)
-    if violation is not None:
-        raise InvalidAnswer(
-            f"{charge_point_id} answered {action} with an invalid payload: "
-            f"{violation.error_code}: {violation.description}",
-            response.payload,
+    # The answer is recorded before the next CALL to this charge point goes out, so that what
+    # the CSMS keeps follows the order of the charge point's answers.
+    async with connection.exclusive() as call:
+        try:
+            response = await call(action, payload, timeout=timeout)
+        except TimeoutError:
+            raise CommandTimeout(
+                f"{charge_point_id} did not answer {action} within "
+                f"{timeout or services.settings.call_timeout} s"
+            ) from None
+        except NotConnected:
+            raise ChargePointOffline(f"charge point {charge_point_id!r} disconnected") from None
+        sent = Sent(
+            charge_point_id=charge_point_id, action=action, request=payload, response=response
         )
-    hook = RESULT_HOOKS.get(action)
-    if hook is not None:
-        details = await hook(services, sent)
-        if details:
-            sent.details.update(details)
-    return sent
+        if isinstance(response, CallError):
+            return sent
+        violation = validate_response(action, response.payload)
+        if violation is not None:
+            raise InvalidAnswer(
+                f"{charge_point_id} answered {action} with an invalid payload: "
+                f"{violation.error_code}: {violation.description}",
+                response.payload,
+            )
+        hook = RESULT_HOOKS.get(action)
+        if hook is not None:
+            details = await hook(services, sent)
+            if details:
+                sent.details.update(details)
+        return sent

@@ -8,8 +8,9 @@ bounded queue (back-pressure on a flooding peer) and a worker answers them in or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -39,6 +40,12 @@ class NotConnected(Exception):
 
 
 FollowUp = Callable[[], Awaitable[None]]
+
+
+class Caller(Protocol):
+    async def __call__(
+        self, action: str, payload: dict[str, Any], *, timeout: float | None = None
+    ) -> CallResult | CallError: ...
 
 
 @dataclass(slots=True)
@@ -101,19 +108,31 @@ class OcppConnection:
     ) -> CallResult | CallError:
         """Send a CALL and wait for its answer. Raises TimeoutError or NotConnected."""
         async with self._call_lock:
-            if self.closed.is_set():
-                raise NotConnected(self.charge_point_id)
-            frame = self._session.call(action, payload)
-            self._response = asyncio.get_running_loop().create_future()
-            try:
-                await self.websocket.send(serialize(frame))
-                return await asyncio.wait_for(self._response, timeout or self._call_timeout)
-            except ConnectionClosed as exc:
-                raise NotConnected(self.charge_point_id) from exc
-            finally:
-                # A late answer after a timeout now matches nothing and is dropped (J 4.1.1).
-                self._session.abandon()
-                self._response = None
+            return await self._call(action, payload, timeout=timeout)
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[Caller]:
+        """Hold the one-CALL-in-flight slot (J 4.1.1) for a CALL and what follows from its
+        answer, so that the next CALL to this charge point waits until both are done."""
+        async with self._call_lock:
+            yield self._call
+
+    async def _call(
+        self, action: str, payload: dict[str, Any], *, timeout: float | None = None
+    ) -> CallResult | CallError:
+        if self.closed.is_set():
+            raise NotConnected(self.charge_point_id)
+        frame = self._session.call(action, payload)
+        self._response = asyncio.get_running_loop().create_future()
+        try:
+            await self.websocket.send(serialize(frame))
+            return await asyncio.wait_for(self._response, timeout or self._call_timeout)
+        except ConnectionClosed as exc:
+            raise NotConnected(self.charge_point_id) from exc
+        finally:
+            # A late answer after a timeout now matches nothing and is dropped (J 4.1.1).
+            self._session.abandon()
+            self._response = None
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         await self.websocket.close(code, reason)
