@@ -11,8 +11,9 @@ upgrade a scratch database and let autogenerate compare it with schema.py::
     asyncio.run(migrate(url))
     command.revision(alembic_config(url), "message", autogenerate=True, rev_id="0002")
 
- Write revisions with
-`op.batch_alter_table` so they also run on SQLite.
+Write revisions with `op.batch_alter_table` so they also run on SQLite. A feature's new tables
+go on their own branch (down_revision = the Core head it builds on), so that features written at
+the same time do not have to agree on one chain; `migrate` upgrades every branch.
 """
 
 from __future__ import annotations
@@ -48,8 +49,10 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-async def migrate(url: str, revision: str = "head") -> None:
-    """Upgrade the database at `url` to `revision` (the newest by default), in one transaction."""
+async def migrate(url: str, revision: str = "heads") -> None:
+    """Upgrade the database at `url` to `revision` (the newest of every branch by default), in
+    one transaction. Each feature's tables may come on a branch of their own off the Core
+    revisions (down_revision "0002"), so that features are migrated independently."""
     await _run(url, lambda config: command.upgrade(config, revision))
 
 
@@ -58,13 +61,13 @@ async def downgrade(url: str, revision: str = "base") -> None:
     await _run(url, lambda config: command.downgrade(config, revision))
 
 
-async def current_revision(url: str) -> str | None:
-    """The revision the database at `url` is at; None when it was never migrated."""
+async def current_revisions(url: str) -> set[str]:
+    """The revisions (one per branch) the database at `url` is at; empty if never migrated."""
     engine = create_engine(url, role="read")
     try:
         async with engine.connect() as connection:
             return await connection.run_sync(
-                lambda sync: MigrationContext.configure(sync).get_current_revision()
+                lambda sync: set(MigrationContext.configure(sync).get_current_heads())
             )
     finally:
         await engine.dispose()
