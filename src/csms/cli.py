@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from csms import client
 from csms.settings import Settings, UnknownChargePoints, convert, from_environment
 
 # Flags of `csms serve`; each is also the environment variable CSMS_<NAME>.
@@ -51,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             else None,
         )
     serve.add_argument("--log-level", default=os.environ.get("CSMS_LOG_LEVEL", "INFO"))
+    client.add_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         values = from_environment(os.environ)
@@ -67,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         return _run_server(settings)
-    return 2
+    return client.run(args, dict(os.environ))
 
 
 def _run_server(settings: Settings) -> int:
