@@ -32,8 +32,10 @@ class Harness:
     def store(self) -> Any:
         return self.app.services.store
 
-    def charge_point(self, charge_point_id: str = "CP1", **options: Any) -> SimulatedChargePoint:
-        return SimulatedChargePoint(charge_point_id, self.url, **options)
+    def charge_point(
+        self, charge_point_id: str = "CP1", url: str | None = None, **options: Any
+    ) -> SimulatedChargePoint:
+        return SimulatedChargePoint(charge_point_id, url or self.url, **options)
 
     @contextlib.asynccontextmanager
     async def raw(
