@@ -55,14 +55,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     client.add_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
-        values = from_environment(os.environ)
-        values.update(
-            {
-                name: convert(name, getattr(args, name))
-                for name in _SERVE_FLAGS
-                if getattr(args, name) is not None
-            }
-        )
+        try:
+            values = from_environment(os.environ)
+            for name in _SERVE_FLAGS:
+                raw = getattr(args, name)
+                if raw is not None:
+                    try:
+                        values[name] = convert(name, raw)
+                    except ValueError as exc:
+                        raise ValueError(f"--{name.replace('_', '-')} {raw}: {exc}") from None
+        except ValueError as exc:
+            serve.error(str(exc))
         settings = dataclasses.replace(defaults, **values)
         logging.basicConfig(
             level=args.log_level.upper(),

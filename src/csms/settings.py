@@ -55,14 +55,18 @@ def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
     """The settings given as CSMS_<NAME> variables (e.g. CSMS_OCPP_PORT=9000), converted."""
     values: dict[str, Any] = {}
     for field in dataclasses.fields(Settings):
-        raw = environ.get(f"CSMS_{field.name.upper()}")
+        variable = f"CSMS_{field.name.upper()}"
+        raw = environ.get(variable)
         if raw is not None:
-            values[field.name] = convert(field.name, raw)
+            try:
+                values[field.name] = convert(field.name, raw)
+            except ValueError as exc:
+                raise ValueError(f"{variable}={raw!r}: {exc}") from None
     return values
 
 
 def convert(name: str, raw: str) -> Any:
-    """Convert a setting's text form to its type."""
+    """Convert a setting's text form to its type; ValueError names what is wrong."""
     kind = {f.name: f.type for f in dataclasses.fields(Settings)}[name]
     if kind == "int":
         return int(raw)
