@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -362,7 +363,7 @@ async def test_r_tx_05_offline_transaction_replayed_with_old_timestamps(
             == {}
         )
 
-    def register_reading(moment: Any, value: int, context: str) -> dict[str, Any]:
+    def register_reading(moment: datetime, value: int, context: str) -> dict[str, Any]:
         return {
             "timestamp": wire_time(moment),
             "sampledValue": [
@@ -483,7 +484,7 @@ async def test_r_rpc_12_call_timeout_and_late_answer(tmp_path: Path) -> None:
     and is answered."""
     boot_request = {"chargePointVendor": VENDOR, "chargePointModel": MODEL}
     async with (
-        csms(tmp_path / "csms.db", certification_mode=True, call_timeout=0.5) as harness,
+        csms(tmp_path / "csms.db", certification_mode=True, call_timeout=1.0) as harness,
         harness.raw(CHARGE_POINT_ID) as raw,
     ):
         boot = await raw.exchange([2, "boot", "BootNotification", boot_request])
