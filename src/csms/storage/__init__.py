@@ -1,8 +1,14 @@
 """Persistence: the Store protocol, its records, and the SQLAlchemy Core implementation
 (`csms.storage.sql.open_store`, not imported here so that the records come without SQLAlchemy)."""
 
-from csms.storage.errors import StoreClosedError, StoreError, UnknownChargePointError
+from csms.storage.errors import (
+    ReservationConflictError,
+    StoreClosedError,
+    StoreError,
+    UnknownChargePointError,
+)
 from csms.storage.records import (
+    ACTIVE_RESERVATION_STATES,
     Availability,
     BootInfo,
     ChargePoint,
@@ -13,6 +19,9 @@ from csms.storage.records import (
     IdTag,
     MeterSample,
     Notification,
+    Reservation,
+    ReservationRequest,
+    ReservationState,
     Transaction,
     TransactionStart,
     TransactionStop,
@@ -20,6 +29,7 @@ from csms.storage.records import (
 from csms.storage.store import Store
 
 __all__ = [
+    "ACTIVE_RESERVATION_STATES",
     "Availability",
     "BootInfo",
     "ChargePoint",
@@ -30,6 +40,10 @@ __all__ = [
     "IdTag",
     "MeterSample",
     "Notification",
+    "Reservation",
+    "ReservationConflictError",
+    "ReservationRequest",
+    "ReservationState",
     "Store",
     "StoreClosedError",
     "StoreError",

@@ -13,3 +13,8 @@ class StoreClosedError(StoreError):
 
 class UnknownChargePointError(StoreError, LookupError):
     """The operation needs a charge point that is not registered."""
+
+
+class ReservationConflictError(StoreError):
+    """The reservationId belongs to another charge point's reservation, or to one that is over
+    (reservation ids are never reused)."""

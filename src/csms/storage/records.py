@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -183,3 +184,53 @@ class Availability:
     requested: str  # Operative | Inoperative
     status: str  # Accepted | Scheduled
     at: datetime
+
+
+class ReservationState(StrEnum):
+    """Where a reservation is in its life (spec 3.11, 5.13, 5.1). The answers of ReserveNow.conf
+    keep their spec spelling (7.40); the rest are the CSMS's own words."""
+
+    REQUESTED = "Requested"  # ReserveNow sent, not answered yet
+    ACCEPTED = "Accepted"  # in force on the charge point
+    FAULTED = "Faulted"
+    OCCUPIED = "Occupied"
+    REJECTED = "Rejected"
+    UNAVAILABLE = "Unavailable"
+    FAILED = "Failed"  # never made: not sent, no answer, a CALLERROR (see `reason`)
+    USED = "Used"  # ended by a StartTransaction (spec 4.8)
+    CANCELLED = "Cancelled"  # CancelReservation Accepted (spec 5.1)
+    EXPIRED = "Expired"  # its expiryDate passed unused
+
+
+# A reservation in these states may still be used, cancelled or expire.
+ACTIVE_RESERVATION_STATES = frozenset({ReservationState.REQUESTED, ReservationState.ACCEPTED})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReservationRequest:
+    """A ReserveNow the CSMS is about to send (spec 6.37); `reservation_id` None = allocate."""
+
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    expiry_date: datetime
+    reservation_id: int | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reservation:
+    """A reservation the CSMS asked for (spec 5.13) and what became of it."""
+
+    id: int  # the reservationId, unique across charge points
+    charge_point_id: str
+    connector_id: int  # 0 = any connector of the charge point
+    id_tag: str
+    parent_id_tag: str | None
+    expiry_date: datetime
+    state: str  # a ReservationState
+    reason: str | None  # why it is in that state, when not obvious
+    transaction_id: int | None  # the transaction that used it
+    created_at: datetime
+    updated_at: datetime

@@ -270,3 +270,29 @@ connector_availability = Table(
     Column("at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("charge_point_id", "connector_id"),
 )
+
+
+# -- reservations (migration 0005) --------------------------------------------------------------
+
+# Every reservation the CSMS asked a charge point for (spec 5.13) and its state (records.py
+# ReservationState). `id` is the reservationId: allocated by the CSMS, or given by the operator.
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    _charge_point_fk(),
+    Column("connector_id", Integer, nullable=False),
+    Column("id_tag", Text, nullable=False),
+    Column("parent_id_tag", Text),
+    Column("expiry_date", UtcDateTime, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("reason", Text),
+    Column("transaction_id", Integer),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("id > 0", name="positive_id"),
+    # A charge point's reservations by state (the ones a StartTransaction may use) ...
+    Index(None, "charge_point_id", "state"),
+    # ... and the next to expire.
+    Index(None, "state", "expiry_date"),
+)

@@ -57,6 +57,7 @@ from csms.storage.schema import (
 )
 from csms.storage.sql_base import as_row, aware, meter_sample, upsert
 from csms.storage.sql_commands import CommandsStore
+from csms.storage.sql_reservations import ReservationsStore
 
 # transactions.id is a 32-bit integer; any other id cannot be one of ours.
 _MAX_TRANSACTION_ID = 2**31 - 1
@@ -93,7 +94,7 @@ async def open_store(
     return store
 
 
-class SqlStore(CommandsStore):
+class SqlStore(CommandsStore, ReservationsStore):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 
     def __init__(

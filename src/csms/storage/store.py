@@ -7,7 +7,7 @@ one commit (DESIGN 7).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -22,6 +22,8 @@ from csms.storage.records import (
     IdTag,
     MeterSample,
     Notification,
+    Reservation,
+    ReservationRequest,
     Transaction,
     TransactionStart,
     TransactionStop,
@@ -152,3 +154,43 @@ class Store(Protocol):
 
     async def availability_of(self, charge_point_id: str) -> list[Availability]:
         """By connector id."""
+
+    # -- reservations (spec 5.13, 5.1) -----------------------------------------------------------
+
+    async def request_reservation(self, request: ReservationRequest) -> Reservation:
+        """Store a reservation about to be sent, state Requested: a new reservationId (the
+        highest so far plus one) unless the request names one. A named id of the same charge
+        point's active reservation replaces it (spec 5.13); an id of another charge point's
+        reservation, or of one that is over, raises ReservationConflictError."""
+
+    async def record_reservation(self, reservation: Reservation) -> Reservation | None:
+        """Create or overwrite a reservation as a ReserveNow answer made it (also one sent
+        through the generic command endpoint); None if its id is another charge point's."""
+
+    async def update_reservation(
+        self,
+        reservation_id: int,
+        *,
+        state: str,
+        at: datetime,
+        reason: str | None = None,
+        transaction_id: int | None = None,
+        from_states: Collection[str] | None = None,
+        charge_point_id: str | None = None,
+    ) -> Reservation | None:
+        """Move a reservation to `state` (reason and transaction id replaced), only from one of
+        `from_states` and only if it is `charge_point_id`'s, when given. None if it did not."""
+
+    async def get_reservation(self, reservation_id: int) -> Reservation | None: ...
+
+    async def list_reservations(
+        self, *, charge_point_id: str | None = None, state: str | None = None
+    ) -> list[Reservation]:
+        """By reservationId."""
+
+    async def expire_reservations(self, now: datetime) -> list[Reservation]:
+        """Requested and Accepted reservations whose expiryDate is not after `now` become
+        Expired; returns them."""
+
+    async def next_reservation_expiry(self) -> datetime | None:
+        """The earliest expiryDate of a Requested or Accepted reservation."""
