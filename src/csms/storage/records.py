@@ -6,9 +6,11 @@ sent them; the feature modules give them their OCPP 1.6 meaning.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,3 +236,23 @@ class Reservation:
     transaction_id: int | None  # the transaction that used it
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstalledChargingProfile:
+    """A charging profile the charge point Accepted, as the CSMS believes it installed (spec
+    3.13, 5.16): from SetChargingProfile or from a RemoteStartTransaction (5.16.2)."""
+
+    charge_point_id: str
+    connector_id: int
+    charging_profile_id: int
+    stack_level: int
+    purpose: str  # ChargePointMaxProfile | TxDefaultProfile | TxProfile
+    # A TxProfile's transaction: its transactionId, or the transaction its RemoteStartTransaction
+    # started; None for the other purposes and for a remote start still waiting for its start.
+    transaction_id: int | None
+    # The idTag of the RemoteStartTransaction that carried it, until its transaction starts.
+    remote_start_id_tag: str | None
+    # The csChargingProfiles JSON exactly as sent (numbers as JSON numbers).
+    profile: Mapping[str, Any]
+    installed_at: datetime

@@ -296,3 +296,26 @@ reservations = Table(
     # ... and the next to expire.
     Index(None, "state", "expiry_date"),
 )
+
+
+# -- smart charging (migration 0006) -----------------------------------------------------------
+
+# The charging profiles the CSMS believes installed (spec 3.13): recorded from the charge point's
+# Accepted answers. `profile` is the csChargingProfiles JSON as sent; `transaction_id` is the
+# transaction a TxProfile belongs to (its transactionId, or the transaction its
+# RemoteStartTransaction started); `remote_start_id_tag` marks a RemoteStartTransaction profile
+# waiting for its StartTransaction (spec 5.16.2).
+charging_profiles = Table(
+    "charging_profiles",
+    metadata,
+    _charge_point_fk(),
+    Column("charging_profile_id", Integer, nullable=False),
+    Column("connector_id", Integer, nullable=False),
+    Column("stack_level", Integer, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("transaction_id", Integer),
+    Column("remote_start_id_tag", Text),
+    Column("profile", Text, nullable=False),
+    Column("installed_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("charge_point_id", "charging_profile_id"),
+)

@@ -56,6 +56,7 @@ from csms.storage.schema import (
     transactions,
 )
 from csms.storage.sql_base import as_row, aware, meter_sample, upsert
+from csms.storage.sql_charging_profiles import ChargingProfilesStore
 from csms.storage.sql_commands import CommandsStore
 from csms.storage.sql_reservations import ReservationsStore
 
@@ -94,7 +95,7 @@ async def open_store(
     return store
 
 
-class SqlStore(CommandsStore, ReservationsStore):
+class SqlStore(CommandsStore, ReservationsStore, ChargingProfilesStore):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 
     def __init__(

@@ -20,6 +20,7 @@ from csms.storage.records import (
     ConnectorStatus,
     DataTransferRecord,
     IdTag,
+    InstalledChargingProfile,
     MeterSample,
     Notification,
     Reservation,
@@ -194,3 +195,41 @@ class Store(Protocol):
 
     async def next_reservation_expiry(self) -> datetime | None:
         """The earliest expiryDate of a Requested or Accepted reservation."""
+
+    # -- smart charging (what the charge point Accepted) -----------------------------------------
+
+    async def install_charging_profile(self, profile: InstalledChargingProfile) -> list[int]:
+        """A profile the charge point accepted: replaces the one with the same
+        chargingProfileId and the one on the same connector with the same stackLevel and
+        purpose (spec 3.13.2, 5.16.3). Returns the ids of the other profiles it replaced."""
+
+    async def clear_charging_profiles(
+        self,
+        charge_point_id: str,
+        *,
+        charging_profile_id: int | None = None,
+        connector_id: int | None = None,
+        purpose: str | None = None,
+        stack_level: int | None = None,
+    ) -> list[int]:
+        """ClearChargingProfile semantics (spec 5.5, errata 3.25/3.26): by id alone when given,
+        else every profile matching all the given fields (all of them when none is given).
+        Returns the ids cleared."""
+
+    async def charging_profiles_of(
+        self, charge_point_id: str, connector_id: int | None = None
+    ) -> list[InstalledChargingProfile]:
+        """By connector, stack level, id."""
+
+    async def bind_transaction_profiles(
+        self, charge_point_id: str, connector_id: int, transaction_id: int, id_tag: str
+    ) -> list[int]:
+        """A transaction started on the connector: the TxProfiles of a RemoteStartTransaction
+        with this idTag now belong to it (spec 5.16.2); other TxProfiles of the connector that
+        are not its own are dropped. Returns the ids bound."""
+
+    async def drop_transaction_profiles(
+        self, charge_point_id: str, connector_id: int, transaction_id: int
+    ) -> list[int]:
+        """The transaction ended: its TxProfiles, and any other of the connector, are gone
+        (spec 7.10). Returns the ids dropped."""
