@@ -198,6 +198,11 @@ def parse_time(text: str) -> datetime:
     return moment
 
 
+def is_utc(text: str) -> bool:
+    """Whether a timestamp is given in UTC (spec 3.14: the CSMS SHOULD send UTC)."""
+    return parse_time(text).utcoffset() == timedelta(0)
+
+
 # -- the wire ---------------------------------------------------------------------------------
 
 
@@ -216,10 +221,16 @@ class Wire:
         entries = self.cp.log[self.start :]
         frames = [(entry.direction, entry.frame) for entry in entries]
         sequence = []
+        csms_ids: set[str] = set()
         for index, (direction, frame) in enumerate(frames):
             if not isinstance(frame, Call):
                 continue
             sender = "CP" if direction == "sent" else "CS"
+            if sender == "CS":
+                # J 4.1.4, J errata 3.1: at most 36 characters, never reused.
+                assert len(frame.unique_id) <= 36, f"message id too long: {frame.unique_id}"
+                assert frame.unique_id not in csms_ids, f"message id reused: {frame.unique_id}"
+                csms_ids.add(frame.unique_id)
             answer = next(
                 (
                     later

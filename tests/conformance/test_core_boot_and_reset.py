@@ -18,6 +18,7 @@ from tests.conformance.octt import (
     ago,
     charging,
     connector_statuses,
+    is_utc,
     no_unsolicited_calls,
     operator,
     parse_time,
@@ -47,7 +48,7 @@ async def test_tc_001_cold_boot_charge_point(
     boot = await cp.boot()
     assert boot["status"] == "Accepted"
     assert isinstance(boot["interval"], int) and boot["interval"] == HEARTBEAT_INTERVAL
-    assert _close_to_now(parse_time(boot["currentTime"]))
+    assert _close_to_now(parse_time(boot["currentTime"])) and is_utc(boot["currentTime"])
     # The charge point adopts the interval as its HeartbeatInterval (spec 4.2).
     assert cp.configuration["HeartbeatInterval"][0] == str(HEARTBEAT_INTERVAL)
 
@@ -55,7 +56,7 @@ async def test_tc_001_cold_boot_charge_point(
         assert await cp.status_notification(connector_id, "Available") == {}
 
     heartbeat = await cp.heartbeat()
-    assert _close_to_now(parse_time(heartbeat["currentTime"]))
+    assert _close_to_now(parse_time(heartbeat["currentTime"])) and is_utc(heartbeat["currentTime"])
 
     assert wire.calls() == [
         "CP→ BootNotification",
