@@ -18,6 +18,7 @@ from csms.api import create_api
 from csms.features import ROUTES
 from csms.features.admission import ChargePointAdmission
 from csms.features.context import Services
+from csms.features.local_auth_list import run_local_list_sync
 from csms.features.router import Router
 from csms.settings import Settings
 from csms.storage.sql import open_store
@@ -67,6 +68,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             )
         )
         http_task = asyncio.create_task(http_server.serve(sockets=[http_socket]))
+        local_lists = asyncio.create_task(run_local_list_sync(services), name="csms.local_lists")
         try:
             ocpp_port = next(iter(ws_server.sockets)).getsockname()[1]
             http_port = http_socket.getsockname()[1]
@@ -84,6 +86,9 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             ws_server.close()
             await ws_server.wait_closed()
             await http_task
+            local_lists.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await local_lists
     finally:
         await store.close()
 

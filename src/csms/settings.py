@@ -46,6 +46,8 @@ class Settings:
     # Automation outside certification mode, each piece switchable:
     # read a charge point's whole configuration after each Accepted BootNotification.
     fetch_configuration_on_boot: bool = True
+    # keep local authorization lists up to date: after id tag and policy changes, after boots.
+    sync_local_lists: bool = True
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

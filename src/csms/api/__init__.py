@@ -5,7 +5,15 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from csms import __version__
-from csms.api import charge_points, commands, errors, id_tags, operations, transactions
+from csms.api import (
+    charge_points,
+    commands,
+    errors,
+    id_tags,
+    local_list,
+    operations,
+    transactions,
+)
 from csms.api.auth import require_token
 from csms.features.context import Services
 
@@ -21,6 +29,6 @@ def create_api(services: Services, token: str) -> FastAPI:
     api.state.services = services
     secured = [Depends(require_token(token))]
     errors.install(api)
-    for module in (charge_points, commands, operations, transactions, id_tags):
+    for module in (charge_points, commands, operations, transactions, id_tags, local_list):
         api.include_router(module.router, prefix="/api/v1", dependencies=secured)
     return api

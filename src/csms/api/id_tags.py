@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 
 from csms.api.deps import services_of
 from csms.api.models import IdTagIn, IdTagOut
+from csms.features import local_auth_list
 from csms.storage import IdTag
 
 router = APIRouter(prefix="/id-tags", tags=["id tags"])
@@ -41,11 +42,17 @@ async def put_id_tag(request: Request, id_tag: IdTagPath, body: IdTagIn) -> IdTa
         expiry_date=body.expiry_date,
         parent_id_tag=body.parent_id_tag,
     )
-    return IdTagOut.of(await services_of(request).store.put_id_tag(tag))
+    services = services_of(request)
+    stored = await services.store.put_id_tag(tag)
+    # Spec 3.5.2: the charge points whose local list holds it get the change.
+    await local_auth_list.id_tag_changed(services, stored.id_tag)
+    return IdTagOut.of(stored)
 
 
 @router.delete("/{id_tag}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_id_tag(request: Request, id_tag: IdTagPath) -> Response:
-    if not await services_of(request).store.delete_id_tag(id_tag):
+    services = services_of(request)
+    if not await services.store.delete_id_tag(id_tag):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown id tag {id_tag!r}")
+    await local_auth_list.id_tag_changed(services, id_tag)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

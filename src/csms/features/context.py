@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from csms.features.local_list_worker import LocalListQueue
 from csms.features.transaction_starts import TransactionStarts
 from csms.settings import Settings
 from csms.storage import Store
@@ -38,6 +39,8 @@ class Services:
     # vendorId -> messageId (None = any) -> handler (spec 4.3).
     data_transfer: dict[str, dict[str | None, DataTransferHandler]] = field(default_factory=dict)
     transaction_starts: TransactionStarts = field(default_factory=TransactionStarts)
+    # Charge points whose local authorization list is to be brought up to date.
+    local_lists: LocalListQueue = field(default_factory=LocalListQueue)
 
 
 @dataclass(slots=True)

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from csms.features import commands
+from csms.features import commands, local_auth_list
 from csms.features.commands import Sent, on_result
 from csms.features.context import Context, Services
 from csms.ocpp16 import (
@@ -137,3 +137,4 @@ def after_accepted_boot(ctx: Context) -> None:
     if settings.fetch_configuration_on_boot:
         services, charge_point_id = ctx.services, ctx.charge_point_id
         ctx.after_reply(lambda: fetch_configuration(services, charge_point_id))
+    local_auth_list.after_accepted_boot(ctx)

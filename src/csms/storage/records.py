@@ -256,3 +256,52 @@ class InstalledChargingProfile:
     # The csChargingProfiles JSON exactly as sent (numbers as JSON numbers).
     profile: Mapping[str, Any]
     installed_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalListPolicy:
+    """Which of the CSMS's id tags go into the local authorization list of the charge points
+    assigned to it (spec 3.5.2: all identifiers or a selection)."""
+
+    name: str
+    kind: str  # all | parentIdTags | idTags (features/local_list_plan.PolicyKind)
+    # The group tags (parentIdTags) or the tags themselves (idTags); empty for all.
+    id_tags: tuple[str, ...] = ()
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalList:
+    """What the CSMS knows of one charge point's local authorization list (spec 3.5.2, 5.10,
+    5.15). The entries it believes installed are read apart (Store.local_list_entries)."""
+
+    charge_point_id: str
+    policy: str | None = None  # the LocalListPolicy it gets; None = not managed
+    status: str = "Unknown"  # Unknown | InSync | Mismatch | Failed | NotSupported
+    version: int | None = None  # the version the CSMS believes installed; None = unknown
+    sent_version: int | None = None  # the highest listVersion sent to it
+    reported_version: int | None = None  # the last GetLocalListVersion answer ...
+    reconciled_at: datetime | None = None  # ... and when it came
+    # The last SendLocalList: its updateType, listVersion, answer (None: none came) and time.
+    last_update_type: str | None = None
+    last_update_version: int | None = None
+    last_update_status: str | None = None
+    last_update_at: datetime | None = None
+    error: str | None = None  # why the CSMS could not bring the list up to date last time
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocalListUpdate:
+    """A SendLocalList sent to a charge point, its answer, and what the CSMS concluded."""
+
+    charge_point_id: str
+    update_type: str  # Full | Differential
+    list_version: int
+    answer: str | None  # the UpdateStatus answered; None: no answer or a CALLERROR
+    status: str  # the list's status from now on (LocalList.status)
+    at: datetime
+    # Whether the charge point installed it: then a Full replaces the believed entries with
+    # `entries`, a Differential adds or updates `entries` and deletes `removals`.
+    applied: bool = False
+    entries: tuple[IdTag, ...] = ()
+    removals: tuple[str, ...] = ()

@@ -319,3 +319,66 @@ charging_profiles = Table(
     Column("installed_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("charge_point_id", "charging_profile_id"),
 )
+
+
+# -- local authorization list (migration 0004; spec 3.5.2, 5.10, 5.15) ----------------------------
+
+# Which id tags go into the lists of the charge points assigned to a policy.
+local_list_policies = Table(
+    "local_list_policies",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("description", Text),
+)
+
+# The tags a policy names (group tags or tags), in the order given.
+local_list_policy_tags = Table(
+    "local_list_policy_tags",
+    metadata,
+    Column(
+        "policy",
+        Text,
+        ForeignKey("local_list_policies.name", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("id_tag", Text, nullable=False),
+    PrimaryKeyConstraint("policy", "position"),
+)
+
+# Per charge point: its policy and what the CSMS knows of the list it holds.
+local_lists = Table(
+    "local_lists",
+    metadata,
+    _charge_point_fk(),
+    Column("policy", Text, ForeignKey("local_list_policies.name", ondelete="SET NULL")),
+    Column("status", Text, nullable=False),
+    Column("version", Integer),
+    Column("sent_version", Integer),
+    Column("reported_version", Integer),
+    Column("reconciled_at", UtcDateTime),
+    Column("last_update_type", Text),
+    Column("last_update_version", Integer),
+    Column("last_update_status", Text),
+    Column("last_update_at", UtcDateTime),
+    Column("error", Text),
+    PrimaryKeyConstraint("charge_point_id"),
+    Index(None, "policy"),
+)
+
+# The entries the CSMS believes a charge point's list holds; `key` is the lower-case idTag
+# (IdToken is case-insensitive, spec 7.28), `id_tag` its spelling as sent.
+local_list_entries = Table(
+    "local_list_entries",
+    metadata,
+    _charge_point_fk(),
+    Column("key", Text, nullable=False),
+    Column("id_tag", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("expiry_date", UtcDateTime),
+    Column("parent_id_tag", Text),
+    PrimaryKeyConstraint("charge_point_id", "key"),
+    # Which charge points hold a tag (after a change to it).
+    Index(None, "key"),
+)

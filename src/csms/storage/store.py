@@ -21,6 +21,9 @@ from csms.storage.records import (
     DataTransferRecord,
     IdTag,
     InstalledChargingProfile,
+    LocalList,
+    LocalListPolicy,
+    LocalListUpdate,
     MeterSample,
     Notification,
     Reservation,
@@ -233,3 +236,49 @@ class Store(Protocol):
     ) -> list[int]:
         """The transaction ended: its TxProfiles, and any other of the connector, are gone
         (spec 7.10). Returns the ids dropped."""
+
+    # -- local authorization list (spec 3.5.2, 5.10, 5.15) -------------------------------------
+
+    async def put_local_list_policy(self, policy: LocalListPolicy) -> LocalListPolicy:
+        """Create or replace."""
+
+    async def get_local_list_policy(self, name: str) -> LocalListPolicy | None: ...
+
+    async def list_local_list_policies(self) -> list[LocalListPolicy]:
+        """By name."""
+
+    async def delete_local_list_policy(self, name: str) -> bool:
+        """The charge points of the policy are left without one."""
+
+    async def assign_local_list_policy(self, charge_point_id: str, policy: str | None) -> None:
+        """Give a registered charge point a policy (an existing one), or none."""
+
+    async def local_list_of(self, charge_point_id: str) -> LocalList:
+        """A charge point never dealt with: LocalList(charge_point_id=...) (Unknown)."""
+
+    async def list_local_lists(self, policy: str | None = None) -> list[LocalList]:
+        """The charge points the CSMS keeps a list record for (of `policy` only), by id."""
+
+    async def local_list_entries(self, charge_point_id: str) -> list[IdTag]:
+        """The entries the CSMS believes the charge point's list holds, by lower-case idTag."""
+
+    async def local_list_holders(self, id_tag: str) -> list[str]:
+        """The charge points believed to hold `id_tag` (case-insensitive) in their list."""
+
+    async def record_local_list_update(self, update: LocalListUpdate) -> None:
+        """A SendLocalList and its outcome; an applied one changes the believed entries."""
+
+    async def record_local_list_version(
+        self,
+        charge_point_id: str,
+        reported_version: int,
+        *,
+        status: str,
+        at: datetime,
+        empty: bool = False,
+    ) -> None:
+        """A GetLocalListVersion answer and the list status it leads to. `empty`: the list is
+        known to be empty now (version 0)."""
+
+    async def record_local_list_error(self, charge_point_id: str, error: str | None) -> None:
+        """Why the CSMS could not bring the list up to date (None clears it)."""
