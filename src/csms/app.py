@@ -19,6 +19,7 @@ from csms.features import ROUTES
 from csms.features.admission import ChargePointAdmission
 from csms.features.context import Services
 from csms.features.local_auth_list import run_local_list_sync
+from csms.features.reservation import expire_reservations
 from csms.features.router import Router
 from csms.settings import Settings
 from csms.storage.sql import open_store
@@ -68,6 +69,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             )
         )
         http_task = asyncio.create_task(http_server.serve(sockets=[http_socket]))
+        expiry = asyncio.create_task(expire_reservations(services), name="csms.reservations")
         local_lists = asyncio.create_task(run_local_list_sync(services), name="csms.local_lists")
         try:
             ocpp_port = next(iter(ws_server.sockets)).getsockname()[1]
@@ -86,6 +88,9 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             ws_server.close()
             await ws_server.wait_closed()
             await http_task
+            expiry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await expiry
             local_lists.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await local_lists

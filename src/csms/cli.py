@@ -32,6 +32,7 @@ _SERVE_FLAGS: dict[str, str] = {
     "tls_key": "PEM private key for wss://",
     "certification_mode": "true: the CSMS sends no CALL on its own, only operator commands",
     "fetch_configuration_on_boot": "true: GetConfiguration after each Accepted boot",
+    "reservation_expiry_offset": "seconds to a reservation's expiryDate when none is given",
     "sync_local_lists": "true: keep local authorization lists up to date on their own",
 }
 

@@ -46,6 +46,9 @@ class Settings:
     # Automation outside certification mode, each piece switchable:
     # read a charge point's whole configuration after each Accepted BootNotification.
     fetch_configuration_on_boot: bool = True
+    # A ReserveNow without an expiryDate expires this many seconds after it is sent (TC_047's
+    # "Configured Expiry Date Offset").
+    reservation_expiry_offset: int = 900
     # keep local authorization lists up to date: after id tag and policy changes, after boots.
     sync_local_lists: bool = True
 

@@ -114,9 +114,7 @@ async def test_ids_of_others_and_of_ended_reservations_conflict(
     assert (await store.request_reservation(request())).id == 6
 
 
-async def test_conditional_transitions(
-    store: SqlStore, two_charge_points: tuple[str, str]
-) -> None:
+async def test_conditional_transitions(store: SqlStore, two_charge_points: tuple[str, str]) -> None:
     made = await store.request_reservation(request())
     later = NOW + timedelta(seconds=1)
 

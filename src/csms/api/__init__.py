@@ -12,7 +12,9 @@ from csms.api import (
     id_tags,
     local_list,
     operations,
+    reservations,
     transactions,
+    trigger,
 )
 from csms.api.auth import require_token
 from csms.features.context import Services
@@ -29,6 +31,15 @@ def create_api(services: Services, token: str) -> FastAPI:
     api.state.services = services
     secured = [Depends(require_token(token))]
     errors.install(api)
-    for module in (charge_points, commands, operations, transactions, id_tags, local_list):
+    for module in (
+        charge_points,
+        commands,
+        operations,
+        transactions,
+        id_tags,
+        local_list,
+        reservations,
+        trigger,
+    ):
         api.include_router(module.router, prefix="/api/v1", dependencies=secured)
     return api

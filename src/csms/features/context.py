@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from typing import Any, Protocol
 
 from csms.features.local_list_worker import LocalListQueue
 from csms.features.transaction_starts import TransactionStarts
+from csms.ocppj import Call
 from csms.settings import Settings
 from csms.storage import Store
 from csms.transport import FollowUp, OcppConnection, Registry
@@ -22,6 +24,12 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+# Told of each CALL of a charge point once its handler has answered it (stored what it reports),
+# before the answer is sent: (charge point id, the CALL, its decoded request). Must not raise or
+# block. A TriggerMessage waits for the message it asked for this way (remote_trigger.py).
+CallObserver = Callable[[str, Call, Any], None]
 
 
 # A DataTransfer.req handler for one vendorId / messageId (spec 4.3): data in, (status, data) out.
@@ -39,6 +47,9 @@ class Services:
     # vendorId -> messageId (None = any) -> handler (spec 4.3).
     data_transfer: dict[str, dict[str | None, DataTransferHandler]] = field(default_factory=dict)
     transaction_starts: TransactionStarts = field(default_factory=TransactionStarts)
+    call_observers: list[CallObserver] = field(default_factory=list)
+    # Set when a reservation may now expire sooner than the expiry task planned (reservation.py).
+    reservations_changed: asyncio.Event = field(default_factory=asyncio.Event)
     # Charge points whose local authorization list is to be brought up to date.
     local_lists: LocalListQueue = field(default_factory=LocalListQueue)
 

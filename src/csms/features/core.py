@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
+from csms.features import reservation
 from csms.features.authorization import authorize, tag_info
 from csms.features.context import Context, Handler
 from csms.features.core_commands import after_accepted_boot
@@ -146,6 +147,7 @@ async def start_transaction(
         )
     )
     ctx.services.transaction_starts.started(transaction)
+    await reservation.transaction_started(ctx, transaction)  # spec 4.8: it may end a reservation
     if transaction.id_tag_status != info.status:  # a replay: answer as the first time
         info = IdTagInfo(
             status=AuthorizationStatus(transaction.id_tag_status),

@@ -55,7 +55,17 @@ class Router:
         if violation is not None:  # our bug: never send a schema-invalid frame
             log.error("%s: invalid %s answer: %s", call.action, payload, violation.description)
             return Handled(_error(call, ErrorCode.INTERNAL_ERROR, "invalid answer"))
+        _observe(self._services, connection.charge_point_id, call, request)
         return Handled(CallResult(unique_id=call.unique_id, payload=payload), context.follow_ups)
+
+
+def _observe(services: Services, charge_point_id: str, call: Call, request: object) -> None:
+    """Tell the call observers (Services.call_observers) of a CALL handled."""
+    for observer in services.call_observers:
+        try:
+            observer(charge_point_id, call, request)
+        except Exception:
+            log.exception("%s: observer of %s failed", charge_point_id, call.action)
 
 
 def _refuse(call: Call) -> CallError:
