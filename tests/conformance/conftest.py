@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,11 +27,21 @@ from tests.harness import Harness, csms
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
+def harness_settings() -> dict[str, Any]:
+    """Settings of the CSMS under test beyond the OCTT ones; a case needing others (an OCTT
+    configured value) parametrizes this fixture."""
+    return {}
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, harness_settings: dict[str, Any]) -> AsyncIterator[Harness]:
     """A fresh CSMS per case on SQLite, in certification mode, with a small heartbeat
     interval (catalogue 2.6-6)."""
     async with csms(
-        tmp_path / "csms.db", certification_mode=True, heartbeat_interval=HEARTBEAT_INTERVAL
+        tmp_path / "csms.db",
+        certification_mode=True,
+        heartbeat_interval=HEARTBEAT_INTERVAL,
+        **harness_settings,
     ) as running:
         yield running
 
