@@ -159,6 +159,18 @@ async def connector_statuses(
     return {connector["connectorId"]: connector for connector in connectors}
 
 
+async def stored_configuration(
+    harness: Harness, charge_point_id: str = CHARGE_POINT_ID
+) -> dict[str, Any]:
+    """The configuration the CSMS holds from the charge point's answers: its JSON body with
+    `configurationKey` turned into key -> entry."""
+    response = await harness.api.get(f"/charge-points/{charge_point_id}/configuration")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    body["configurationKey"] = {entry["key"]: entry for entry in body["configurationKey"]}
+    return body
+
+
 async def stored_transaction(harness: Harness, transaction_id: int) -> dict[str, Any]:
     response = await harness.api.get(f"/transactions/{transaction_id}")
     assert response.status_code == 200, response.text

@@ -8,7 +8,7 @@ GetConfiguration: catalogue 2.6-1)."""
 from __future__ import annotations
 
 from csms.simulator import SimulatedChargePoint
-from tests.conformance.octt import Wire, no_unsolicited_calls, operator
+from tests.conformance.octt import Wire, no_unsolicited_calls, operator, stored_configuration
 from tests.harness import Harness
 
 # The keys the tool's GetConfiguration check lists for Core, Local Auth List Management and
@@ -69,6 +69,10 @@ async def test_tc_019_1_retrieve_all_configuration_keys(
             assert reported[key]["readonly"] is readonly, key
 
     assert wire.calls() == ["CS→ GetConfiguration"]
+    # What the CSMS keeps: every reported key, as reported, and the snapshot is complete.
+    stored = await stored_configuration(harness)
+    assert stored["configurationKey"] == reported
+    assert stored["completeAt"] is not None
     await no_unsolicited_calls(cp)
 
 
@@ -85,6 +89,8 @@ async def test_tc_019_2_retrieve_specific_configuration_key(
     assert answer["configurationKey"][0]["value"] == cp.configuration["SupportedFeatureProfiles"][0]
     assert not answer.get("unknownKey")
     assert wire.calls() == ["CS→ GetConfiguration"]
+    stored = await stored_configuration(harness)
+    assert stored["configurationKey"] == {"SupportedFeatureProfiles": answer["configurationKey"][0]}
     await no_unsolicited_calls(cp)
 
 
@@ -100,6 +106,8 @@ async def test_tc_021_change_set_configuration(harness: Harness, cp: SimulatedCh
     assert answer == {"status": "Accepted"}
     assert cp.configuration["MeterValueSampleInterval"][0] == "60"
     assert wire.calls() == ["CS→ ChangeConfiguration"]
+    stored = await stored_configuration(harness)
+    assert stored["configurationKey"]["MeterValueSampleInterval"]["value"] == "60"
     await no_unsolicited_calls(cp)
 
 
@@ -115,6 +123,7 @@ async def test_tc_040_1_configuration_keys_not_supported(
     assert answer == {"status": "NotSupported"}
     assert "OcttUnknownVendorKey" not in cp.configuration
     assert wire.calls() == ["CS→ ChangeConfiguration"]
+    assert "OcttUnknownVendorKey" not in (await stored_configuration(harness))["configurationKey"]
     await no_unsolicited_calls(cp)
 
 
@@ -133,4 +142,6 @@ async def test_tc_040_2_configuration_keys_invalid_value(
     assert answer == {"status": "Rejected"}
     assert cp.configuration["MeterValueSampleInterval"] == before
     assert wire.calls() == ["CS→ ChangeConfiguration"]
+    stored = (await stored_configuration(harness))["configurationKey"]
+    assert stored.get("MeterValueSampleInterval", {}).get("value") != "-1"
     await no_unsolicited_calls(cp)
