@@ -3,10 +3,13 @@ TC_028 (test-case document 3.4, 3.9; spec 5.11 RemoteStartTransaction, 5.12
 RemoteStopTransaction, 4.8 StartTransaction, 4.10 StopTransaction).
 
 The operator's request goes out exactly as given: connectorId > 0 for a remote start (a
-connectorId of 0 is invalid, TC_027_CS), and any transactionId for a remote stop (TC_028)."""
+connectorId of 0 is invalid, TC_027_CS), and any transactionId for a remote stop (TC_028).
+TC_010 and the rejected cases use the generic command endpoint; TC_011_1/2 the remote-start
+operation, which waits for the transaction the remote start leads to."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from csms.simulator import SimulatedChargePoint
@@ -72,15 +75,27 @@ async def test_tc_011_1_remote_start_charging_session_remote_start_first(
 ) -> None:
     """TC_011_1_CSMS (3.4.2): the remote start comes before the cable: RemoteStartTransaction
     (Accepted), Authorize (Accepted), Preparing, then the cable and StartTransaction
-    (Accepted), Charging."""
+    (Accepted), Charging.
+
+    The operator uses the remote-start operation, which also tells which transaction the
+    remote start led to (the CSMS matches the StartTransaction by connector and idTag)."""
     wire = Wire(cp)
-    answer, call = await operator(harness, cp, "RemoteStartTransaction", _remote_start(id_tags))
+    remote_start = asyncio.create_task(
+        harness.api.post(
+            f"/charge-points/{cp.charge_point_id}/remote-start",
+            params={"wait": 30},
+            json={"idTag": id_tags.valid, "connectorId": CONNECTOR_ID},
+        )
+    )
+    call = await cp.expect_call("RemoteStartTransaction")
     assert call.payload == {"connectorId": CONNECTOR_ID, "idTag": id_tags.valid}
-    assert answer == {"status": "Accepted"}
     assert (await cp.authorize(id_tags.valid))["idTagInfo"]["status"] == "Accepted"
     assert await cp.status_notification(CONNECTOR_ID, "Preparing") == {}
     transaction_id = await _started(cp, id_tags.valid)
     assert await cp.status_notification(CONNECTOR_ID, "Charging") == {}
+    response = await asyncio.wait_for(remote_start, 10)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "Accepted", "transactionId": transaction_id}
 
     assert wire.calls() == [
         "CS→ RemoteStartTransaction",
@@ -98,16 +113,25 @@ async def test_tc_011_2_remote_start_charging_session_time_out(
 ) -> None:
     """TC_011_2_CSMS (3.4.3): a remote start (Accepted, then Authorize Accepted and Preparing)
     that never sees a cable: after ConnectionTimeOut the connector is Available again. No
-    transaction exists, and nothing of the failed start is left over: the next session on
-    that connector is an ordinary one."""
+    transaction exists, the remote-start operation reports none, and nothing of the failed
+    start is left over: the next session on that connector is an ordinary one."""
     wire = Wire(cp)
-    answer, call = await operator(harness, cp, "RemoteStartTransaction", _remote_start(id_tags))
+    remote_start = asyncio.create_task(
+        harness.api.post(
+            f"/charge-points/{cp.charge_point_id}/remote-start",
+            params={"wait": 0.5},
+            json={"idTag": id_tags.valid, "connectorId": CONNECTOR_ID},
+        )
+    )
+    call = await cp.expect_call("RemoteStartTransaction")
     assert call.payload == {"connectorId": CONNECTOR_ID, "idTag": id_tags.valid}
-    assert answer == {"status": "Accepted"}
     assert (await cp.authorize(id_tags.valid))["idTagInfo"]["status"] == "Accepted"
     assert await cp.status_notification(CONNECTOR_ID, "Preparing") == {}
     # [the configured connection timeout is reached]
     assert await cp.status_notification(CONNECTOR_ID, "Available") == {}
+    response = await asyncio.wait_for(remote_start, 10)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "Accepted", "transactionId": None}
 
     assert wire.calls() == [
         "CS→ RemoteStartTransaction",
@@ -120,9 +144,9 @@ async def test_tc_011_2_remote_start_charging_session_time_out(
     await no_unsolicited_calls(cp)
 
     # Not part of the case: no dangling "pending remote start" changes the next session.
-    transaction_id = await charging(cp, id_tags.group_a)
+    transaction_id = await charging(cp, id_tags.valid)
     stored = await stored_transaction(harness, transaction_id)
-    assert (stored["idTag"], stored["idTagStatus"]) == (id_tags.group_a, "Accepted")
+    assert (stored["idTag"], stored["idTagStatus"]) == (id_tags.valid, "Accepted")
     await no_unsolicited_calls(cp)
 
 
