@@ -211,7 +211,9 @@ def test_change_availability(state: ChargePointState) -> None:
 def test_simple_accepting_answers(state: ChargePointState) -> None:
     assert status(state, "Reset", {"type": "Hard"}) == "Accepted"
     assert status(state, "ClearCache", {}) == "Accepted"
-    assert status(state, "GetCompositeSchedule", {"connectorId": 1, "duration": 60}) == "Rejected"
+    # Spec 5.7: computed from the installed profiles; an unknown connector is Rejected.
+    assert status(state, "GetCompositeSchedule", {"connectorId": 1, "duration": 60}) == "Accepted"
+    assert status(state, "GetCompositeSchedule", {"connectorId": 3, "duration": 60}) == "Rejected"
     assert status(state, "DataTransfer", {"vendorId": "com.example"}) == "UnknownVendorId"
     firmware = {"location": "ftp://example.com/fw.bin", "retrieveDate": "2025-01-01T00:00:00Z"}
     assert answer(state, "UpdateFirmware", firmware) == {}

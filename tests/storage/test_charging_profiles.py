@@ -202,11 +202,14 @@ async def test_tx_profiles_end_with_their_transaction(store: SqlStore, charge_po
         profile(3, connector_id=1, stack_level=0, purpose=TX, transaction_id=41),
         profile(4, connector_id=1, stack_level=1, purpose=TX, transaction_id=41),
         profile(5, connector_id=2, stack_level=0, purpose=TX, transaction_id=42),
+        profile(6, connector_id=1, stack_level=2, purpose=TX, transaction_id=None),
+        profile(7, connector_id=1, stack_level=3, purpose=TX, remote_start_id_tag="next"),
     ]:
         await store.install_charging_profile(item)
 
-    assert await store.drop_transaction_profiles(charge_point, 1, 41) == [3, 4]
-    assert await ids(store) == [1, 2, 5]
+    # A RemoteStartTransaction's profile waiting for the next transaction stays.
+    assert await store.drop_transaction_profiles(charge_point, 1, 41) == [3, 4, 6]
+    assert await ids(store) == [1, 2, 7, 5]
     assert await store.drop_transaction_profiles(charge_point, 1, 41) == []
 
 

@@ -7,6 +7,7 @@ from fastapi import Depends, FastAPI
 from csms import __version__
 from csms.api import (
     charge_points,
+    charging_profiles,
     commands,
     errors,
     id_tags,
@@ -33,6 +34,7 @@ def create_api(services: Services, token: str) -> FastAPI:
     errors.install(api)
     for module in (
         charge_points,
+        charging_profiles,
         commands,
         operations,
         transactions,

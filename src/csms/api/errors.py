@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
+from csms.features.charging_profiles import ProfileRefused
 from csms.features.commands import (
     ChargePointOffline,
     CommandFailed,
@@ -17,6 +18,7 @@ from csms.features.commands import (
 _STATUS: dict[type[CommandFailed], int] = {
     UnknownCommand: status.HTTP_404_NOT_FOUND,
     InvalidCommand: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    ProfileRefused: status.HTTP_422_UNPROCESSABLE_CONTENT,
     ChargePointOffline: status.HTTP_409_CONFLICT,
     CommandTimeout: status.HTTP_504_GATEWAY_TIMEOUT,
     InvalidAnswer: status.HTTP_502_BAD_GATEWAY,

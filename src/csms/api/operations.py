@@ -16,6 +16,7 @@ from csms.api.models import Model
 from csms.features import commands
 from csms.features.context import Services
 from csms.features.core_commands import remote_start
+from csms.features.smart_charging import check_remote_start
 from csms.ocpp16 import Action
 from csms.ocppj import CallResult
 
@@ -104,10 +105,13 @@ async def remote_start_transaction(
     transaction it starts and returns its transactionId (null if none came in time)."""
     services = services_of(request)
     await _known(services, charge_point_id)
+    payload = body.model_dump(by_alias=True, exclude_none=True)
+    # Spec 5.16.2: a chargingProfile is checked like a SetChargingProfile (422, nothing sent).
+    await check_remote_start(services, charge_point_id, payload)
     started = await remote_start(
         services,
         charge_point_id,
-        body.model_dump(by_alias=True, exclude_none=True),
+        payload,
         wait=wait,
         connect_timeout=connect_timeout,
     )

@@ -10,6 +10,7 @@ from csms.features import reservation
 from csms.features.authorization import authorize, tag_info
 from csms.features.context import Context, Handler
 from csms.features.core_commands import after_accepted_boot
+from csms.features.smart_charging import transaction_profiles_ended, transaction_profiles_started
 from csms.ocpp16 import (
     Action,
     AuthorizationStatus,
@@ -147,6 +148,7 @@ async def start_transaction(
         )
     )
     ctx.services.transaction_starts.started(transaction)
+    await transaction_profiles_started(ctx, transaction)  # spec 5.16.2: remote start profile
     await reservation.transaction_started(ctx, transaction)  # spec 4.8: it may end a reservation
     if transaction.id_tag_status != info.status:  # a replay: answer as the first time
         info = IdTagInfo(
@@ -190,6 +192,8 @@ async def stop_transaction(
             ctx.charge_point_id,
             request.transaction_id,
         )
+    else:
+        await transaction_profiles_ended(ctx, transaction)  # spec 7.10: its TxProfiles end too
     if request.transaction_data:
         await store.add_meter_values(
             _samples(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from csms.simulator import smart_charging
 from csms.simulator.state import ChargePointState, InstalledProfile, Reservation, is_valid_value
 
 Payload = dict[str, Any]
@@ -87,8 +88,8 @@ def data_transfer(state: ChargePointState, payload: Payload) -> Payload:
 
 
 def get_composite_schedule(state: ChargePointState, payload: Payload) -> Payload:
-    # Composite schedules are not computed by the simulator (yet): tests override this answer.
-    return {"status": "Rejected"}
+    # Spec 5.7: from the installed profiles, by the simulator's own simple method.
+    return smart_charging.get_composite_schedule(state, payload)
 
 
 def get_configuration(state: ChargePointState, payload: Payload) -> Payload:

@@ -18,6 +18,7 @@ from csms.ocppj import Call
 from csms.simulator.answers import DEFAULT_ANSWERS
 from csms.simulator.connection import AnswerResult, ChargePointConnection, Payload
 from csms.simulator.meter import default_sampled_values
+from csms.simulator.smart_charging import charging_current
 from csms.simulator.state import ChargePointState, Transaction
 
 Timestamp = datetime | str | None
@@ -58,7 +59,9 @@ class SimulatedChargePoint(ChargePointConnection):
         self.vendor = vendor
         self.model = model
         self.clock = clock
-        self.state = ChargePointState(charge_point_id=charge_point_id, connectors=connectors)
+        self.state = ChargePointState(
+            charge_point_id=charge_point_id, connectors=connectors, clock=clock
+        )
         self.boot_response: Payload | None = None
 
     @property
@@ -179,6 +182,7 @@ class SimulatedChargePoint(ChargePointConnection):
             reservationId=reservation_id,
             timestamp=self.timestamp(timestamp),
         )
+        started_at = _parsed(payload["timestamp"]) or self.clock()
         response = await self.call("StartTransaction", payload)
         transaction_id = response["transactionId"]
         self.state.transactions[transaction_id] = Transaction(
@@ -187,6 +191,7 @@ class SimulatedChargePoint(ChargePointConnection):
             id_tag=id_tag,
             meter_start=meter_start,
             reservation_id=reservation_id,
+            started_at=started_at,
         )
         self.state.meter_wh[connector_id] = meter_start
         if reservation_id is not None:
@@ -210,8 +215,11 @@ class SimulatedChargePoint(ChargePointConnection):
             charging = transaction_id is not None or (
                 self.state.transaction_on(connector_id) is not None
             )
+            # Spec 3.13: never more than the composite limit of its charging profiles.
             sampled_values = default_sampled_values(
-                self.state.meter_wh.get(connector_id, 0), charging=charging
+                self.state.meter_wh.get(connector_id, 0),
+                charging=charging,
+                current_a=charging_current(self.state, connector_id, self.clock()),
             )
         payload = _without_none(
             connectorId=connector_id,
@@ -268,3 +276,11 @@ class SimulatedChargePoint(ChargePointConnection):
 
 def _without_none(**fields: Any) -> Payload:
     return {name: value for name, value in fields.items() if value is not None}
+
+
+def _parsed(timestamp: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(timestamp)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

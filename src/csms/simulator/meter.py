@@ -10,9 +10,12 @@ CHARGING_CURRENT_A: Final = 16.0
 PHASE_VOLTAGE_V: Final = 230.0
 
 
-def default_sampled_values(energy_wh: float, *, charging: bool) -> list[dict[str, Any]]:
-    """The energy register, plus Power.Active.Import and Current.Import per phase L1..L3."""
-    current = CHARGING_CURRENT_A if charging else 0.0
+def default_sampled_values(
+    energy_wh: float, *, charging: bool, current_a: float = CHARGING_CURRENT_A
+) -> list[dict[str, Any]]:
+    """The energy register, plus Power.Active.Import and Current.Import per phase L1..L3
+    (`current_a` per phase while charging)."""
+    current = current_a if charging else 0.0
     common = {"context": "Sample.Periodic", "format": "Raw", "location": "Outlet"}
     values: list[dict[str, Any]] = [
         {

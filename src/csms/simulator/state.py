@@ -7,7 +7,9 @@ The default answers (`answers.py`) read and change this state; the scripted step
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
 
 # Spec 9.1.17 / 7.31: the Measurand values a sampled-data configuration key may list.
@@ -191,6 +193,8 @@ class Transaction:
     id_tag: str
     meter_start: int
     reservation_id: int | None = None
+    # The StartTransaction.req timestamp: where Relative charging profiles start (spec 7.9).
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -241,6 +245,8 @@ class ChargePointState:
     availability: dict[int, str] = field(default_factory=dict)
     # Energy register per connector in Wh, reported by default in MeterValues.
     meter_wh: dict[int, float] = field(default_factory=dict)
+    # The charge point's clock (composite schedules are computed from now, spec 5.7).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
         if not self.configuration:

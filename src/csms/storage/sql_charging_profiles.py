@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, delete, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from csms.storage.records import InstalledChargingProfile
@@ -97,7 +97,7 @@ class ChargingProfilesStore(SqlBase):
         rows = await self._read(
             statement.order_by(_table.connector_id, _table.stack_level, _table.charging_profile_id)
         )
-        return [_installed(row._mapping) for row in rows]
+        return [_installed(row) for row in rows]
 
     async def bind_transaction_profiles(
         self, charge_point_id: str, connector_id: int, transaction_id: int, id_tag: str
@@ -154,11 +154,14 @@ class ChargingProfilesStore(SqlBase):
         self, charge_point_id: str, connector_id: int, transaction_id: int
     ) -> list[int]:
         # Spec 7.10: a TxProfile ceases to be valid when its transaction ends; with one
-        # transaction per connector, none of the connector's TxProfiles is left valid.
+        # transaction per connector, none of the connector's TxProfiles is left valid but those
+        # of a RemoteStartTransaction waiting for the next transaction.
+        waiting = and_(_table.transaction_id.is_(None), _table.remote_start_id_tag.is_not(None))
         dropped = and_(
             _table.charge_point_id == charge_point_id,
             _table.purpose == _TX_PROFILE,
             or_(_table.connector_id == connector_id, _table.transaction_id == transaction_id),
+            not_(waiting),
         )
 
         async def work(connection: AsyncConnection) -> list[int]:
@@ -192,7 +195,8 @@ def _number(value: object) -> object:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def _installed(values: Mapping[str, Any]) -> InstalledChargingProfile:
+def _installed(row: Row[Any]) -> InstalledChargingProfile:
+    values = row._mapping
     installed_at: datetime = values["installed_at"]
     return InstalledChargingProfile(
         charge_point_id=values["charge_point_id"],

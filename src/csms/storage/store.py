@@ -234,8 +234,9 @@ class Store(Protocol):
     async def drop_transaction_profiles(
         self, charge_point_id: str, connector_id: int, transaction_id: int
     ) -> list[int]:
-        """The transaction ended: its TxProfiles, and any other of the connector, are gone
-        (spec 7.10). Returns the ids dropped."""
+        """The transaction ended: its TxProfiles, and any other of the connector but those of a
+        RemoteStartTransaction still waiting for its start, are gone (spec 7.10). Returns the
+        ids dropped."""
 
     # -- local authorization list (spec 3.5.2, 5.10, 5.15) -------------------------------------
 

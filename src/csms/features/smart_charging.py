@@ -1,0 +1,415 @@
+"""Smart Charging profile (spec 3.13, 5.5, 5.7, 5.16): the charging profiles the CSMS believes
+installed on each charge point, the checks before it sends one, and the composite schedule it
+computes next to the one the charge point reports.
+
+What is installed is learnt only from the charge point's answers (hooks run by
+`commands.send`, whichever endpoint sent the request): an Accepted SetChargingProfile installs
+(replacing per 3.13.2/5.16.3), an Accepted or Unknown ClearChargingProfile clears (Unknown: the
+charge point has none that match, so neither may the CSMS), and an Accepted
+RemoteStartTransaction with a chargingProfile installs a TxProfile waiting for its
+StartTransaction (5.16.2). Core calls `transaction_profiles_started` and
+`transaction_profiles_ended`: a
+TxProfile belongs to one transaction and ceases with it (7.10).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from csms import smart_charging as sc
+from csms.features import commands
+from csms.features.charging_profiles import (
+    Difference,
+    ProfileRefused,
+    capabilities_of,
+    check_profile,
+    differences,
+    installed,
+    to_wire,
+    waiting_for_its_transaction,
+)
+from csms.features.commands import InvalidCommand, Sent, on_result
+from csms.features.context import Context, Services
+from csms.ocpp16 import (
+    Action,
+    ChargingProfileStatus,
+    ClearChargingProfileStatus,
+    GetCompositeScheduleResponse,
+    GetCompositeScheduleStatus,
+    RemoteStartStopStatus,
+    from_payload,
+    validate_request,
+)
+from csms.ocppj import CallResult
+from csms.storage import InstalledChargingProfile, Transaction
+
+log = logging.getLogger("csms.features.smart_charging")
+
+
+def _status(sent: Sent) -> str | None:
+    if not isinstance(sent.response, CallResult):
+        return None
+    status = sent.response.payload.get("status")
+    return status if isinstance(status, str) else None
+
+
+async def active_transaction(
+    services: Services, charge_point_id: str, connector_id: int
+) -> Transaction | None:
+    """The transaction the CSMS knows to be running on the connector (the latest started)."""
+    if connector_id <= 0:
+        return None
+    running = [
+        transaction
+        for transaction in await services.store.list_transactions(
+            charge_point_id=charge_point_id, active=True
+        )
+        if transaction.connector_id == connector_id
+    ]
+    return running[-1] if running else None
+
+
+# -- what the answers change ------------------------------------------------------------------
+
+
+@on_result(Action.SET_CHARGING_PROFILE)
+async def _profile_set(services: Services, sent: Sent) -> dict[str, Any] | None:
+    """Spec 5.16: an Accepted profile is installed, replacing per 3.13.2 / 5.16.3."""
+    if _status(sent) != ChargingProfileStatus.ACCEPTED:
+        return None
+    connector_id: int = sent.request["connectorId"]
+    wire: dict[str, Any] = sent.request["csChargingProfiles"]
+    transaction_id: int | None = None
+    if wire["chargingProfilePurpose"] == sc.ChargingProfilePurpose.TX_PROFILE:
+        # Without a transactionId it is the connector's current transaction's (5.16.3).
+        transaction_id = wire.get("transactionId")
+        if transaction_id is None:
+            running = await active_transaction(services, sent.charge_point_id, connector_id)
+            transaction_id = running.id if running else None
+    replaced = await services.store.install_charging_profile(
+        InstalledChargingProfile(
+            charge_point_id=sent.charge_point_id,
+            connector_id=connector_id,
+            charging_profile_id=wire["chargingProfileId"],
+            stack_level=wire["stackLevel"],
+            purpose=wire["chargingProfilePurpose"],
+            transaction_id=transaction_id,
+            remote_start_id_tag=None,
+            profile=wire,
+            installed_at=services.clock.now(),
+        )
+    )
+    return {"replacedChargingProfileIds": replaced}
+
+
+@on_result(Action.CLEAR_CHARGING_PROFILE)
+async def _profiles_cleared(services: Services, sent: Sent) -> dict[str, Any] | None:
+    """Spec 5.5 with errata 3.25/3.26 (the store applies the matching rules)."""
+    if _status(sent) not in (
+        ClearChargingProfileStatus.ACCEPTED,
+        ClearChargingProfileStatus.UNKNOWN,
+    ):
+        return None
+    request = sent.request
+    cleared = await services.store.clear_charging_profiles(
+        sent.charge_point_id,
+        charging_profile_id=request.get("id"),
+        connector_id=request.get("connectorId"),
+        purpose=request.get("chargingProfilePurpose"),
+        stack_level=request.get("stackLevel"),
+    )
+    return {"clearedChargingProfileIds": cleared}
+
+
+@on_result(Action.REMOTE_START_TRANSACTION)
+async def _remote_start_profile(services: Services, sent: Sent) -> dict[str, Any] | None:
+    """Spec 5.16.2: the profile of an Accepted RemoteStartTransaction applies to the transaction
+    it starts; installed now, it belongs to that transaction once its StartTransaction comes."""
+    wire: dict[str, Any] | None = sent.request.get("chargingProfile")
+    if wire is None or _status(sent) != RemoteStartStopStatus.ACCEPTED:
+        return None
+    connector_id: int | None = sent.request.get("connectorId")
+    charge_point_id, id_tag = sent.charge_point_id, sent.request["idTag"]
+    if connector_id is None:
+        # The charge point chooses the connector: the CSMS cannot tell where it is installed.
+        log.warning("%s: remote start profile without connectorId not recorded", charge_point_id)
+        return None
+    store = services.store
+    await store.install_charging_profile(
+        InstalledChargingProfile(
+            charge_point_id=charge_point_id,
+            connector_id=connector_id,
+            charging_profile_id=wire["chargingProfileId"],
+            stack_level=wire["stackLevel"],
+            purpose=wire["chargingProfilePurpose"],
+            transaction_id=None,
+            remote_start_id_tag=id_tag,
+            profile=wire,
+            installed_at=services.clock.now(),
+        )
+    )
+    # The StartTransaction may have been handled before this answer: bind to it now. (If it is
+    # handled after the install above, `transaction_profiles_started` binds it.)
+    running = await active_transaction(services, charge_point_id, connector_id)
+    if running is not None and running.id_tag.casefold() == id_tag.casefold():
+        await store.bind_transaction_profiles(charge_point_id, connector_id, running.id, id_tag)
+    return None
+
+
+async def transaction_profiles_started(ctx: Context, transaction: Transaction) -> None:
+    """Spec 5.16.2: a RemoteStartTransaction's profile now belongs to this transaction."""
+    await ctx.store.bind_transaction_profiles(
+        transaction.charge_point_id, transaction.connector_id, transaction.id, transaction.id_tag
+    )
+
+
+async def transaction_profiles_ended(ctx: Context, transaction: Transaction) -> None:
+    """Spec 7.10: a TxProfile ceases to be valid when its transaction terminates."""
+    await ctx.store.drop_transaction_profiles(
+        transaction.charge_point_id, transaction.connector_id, transaction.id
+    )
+
+
+# -- sending profiles -------------------------------------------------------------------------
+
+
+async def check_set_charging_profile(
+    services: Services, charge_point_id: str, payload: Mapping[str, Any]
+) -> None:
+    """Raise InvalidCommand (schema) or ProfileRefused (what the charge point declared, the
+    spec's rules) for a SetChargingProfile.req payload; nothing is sent."""
+    _schema_valid(Action.SET_CHARGING_PROFILE, payload)
+    connector_id: int = payload["connectorId"]
+    store = services.store
+    check_profile(
+        payload["csChargingProfiles"],
+        connector_id=connector_id,
+        capabilities=capabilities_of(await store.configuration_of(charge_point_id)),
+        installed=await store.charging_profiles_of(charge_point_id),
+        transaction=await active_transaction(services, charge_point_id, connector_id),
+    )
+
+
+async def check_remote_start(
+    services: Services, charge_point_id: str, payload: Mapping[str, Any]
+) -> None:
+    """The same for a RemoteStartTransaction.req payload with a chargingProfile (5.16.2)."""
+    wire = payload.get("chargingProfile")
+    if wire is None:
+        return
+    _schema_valid(Action.REMOTE_START_TRANSACTION, payload)
+    connector_id: int | None = payload.get("connectorId")
+    if connector_id is None:
+        raise ProfileRefused(
+            "a RemoteStartTransaction with a chargingProfile needs a connectorId: the profile "
+            "is recorded on that connector for the transaction it starts"
+        )
+    store = services.store
+    check_profile(
+        wire,
+        connector_id=connector_id,
+        capabilities=capabilities_of(await store.configuration_of(charge_point_id)),
+        installed=await store.charging_profiles_of(charge_point_id),
+        transaction=None,
+        remote_start=True,
+    )
+
+
+def _schema_valid(action: Action, payload: Mapping[str, Any]) -> None:
+    violation = validate_request(action, dict(payload))
+    if violation is not None:
+        raise InvalidCommand(f"{violation.error_code}: {violation.description}")
+
+
+async def set_charging_profile(
+    services: Services,
+    charge_point_id: str,
+    connector_id: int,
+    profile: Mapping[str, Any],
+    *,
+    connect_timeout: float = 0.0,
+) -> Sent:
+    """Check, send SetChargingProfile (spec 5.16) and, when Accepted, record it installed."""
+    payload = {"connectorId": connector_id, "csChargingProfiles": dict(profile)}
+    await check_set_charging_profile(services, charge_point_id, payload)
+    return await commands.send(
+        services,
+        charge_point_id,
+        Action.SET_CHARGING_PROFILE,
+        payload,
+        connect_timeout=connect_timeout,
+    )
+
+
+async def set_tx_profile(
+    services: Services,
+    transaction: Transaction,
+    profile: sc.ChargingProfile | Mapping[str, Any],
+    *,
+    connect_timeout: float = 0.0,
+) -> Sent:
+    """A TxProfile for a running transaction (spec 5.16.3), e.g. a load management limit: sent
+    on the transaction's connector with its transactionId, checked and recorded like any
+    profile. `accepted(sent)` tells whether the charge point took it."""
+    wire = to_wire(profile) if isinstance(profile, sc.ChargingProfile) else dict(profile)
+    if wire.get("chargingProfilePurpose") != sc.ChargingProfilePurpose.TX_PROFILE:
+        raise ProfileRefused("set_tx_profile sends TxProfiles only")
+    wire["transactionId"] = transaction.id
+    return await set_charging_profile(
+        services,
+        transaction.charge_point_id,
+        transaction.connector_id,
+        wire,
+        connect_timeout=connect_timeout,
+    )
+
+
+def accepted(sent: Sent) -> bool:
+    return _status(sent) == ChargingProfileStatus.ACCEPTED
+
+
+# -- composite schedules ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ignored:
+    """An installed profile left out of the CSMS's composite schedule, and why."""
+
+    charging_profile_id: int
+    connector_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Composite:
+    schedule: sc.CompositeSchedule
+    ignored: tuple[Ignored, ...]
+
+
+async def csms_composite(
+    services: Services,
+    charge_point_id: str,
+    *,
+    connector_id: int,
+    duration: int,
+    start: datetime,
+    charging_rate_unit: sc.ChargingRateUnit | None = None,
+) -> Composite:
+    """The composite schedule of the profiles the CSMS believes installed (spec 3.13.3, 5.7),
+    for the transaction running on the connector, if any."""
+    usable: list[sc.Installed] = []
+    ignored: list[Ignored] = []
+    for record in await services.store.charging_profiles_of(charge_point_id):
+        reason = None
+        if waiting_for_its_transaction(record):
+            reason = "a RemoteStartTransaction profile waiting for its transaction to start"
+        else:
+            try:
+                usable.append(installed(record))
+            except ValueError as exc:
+                reason = str(exc)
+        if reason is not None:
+            ignored.append(
+                Ignored(
+                    charging_profile_id=record.charging_profile_id,
+                    connector_id=record.connector_id,
+                    reason=reason,
+                )
+            )
+    running = await active_transaction(services, charge_point_id, connector_id)
+    transaction = (
+        None
+        if running is None
+        else sc.ActiveTransaction(transaction_id=running.id, start=running.start_time)
+    )
+    try:
+        schedule = sc.composite_schedule(
+            usable,
+            connector_id=connector_id,
+            start=start,
+            duration=duration,
+            charging_rate_unit=charging_rate_unit,
+            transaction=transaction,
+        )
+    except ValueError as exc:
+        raise InvalidCommand(str(exc)) from None
+    return Composite(schedule=schedule, ignored=tuple(ignored))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comparison:
+    """The CSMS's composite schedule next to the charge point's GetCompositeSchedule answer."""
+
+    csms: Composite
+    sent: Sent
+    agree: bool
+    differences: tuple[Difference, ...]
+    # Why nothing could be compared (a Rejected answer, no schedule, a CALLERROR).
+    reason: str | None = None
+
+
+async def compare_composite(
+    services: Services,
+    charge_point_id: str,
+    *,
+    connector_id: int,
+    duration: int,
+    charging_rate_unit: sc.ChargingRateUnit | None = None,
+    connect_timeout: float = 0.0,
+) -> Comparison:
+    """Ask the charge point for its composite schedule (spec 5.7) and compare it with the
+    CSMS's, computed from the same start (the reported scheduleStart) in the reported unit."""
+    payload: dict[str, Any] = {"connectorId": connector_id, "duration": duration}
+    if charging_rate_unit is not None:
+        payload["chargingRateUnit"] = str(charging_rate_unit)
+    asked_at = services.clock.now()
+    sent = await commands.send(
+        services,
+        charge_point_id,
+        Action.GET_COMPOSITE_SCHEDULE,
+        payload,
+        connect_timeout=connect_timeout,
+    )
+
+    async def ours(start: datetime, unit: sc.ChargingRateUnit | None) -> Composite:
+        return await csms_composite(
+            services,
+            charge_point_id,
+            connector_id=connector_id,
+            duration=duration,
+            start=start,
+            charging_rate_unit=unit,
+        )
+
+    if not isinstance(sent.response, CallResult):
+        reason = f"the charge point answered with a CALLERROR ({sent.response.error_code})"
+        return Comparison(
+            csms=await ours(asked_at, charging_rate_unit),
+            sent=sent,
+            agree=False,
+            differences=(),
+            reason=reason,
+        )
+    answer = from_payload(GetCompositeScheduleResponse, sent.response.payload)
+    reported = answer.charging_schedule
+    if answer.status != GetCompositeScheduleStatus.ACCEPTED or reported is None:
+        return Comparison(
+            csms=await ours(asked_at, charging_rate_unit),
+            sent=sent,
+            agree=False,
+            differences=(),
+            reason=(
+                f"the charge point answered {answer.status}"
+                if answer.status != GetCompositeScheduleStatus.ACCEPTED
+                else "the charge point reported no schedule"
+            ),
+        )
+    # Errata 3.57: the periods are relative to scheduleStart (startSchedule is omitted).
+    start = answer.schedule_start or asked_at
+    csms = await ours(start, sc.ChargingRateUnit(reported.charging_rate_unit))
+    found = tuple(differences(csms.schedule, reported))
+    return Comparison(csms=csms, sent=sent, agree=not found, differences=found)
