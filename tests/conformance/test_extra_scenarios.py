@@ -158,15 +158,6 @@ async def test_r_boot_01_pending_then_accepted(harness: Harness, id_tags: IdTags
         await no_unsolicited_calls(cp)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "server bug: POST /charge-points/{id}/commands/RemoteStartTransaction (and "
-        "RemoteStopTransaction) for a charge point whose BootNotification was answered Pending "
-        "is sent and answered 200 {'status': 'Accepted'}; spec 4.2 does not allow these two "
-        "CALLs while Pending, so the API should refuse them (4xx) without sending"
-    ),
-)
 async def test_r_boot_01_no_remote_start_or_stop_while_pending(
     harness: Harness, id_tags: IdTags
 ) -> None:
@@ -183,7 +174,21 @@ async def test_r_boot_01_no_remote_start_or_stop_while_pending(
             response = await harness.api.post(
                 f"/charge-points/{CHARGE_POINT_ID}/commands/{action}", json=payload
             )
-            assert 400 <= response.status_code < 500, (action, response.status_code, response.text)
+            assert response.status_code == 409, (action, response.status_code, response.text)
+            assert "Pending" in response.json()["detail"]
+        # What the CSMS may do while Pending: query, and ask for a message with TriggerMessage,
+        # which the charge point may then send although it is not accepted (spec 4.2).
+        response = await harness.api.post(
+            f"/charge-points/{CHARGE_POINT_ID}/commands/TriggerMessage",
+            json={"requestedMessage": "StatusNotification", "connectorId": CONNECTOR_ID},
+        )
+        assert response.status_code == 200
+        await cp.expect_call("TriggerMessage")
+        assert await cp.status_notification(CONNECTOR_ID, "Available") == {}
+        # Only what was asked for, and only once.
+        with pytest.raises(CallErrorReceived) as refused:
+            await cp.status_notification(CONNECTOR_ID, "Available")
+        assert refused.value.error_code == "SecurityError"
         cp.no_unexpected_calls()
 
 
@@ -211,15 +216,6 @@ async def test_r_boot_02_rejected_charge_point_is_not_served(
         assert (await stored_charge_point(harness))["registrationStatus"] == "Rejected"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "server bug: POST /charge-points/{id}/commands/ClearCache for a connected charge point "
-        "whose BootNotification was answered Rejected is sent (200 with the charge point's "
-        "answer); spec 4.2: while Rejected the CSMS SHOULD NOT initiate any message (and the "
-        "charge point SHALL NOT answer), so the API should refuse it (4xx) without sending"
-    ),
-)
 async def test_r_boot_02_no_operator_command_reaches_a_rejected_charge_point(
     harness: Harness,
 ) -> None:
@@ -232,7 +228,8 @@ async def test_r_boot_02_no_operator_command_reaches_a_rejected_charge_point(
             f"/charge-points/{CHARGE_POINT_ID}/commands/ClearCache", json={}
         )
         cp.no_unexpected_calls()
-        assert 400 <= response.status_code < 500, (response.status_code, response.text)
+        assert response.status_code == 409, (response.status_code, response.text)
+        assert "Rejected" in response.json()["detail"]
 
 
 async def test_r_boot_03_requests_before_acceptance_get_security_error(

@@ -12,6 +12,7 @@ from csms.features.commands import (
     CommandTimeout,
     InvalidAnswer,
     InvalidCommand,
+    NotAllowedNow,
     UnknownCommand,
 )
 
@@ -20,6 +21,7 @@ _STATUS: dict[type[CommandFailed], int] = {
     InvalidCommand: status.HTTP_422_UNPROCESSABLE_CONTENT,
     ProfileRefused: status.HTTP_422_UNPROCESSABLE_CONTENT,
     ChargePointOffline: status.HTTP_409_CONFLICT,
+    NotAllowedNow: status.HTTP_409_CONFLICT,
     CommandTimeout: status.HTTP_504_GATEWAY_TIMEOUT,
     InvalidAnswer: status.HTTP_502_BAD_GATEWAY,
 }

@@ -15,7 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from csms.features.context import Services
-from csms.ocpp16 import ACTIONS, Sender, can_send, validate_request, validate_response
+from csms.ocpp16 import (
+    ACTIONS,
+    Action,
+    RegistrationStatus,
+    Sender,
+    can_send,
+    validate_request,
+    validate_response,
+)
 from csms.ocppj import CallError, CallResult
 from csms.transport import NotConnected
 
@@ -36,6 +44,10 @@ class InvalidCommand(CommandFailed):
 
 class ChargePointOffline(CommandFailed):
     """The charge point is not connected (or disconnected while we waited)."""
+
+
+class NotAllowedNow(CommandFailed):
+    """The charge point's registration status does not allow this request (spec 4.2)."""
 
 
 class CommandTimeout(CommandFailed):
@@ -76,6 +88,20 @@ def on_result(action: str) -> Callable[[ResultHook], ResultHook]:
     return register
 
 
+def _check_registration(registration: str | None, charge_point_id: str, action: str) -> None:
+    """Spec 4.2: while Rejected the CSMS initiates nothing; while Pending it may query and
+    configure the charge point but not start or stop transactions."""
+    if registration == RegistrationStatus.REJECTED:
+        raise NotAllowedNow(
+            f"{charge_point_id} was Rejected at its BootNotification: the CSMS sends it nothing"
+        )
+    if registration == RegistrationStatus.PENDING and action in (
+        Action.REMOTE_START_TRANSACTION,
+        Action.REMOTE_STOP_TRANSACTION,
+    ):
+        raise NotAllowedNow(f"{charge_point_id} is Pending: {action} is not allowed until Accepted")
+
+
 async def send(
     services: Services,
     charge_point_id: str,
@@ -94,6 +120,9 @@ async def send(
     connection = await services.registry.wait_for(charge_point_id, connect_timeout)
     if connection is None:
         raise ChargePointOffline(f"charge point {charge_point_id!r} is not connected")
+    _check_registration(connection.registration, charge_point_id, action)
+    if action == Action.TRIGGER_MESSAGE and not connection.accepted:
+        connection.triggered.add(payload["requestedMessage"])
     # The answer is recorded before the next CALL to this charge point goes out, so that what
     # the CSMS keeps follows the order of the charge point's answers.
     async with connection.exclusive() as call:

@@ -10,6 +10,7 @@ from csms.features.context import Context, Handler, Services
 from csms.ocpp16 import (
     ACTIONS,
     Action,
+    RegistrationStatus,
     SchemaViolation,
     Sender,
     can_send,
@@ -37,7 +38,7 @@ class Router:
             return Handled(_refuse(call))
         # J errata 3.10: until its BootNotification is Accepted a charge point may send nothing
         # else; its other CALLs are answered SecurityError.
-        if not connection.accepted and call.action != Action.BOOT_NOTIFICATION:
+        if not connection.accepted and not _may_send_before_acceptance(connection, call.action):
             return Handled(
                 _error(call, ErrorCode.SECURITY_ERROR, "BootNotification not accepted yet")
             )
@@ -66,6 +67,16 @@ def _observe(services: Services, charge_point_id: str, call: Call, request: obje
             observer(charge_point_id, call, request)
         except Exception:
             log.exception("%s: observer of %s failed", charge_point_id, call.action)
+
+
+def _may_send_before_acceptance(connection: OcppConnection, action: str) -> bool:
+    """BootNotification, and while Pending what the CSMS asked for with TriggerMessage (4.2)."""
+    if action == Action.BOOT_NOTIFICATION:
+        return True
+    if connection.registration == RegistrationStatus.PENDING and action in connection.triggered:
+        connection.triggered.discard(action)
+        return True
+    return False
 
 
 def _refuse(call: Call) -> CallError:

@@ -76,6 +76,11 @@ class OcppConnection:
         # Whether the charge point may send more than BootNotification (J errata 3.10); the
         # dispatcher sets it from the stored registration and from each BootNotification answer.
         self.accepted = False
+        # The status the last BootNotification on this connection was answered with, if any.
+        self.registration: str | None = None
+        # Messages the CSMS asked for with TriggerMessage: a charge point that is not accepted
+        # may send these (spec 4.2, Pending).
+        self.triggered: set[str] = set()
         self._dispatcher = dispatcher
         self._call_timeout = call_timeout
         self._session = Session()
