@@ -43,16 +43,18 @@ async def put_id_tag(request: Request, id_tag: IdTagPath, body: IdTagIn) -> IdTa
         parent_id_tag=body.parent_id_tag,
     )
     services = services_of(request)
+    previous = await services.store.get_id_tag(id_tag)
     stored = await services.store.put_id_tag(tag)
     # Spec 3.5.2: the charge points whose local list holds it get the change.
-    await local_auth_list.id_tag_changed(services, stored.id_tag)
+    await local_auth_list.id_tag_changed(services, stored.id_tag, previous)
     return IdTagOut.of(stored)
 
 
 @router.delete("/{id_tag}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_id_tag(request: Request, id_tag: IdTagPath) -> Response:
     services = services_of(request)
+    previous = await services.store.get_id_tag(id_tag)
     if not await services.store.delete_id_tag(id_tag):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown id tag {id_tag!r}")
-    await local_auth_list.id_tag_changed(services, id_tag)
+    await local_auth_list.id_tag_changed(services, id_tag, previous)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
