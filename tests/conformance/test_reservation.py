@@ -183,16 +183,11 @@ async def test_tc_047_reservation_of_a_connector_expire(
     await no_unsolicited_calls(cp)
 
 
-@pytest.mark.parametrize(
-    ("case", "status"),
-    [("TC_048_1", "Faulted"), ("TC_048_4", "Rejected")],
-)
-async def test_tc_048_1_and_tc_048_4_reservation_of_a_connector_faulted_rejected(
-    harness: Harness, cp: SimulatedChargePoint, id_tags: IdTags, case: str, status: str
+async def refused_reservation(
+    harness: Harness, cp: SimulatedChargePoint, id_tags: IdTags, status: str
 ) -> None:
-    """TC_048_1_CSMS / TC_048_4_CSMS (3.17.1): the charge point answers ReserveNow with
-    Faulted / Rejected. The CSMS takes the answer: the reservation is kept in that state, not
-    in force (it does not expire, nothing can use it)."""
+    """The charge point answers ReserveNow with `status`. The CSMS takes the answer: the
+    reservation is kept in that state, not in force (it does not expire, nothing can use it)."""
     cp.answers["ReserveNow"] = {"status": status}
     wire = Wire(cp)
     answer, request = await reserve(
@@ -208,6 +203,22 @@ async def test_tc_048_1_and_tc_048_4_reservation_of_a_connector_faulted_rejected
     response = await harness.api.get("/reservations", params={"state": "Accepted"})
     assert response.json() == []
     await no_unsolicited_calls(cp)
+
+
+async def test_tc_048_1_reservation_of_a_connector_faulted(
+    harness: Harness, cp: SimulatedChargePoint, id_tags: IdTags
+) -> None:
+    """TC_048_1_CSMS (3.17.1): ReserveNow for the configured connector and valid tag, answered
+    Faulted."""
+    await refused_reservation(harness, cp, id_tags, "Faulted")
+
+
+async def test_tc_048_4_reservation_of_a_connector_rejected(
+    harness: Harness, cp: SimulatedChargePoint, id_tags: IdTags
+) -> None:
+    """TC_048_4_CSMS (3.17.1): ReserveNow for the configured connector and valid tag, answered
+    Rejected."""
+    await refused_reservation(harness, cp, id_tags, "Rejected")
 
 
 async def test_tc_048_2_reservation_of_a_connector_occupied(

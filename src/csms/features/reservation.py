@@ -48,6 +48,7 @@ log = logging.getLogger("csms.features.reservation")
 
 # The expiry task looks again at least this often (another process may have added one).
 _EXPIRY_RECHECK = 60.0
+_EXPIRY_RETRY = 5.0
 _MAX_RESERVATION_ID = 2**31 - 1
 
 # Why the charge point did not make the reservation (spec 7.40), in the CSMS's words.
@@ -319,6 +320,7 @@ async def expire_reservations(services: Services) -> None:
             return
         except Exception:
             log.exception("reservation expiry failed; retrying")
+            delay = _EXPIRY_RETRY
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(changed.wait(), delay)
 
