@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,12 @@ async def csms(database: str | Path, **settings: Any) -> AsyncIterator[Harness]:
         # Like the OCA test tool: the CSMS sends nothing but operator commands. Tests of the
         # automation switch it off.
         certification_mode=True,
+        # Files next to the database (a temporary directory for a database URL); the
+        # diagnostics FTP server on a free port.
+        data_dir=database.parent / "data"
+        if isinstance(database, Path)
+        else Path(tempfile.mkdtemp(prefix="csms-data-")),
+        ftp_port=0,
     ).replace(**settings)
     async with (
         running(config) as app,

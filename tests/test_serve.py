@@ -36,6 +36,10 @@ async def serve(database: Path) -> AsyncIterator[tuple[asyncio.subprocess.Proces
         f"sqlite+aiosqlite:///{database}",
         "--api-token",
         "tok",
+        "--ftp-port",
+        "0",
+        "--data-dir",
+        str(database.parent / "data"),
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "CSMS_LOG_LEVEL": "INFO"},
     )

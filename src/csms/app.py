@@ -21,6 +21,7 @@ from csms.features.context import Services
 from csms.features.local_auth_list import run_local_list_sync
 from csms.features.reservation import expire_reservations
 from csms.features.router import Router
+from csms.files.service import start_file_service
 from csms.settings import Settings
 from csms.storage.sql import open_store
 from csms.transport import OcppServer, Registry
@@ -36,6 +37,8 @@ class Running:
     ocpp_port: int
     http_port: int
     api_token: str
+    # The diagnostics FTP server's port (None: no FTP).
+    ftp_port: int | None = None
 
 
 @contextlib.asynccontextmanager
@@ -60,6 +63,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             settings.host, settings.ocpp_port, ssl_context=_ssl_context(settings)
         )
         http_socket = _bind(settings.host, settings.http_port)
+        files = await start_file_service(services, http_port=http_socket.getsockname()[1])
         http_server = _HttpServer(
             uvicorn.Config(
                 create_api(services, api_token),
@@ -82,7 +86,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
                 settings.host,
                 http_port,
             )
-            yield Running(services, ocpp_port, http_port, api_token)
+            yield Running(services, ocpp_port, http_port, api_token, files.ftp_port)
         finally:
             http_server.should_exit = True
             ws_server.close()
@@ -94,6 +98,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             local_lists.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await local_lists
+            await files.stop()
     finally:
         await store.close()
 

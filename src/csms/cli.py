@@ -34,6 +34,13 @@ _SERVE_FLAGS: dict[str, str] = {
     "fetch_configuration_on_boot": "true: GetConfiguration after each Accepted boot",
     "reservation_expiry_offset": "seconds to a reservation's expiryDate when none is given",
     "sync_local_lists": "true: keep local authorization lists up to date on their own",
+    "data_dir": "directory of hosted firmware images and uploaded diagnostics files",
+    "ftp_port": "port of the FTP server receiving diagnostics uploads (0 = any free; off = none)",
+    "ftp_host": "address put in ftp:// upload locations (default: the one the charge point used)",
+    "public_url": "base URL of HTTP file links given to charge points (default: from host/port)",
+    "file_link_ttl": "seconds a signed file link stays valid after the window a request allows",
+    "file_job_grace": "seconds without news after which a firmware/diagnostics job times out",
+    "file_job_sweep_interval": "seconds between checks for timed-out firmware/diagnostics jobs",
 }
 
 

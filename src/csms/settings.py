@@ -51,6 +51,22 @@ class Settings:
     reservation_expiry_offset: int = 900
     # keep local authorization lists up to date: after id tag and policy changes, after boots.
     sync_local_lists: bool = True
+    # Firmware and diagnostics files (spec 8): kept under this directory ...
+    data_dir: Path = Path("data")
+    # ... diagnostics uploads received over FTP on this port (0 = any free port; off = no FTP)
+    # ... announced in ftp:// locations with this address (default: the address the charge
+    # point reached the CSMS on) ...
+    ftp_port: int | None = 2121
+    ftp_host: str | None = None
+    # ... HTTP links for charge points (firmware downloads, diagnostics uploads) start with this
+    # base URL (default: http://<that address>:<http_port>) ...
+    public_url: str | None = None
+    # ... and stay valid this many seconds after the window the request allows.
+    file_link_ttl: int = 3600
+    # A firmware/diagnostics job without news this many seconds after its last allowed attempt
+    # times out; the sweeper looks every file_job_sweep_interval seconds.
+    file_job_grace: int = 3600
+    file_job_sweep_interval: float = 30.0
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -81,6 +97,10 @@ def convert(name: str, raw: str) -> Any:
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if kind == "Path | None":
         return Path(raw) if raw else None
+    if kind == "Path":
+        return Path(raw)
+    if kind == "int | None":
+        return None if raw.strip().lower() in ("", "off", "none") else int(raw)
     if kind == "UnknownChargePoints":
         return UnknownChargePoints(raw.strip().lower())
     return raw

@@ -9,7 +9,9 @@ from csms.api import (
     charge_points,
     charging_profiles,
     commands,
+    diagnostics,
     errors,
+    firmware,
     id_tags,
     local_list,
     operations,
@@ -19,6 +21,7 @@ from csms.api import (
 )
 from csms.api.auth import require_token
 from csms.features.context import Services
+from csms.files import http as files_http
 
 
 def create_api(services: Services, token: str) -> FastAPI:
@@ -42,6 +45,10 @@ def create_api(services: Services, token: str) -> FastAPI:
         local_list,
         reservations,
         trigger,
+        firmware,
+        diagnostics,
     ):
         api.include_router(module.router, prefix="/api/v1", dependencies=secured)
+    # For charge points: no operator token, each link is signed (files/http.py).
+    api.include_router(files_http.router)
     return api

@@ -2,7 +2,9 @@
 
 from csms.features.context import Handler
 from csms.features.core import ROUTES as CORE_ROUTES
+from csms.features.diagnostics import ROUTES as DIAGNOSTICS_ROUTES
+from csms.features.firmware import ROUTES as FIRMWARE_ROUTES
 
-ROUTES: dict[str, Handler] = {**CORE_ROUTES}
+ROUTES: dict[str, Handler] = {**CORE_ROUTES, **FIRMWARE_ROUTES, **DIAGNOSTICS_ROUTES}
 
 __all__ = ["ROUTES"]

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from csms.features.local_list_worker import LocalListQueue
 from csms.features.transaction_starts import TransactionStarts
+from csms.files.host import FileHost
 from csms.ocppj import Call
 from csms.settings import Settings
 from csms.storage import Store
@@ -52,6 +53,9 @@ class Services:
     reservations_changed: asyncio.Event = field(default_factory=asyncio.Event)
     # Charge points whose local authorization list is to be brought up to date.
     local_lists: LocalListQueue = field(default_factory=LocalListQueue)
+
+    # Hosted files and the links to them (files/); set by the composition root.
+    files: FileHost | None = None
 
 
 @dataclass(slots=True)

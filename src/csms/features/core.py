@@ -21,10 +21,6 @@ from csms.ocpp16 import (
     DataTransferRequest,
     DataTransferResponse,
     DataTransferStatus,
-    DiagnosticsStatusNotificationRequest,
-    DiagnosticsStatusNotificationResponse,
-    FirmwareStatusNotificationRequest,
-    FirmwareStatusNotificationResponse,
     HeartbeatRequest,
     HeartbeatResponse,
     IdTagInfo,
@@ -44,7 +40,6 @@ from csms.storage import (
     ConnectorStatus,
     DataTransferRecord,
     MeterSample,
-    Notification,
     Transaction,
     TransactionStart,
     TransactionStop,
@@ -274,42 +269,10 @@ async def data_transfer(ctx: Context, request: DataTransferRequest) -> DataTrans
     return DataTransferResponse(status=status, data=data)
 
 
-async def firmware_status_notification(
-    ctx: Context, request: FirmwareStatusNotificationRequest
-) -> FirmwareStatusNotificationResponse:
-    """Spec 4.5: recorded; the firmware feature follows its jobs through these."""
-    await ctx.store.record_notification(
-        Notification(
-            charge_point_id=ctx.charge_point_id,
-            kind="firmware",
-            status=request.status,
-            received_at=ctx.now(),
-        )
-    )
-    return FirmwareStatusNotificationResponse()
-
-
-async def diagnostics_status_notification(
-    ctx: Context, request: DiagnosticsStatusNotificationRequest
-) -> DiagnosticsStatusNotificationResponse:
-    """Spec 4.4: recorded; the diagnostics feature follows its jobs through these."""
-    await ctx.store.record_notification(
-        Notification(
-            charge_point_id=ctx.charge_point_id,
-            kind="diagnostics",
-            status=request.status,
-            received_at=ctx.now(),
-        )
-    )
-    return DiagnosticsStatusNotificationResponse()
-
-
 ROUTES: dict[str, Handler] = {
     Action.AUTHORIZE: authorize_,
     Action.BOOT_NOTIFICATION: boot_notification,
     Action.DATA_TRANSFER: data_transfer,
-    Action.DIAGNOSTICS_STATUS_NOTIFICATION: diagnostics_status_notification,
-    Action.FIRMWARE_STATUS_NOTIFICATION: firmware_status_notification,
     Action.HEARTBEAT: heartbeat,
     Action.METER_VALUES: meter_values,
     Action.START_TRANSACTION: start_transaction,

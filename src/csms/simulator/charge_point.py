@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from csms.ocppj import Call
+from csms.ocppj import Call, CallError, CallResult
 from csms.simulator.answers import DEFAULT_ANSWERS
 from csms.simulator.connection import AnswerResult, ChargePointConnection, Payload
 from csms.simulator.meter import default_sampled_values
 from csms.simulator.smart_charging import charging_current
 from csms.simulator.state import ChargePointState, Transaction
+from csms.simulator.transfers import Transfers
 
 Timestamp = datetime | str | None
 
@@ -45,6 +46,7 @@ class SimulatedChargePoint(ChargePointConnection):
         validate: bool = True,
         ssl: ssl_module.SSLContext | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        transfers: bool = False,
     ) -> None:
         super().__init__(
             charge_point_id,
@@ -63,6 +65,8 @@ class SimulatedChargePoint(ChargePointConnection):
             charge_point_id=charge_point_id, connectors=connectors, clock=clock
         )
         self.boot_response: Payload | None = None
+        # Opt-in: really download firmware / upload diagnostics after answering (transfers.py).
+        self.transfers: Transfers | None = Transfers(self) if transfers else None
 
     @property
     def connectors(self) -> int:
@@ -77,6 +81,15 @@ class SimulatedChargePoint(ChargePointConnection):
     def transactions(self) -> dict[int, Transaction]:
         """Running transactions by transactionId."""
         return self.state.transactions
+
+    def _answer_sent(self, call: Call, response: CallResult | CallError) -> None:
+        if self.transfers is not None:
+            self.transfers.answered(call, response)
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        if self.transfers is not None:
+            await self.transfers.close()
+        await super().__aexit__(*exc_info)
 
     def _default_answer(self, call: Call) -> Callable[[], AnswerResult] | None:
         answer = DEFAULT_ANSWERS.get(call.action)

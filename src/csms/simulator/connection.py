@@ -350,6 +350,11 @@ class ChargePointConnection:
             # Answered (or not answerable): from now on the test's to consume.
             self._unanswered.remove(call)
             self._answered.put_nowait(_AnsweredCall(call=call, error=error))
+        self._answer_sent(call, response)
+
+    def _answer_sent(self, call: Call, response: CallResult | CallError) -> None:
+        """Called once the answer to `call` is on the wire: a subclass starts there what a
+        charge point does after answering (a firmware download, say). Must not block."""
 
     async def _answer(self, call: Call) -> tuple[CallResult | CallError, Exception | None]:
         action = call.action

@@ -6,7 +6,7 @@ sent them; the feature modules give them their OCPP 1.6 meaning.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -305,3 +305,93 @@ class LocalListUpdate:
     applied: bool = False
     entries: tuple[IdTag, ...] = ()
     removals: tuple[str, ...] = ()
+
+
+# -- firmware and diagnostics (spec 5.9, 5.19, 8) -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FirmwareImage:
+    """A firmware image the CSMS hosts for charge points to download (spec 8.1)."""
+
+    id: int
+    file_name: str
+    size: int
+    sha256: str  # hex
+    description: str | None
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewFileJob:
+    """An UpdateFirmware (spec 5.19) or GetDiagnostics (spec 5.9) the CSMS is about to send."""
+
+    kind: str  # "firmware" | "diagnostics"
+    charge_point_id: str
+    location: str
+    status: str
+    requested_at: datetime
+    # When the CSMS gives up waiting for news of it (the timeout sweeper).
+    deadline: datetime
+    retries: int | None = None
+    retry_interval: int | None = None
+    retrieve_date: datetime | None = None  # firmware
+    image_id: int | None = None  # firmware hosted here
+    start_time: datetime | None = None  # diagnostics
+    stop_time: datetime | None = None  # diagnostics
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileJob:
+    """A firmware update or diagnostics upload of one charge point, followed from the request
+    through every status notification (spec 4.4, 4.5)."""
+
+    id: int
+    kind: str  # "firmware" | "diagnostics"
+    charge_point_id: str
+    location: str
+    retries: int | None
+    retry_interval: int | None
+    retrieve_date: datetime | None
+    image_id: int | None
+    start_time: datetime | None
+    stop_time: datetime | None
+    # GetDiagnostics.conf fileName (spec 6.26).
+    file_name: str | None
+    # "Requested", "Accepted", then the FirmwareStatus / DiagnosticsStatus last reported.
+    status: str
+    # None while in progress; then "Succeeded", "Failed" or "TimedOut", with the reason.
+    outcome: str | None
+    reason: str | None
+    requested_at: datetime
+    updated_at: datetime
+    deadline: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileJobEvent:
+    """One thing that happened to a job: a notification, a transfer, a refused link."""
+
+    job_id: int
+    at: datetime
+    event: str
+    detail: str | None = None
+
+
+# A pure function of a job: the job as it becomes and the events to record, or None to leave it
+# unchanged. The store applies it inside one write transaction (and may run it more than once).
+FileJobChange = Callable[[FileJob], "tuple[FileJob, list[FileJobEvent]] | None"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiagnosticsFile:
+    """A diagnostics file a charge point uploaded to the CSMS (spec 8.2)."""
+
+    job_id: int
+    file_name: str
+    size: int
+    # False when the transfer broke off (or the charge point reported UploadFailed after it).
+    complete: bool
+    protocol: str  # "ftp" | "http"
+    received_at: datetime

@@ -382,3 +382,73 @@ local_list_entries = Table(
     # Which charge points hold a tag (after a change to it).
     Index(None, "key"),
 )
+
+
+# -- firmware and diagnostics (migration 0003) --------------------------------------------------
+
+# Firmware images the CSMS hosts (spec 8.1); the file is in the data directory.
+firmware_images = Table(
+    "firmware_images",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    Column("file_name", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("description", Text),
+    Column("uploaded_at", UtcDateTime, nullable=False),
+)
+
+# UpdateFirmware (spec 5.19) and GetDiagnostics (spec 5.9) jobs, followed through the status
+# notifications (spec 4.4, 4.5) until they succeed, fail or time out.
+file_jobs = Table(
+    "file_jobs",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    _charge_point_fk(),
+    Column("kind", Text, nullable=False),
+    Column("location", Text, nullable=False),
+    Column("retries", Integer),
+    Column("retry_interval", Integer),
+    Column("retrieve_date", UtcDateTime),
+    Column("image_id", RowId, ForeignKey("firmware_images.id", ondelete="SET NULL")),
+    Column("start_time", UtcDateTime),
+    Column("stop_time", UtcDateTime),
+    Column("file_name", Text),
+    Column("status", Text, nullable=False),
+    Column("outcome", Text),
+    Column("reason", Text),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("deadline", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    CheckConstraint("kind IN ('firmware', 'diagnostics')", name="kind"),
+    # A charge point's jobs of one kind, newest first (and the latest one, for notifications).
+    Index(None, "charge_point_id", "kind", "id"),
+    # The timeout sweeper: jobs past their deadline.
+    Index(None, "deadline"),
+)
+
+file_job_events = Table(
+    "file_job_events",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    Column("job_id", RowId, ForeignKey("file_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("event", Text, nullable=False),
+    Column("detail", Text),
+    Index(None, "job_id", "id"),
+)
+
+# The files charge points uploaded for a diagnostics job (spec 8.2); the file is in the data
+# directory.
+diagnostics_files = Table(
+    "diagnostics_files",
+    metadata,
+    Column("job_id", RowId, ForeignKey("file_jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("protocol", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("job_id", "file_name"),
+)

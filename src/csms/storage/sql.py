@@ -58,6 +58,7 @@ from csms.storage.schema import (
 from csms.storage.sql_base import as_row, aware, meter_sample, upsert
 from csms.storage.sql_charging_profiles import ChargingProfilesStore
 from csms.storage.sql_commands import CommandsStore
+from csms.storage.sql_firmware import FirmwareStore
 from csms.storage.sql_local_list import LocalListStore
 from csms.storage.sql_reservations import ReservationsStore
 
@@ -96,7 +97,9 @@ async def open_store(
     return store
 
 
-class SqlStore(CommandsStore, ReservationsStore, ChargingProfilesStore, LocalListStore):
+class SqlStore(
+    CommandsStore, ReservationsStore, ChargingProfilesStore, LocalListStore, FirmwareStore
+):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 
     def __init__(

@@ -7,7 +7,7 @@ one commit (DESIGN 7).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -19,12 +19,18 @@ from csms.storage.records import (
     ConfigurationEntry,
     ConnectorStatus,
     DataTransferRecord,
+    DiagnosticsFile,
+    FileJob,
+    FileJobChange,
+    FileJobEvent,
+    FirmwareImage,
     IdTag,
     InstalledChargingProfile,
     LocalList,
     LocalListPolicy,
     LocalListUpdate,
     MeterSample,
+    NewFileJob,
     Notification,
     Reservation,
     ReservationRequest,
@@ -283,3 +289,60 @@ class Store(Protocol):
 
     async def record_local_list_error(self, charge_point_id: str, error: str | None) -> None:
         """Why the CSMS could not bring the list up to date (None clears it)."""
+
+    # -- firmware and diagnostics (spec 5.9, 5.19, 8) ------------------------------------------
+
+    async def add_firmware_image(
+        self,
+        *,
+        file_name: str,
+        size: int,
+        sha256: str,
+        description: str | None,
+        uploaded_at: datetime,
+    ) -> FirmwareImage:
+        """A hosted firmware image, with a new id."""
+
+    async def get_firmware_image(self, image_id: int) -> FirmwareImage | None: ...
+
+    async def list_firmware_images(self) -> list[FirmwareImage]:
+        """Oldest first."""
+
+    async def delete_firmware_image(self, image_id: int) -> bool:
+        """Jobs that used it keep their location; their image_id becomes None."""
+
+    async def create_file_job(
+        self, job: NewFileJob, *, locate: Callable[[int], str] | None = None
+    ) -> FileJob:
+        """A new job; `locate`, given the new job's id, makes its location (a link or
+        credentials that name the job) in the same transaction."""
+
+    async def get_file_job(self, job_id: int) -> FileJob | None: ...
+
+    async def list_file_jobs(
+        self, charge_point_id: str, kind: str, *, limit: int = 100
+    ) -> list[FileJob]:
+        """A charge point's jobs of one kind, newest first."""
+
+    async def change_file_job(self, job_id: int, change: FileJobChange) -> FileJob | None:
+        """Apply `change` to the job and record its events, atomically; the job as it is
+        now (None if there is no such job)."""
+
+    async def change_latest_file_job(
+        self, charge_point_id: str, kind: str, change: FileJobChange
+    ) -> FileJob | None:
+        """`change_file_job` on the charge point's newest job of that kind (None if none)."""
+
+    async def add_file_job_event(self, event: FileJobEvent) -> None: ...
+
+    async def file_job_events(self, job_id: int) -> list[FileJobEvent]:
+        """Oldest first."""
+
+    async def overdue_file_jobs(self, now: datetime) -> list[FileJob]:
+        """Jobs still in progress whose deadline is before `now`."""
+
+    async def record_diagnostics_file(self, file: DiagnosticsFile) -> None:
+        """Create, or replace the record of the job's file with that name."""
+
+    async def diagnostics_files(self, job_id: int) -> list[DiagnosticsFile]:
+        """In the order received."""

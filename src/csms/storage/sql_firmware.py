@@ -1,0 +1,243 @@
+"""SqlStore, firmware and diagnostics (spec 5.9, 5.19, 8): hosted firmware images, the jobs that
+follow an UpdateFirmware or a GetDiagnostics, their events, and the uploaded diagnostics files.
+A mixin of SqlStore over its shared plumbing (sql_base.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from csms.storage.records import (
+    DiagnosticsFile,
+    FileJob,
+    FileJobChange,
+    FileJobEvent,
+    FirmwareImage,
+    NewFileJob,
+)
+from csms.storage.schema import diagnostics_files, file_job_events, file_jobs, firmware_images
+from csms.storage.sql_base import SqlBase, as_row, aware, upsert
+
+_JOB_FIELDS = tuple(field.name for field in dataclasses.fields(FileJob))
+# What a change may write; the identity of a job and its request stay as they were.
+_CHANGEABLE = (
+    "location",
+    "file_name",
+    "status",
+    "outcome",
+    "reason",
+    "updated_at",
+    "deadline",
+    "finished_at",
+)
+
+
+class FirmwareStore(SqlBase):
+    # -- firmware images -----------------------------------------------------------------------
+
+    async def add_firmware_image(
+        self,
+        *,
+        file_name: str,
+        size: int,
+        sha256: str,
+        description: str | None,
+        uploaded_at: datetime,
+    ) -> FirmwareImage:
+        aware(uploaded_at)
+        values = {
+            "file_name": file_name,
+            "size": size,
+            "sha256": sha256,
+            "description": description,
+            "uploaded_at": uploaded_at,
+        }
+        statement = firmware_images.insert().returning(*firmware_images.c)
+
+        async def work(connection: AsyncConnection) -> FirmwareImage:
+            return _image((await connection.execute(statement, values)).one())
+
+        return await self._writer.run(work)
+
+    async def get_firmware_image(self, image_id: int) -> FirmwareImage | None:
+        rows = await self._read(select(firmware_images).where(firmware_images.c.id == image_id))
+        return _image(rows[0]) if rows else None
+
+    async def list_firmware_images(self) -> list[FirmwareImage]:
+        rows = await self._read(select(firmware_images).order_by(firmware_images.c.id))
+        return [_image(row) for row in rows]
+
+    async def delete_firmware_image(self, image_id: int) -> bool:
+        """Jobs that used it keep their location; their image_id becomes None."""
+        statement = delete(firmware_images).where(firmware_images.c.id == image_id)
+
+        async def work(connection: AsyncConnection) -> bool:
+            return (await connection.execute(statement)).rowcount > 0
+
+        return await self._writer.run(work)
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    async def create_file_job(
+        self, job: NewFileJob, *, locate: Callable[[int], str] | None = None
+    ) -> FileJob:
+        aware(job.requested_at, job.deadline)
+        values = {
+            **as_row(job),
+            "updated_at": job.requested_at,
+            "file_name": None,
+            "outcome": None,
+            "reason": None,
+            "finished_at": None,
+        }
+        insert = file_jobs.insert().returning(file_jobs.c.id)
+        select_job = select(file_jobs).where(file_jobs.c.id == bindparam("b_id"))
+
+        async def work(connection: AsyncConnection) -> FileJob:
+            job_id = (await connection.execute(insert, values)).scalar_one()
+            if locate is not None:
+                await connection.execute(
+                    update(file_jobs)
+                    .where(file_jobs.c.id == job_id)
+                    .values(location=locate(job_id))
+                )
+            rows = await connection.execute(select_job, {"b_id": job_id})
+            return _job(rows.one())
+
+        return await self._writer.run(work)
+
+    async def get_file_job(self, job_id: int) -> FileJob | None:
+        rows = await self._read(select(file_jobs).where(file_jobs.c.id == job_id))
+        return _job(rows[0]) if rows else None
+
+    async def list_file_jobs(
+        self, charge_point_id: str, kind: str, *, limit: int = 100
+    ) -> list[FileJob]:
+        rows = await self._read(
+            select(file_jobs)
+            .where(file_jobs.c.charge_point_id == charge_point_id, file_jobs.c.kind == kind)
+            .order_by(file_jobs.c.id.desc())
+            .limit(limit)
+        )
+        return [_job(row) for row in rows]
+
+    async def change_file_job(self, job_id: int, change: FileJobChange) -> FileJob | None:
+        statement = select(file_jobs).where(file_jobs.c.id == job_id)
+        return await self._writer.run(lambda connection: _apply(connection, statement, change))
+
+    async def change_latest_file_job(
+        self, charge_point_id: str, kind: str, change: FileJobChange
+    ) -> FileJob | None:
+        statement = (
+            select(file_jobs)
+            .where(file_jobs.c.charge_point_id == charge_point_id, file_jobs.c.kind == kind)
+            .order_by(file_jobs.c.id.desc())
+            .limit(1)
+        )
+        return await self._writer.run(lambda connection: _apply(connection, statement, change))
+
+    async def add_file_job_event(self, event: FileJobEvent) -> None:
+        aware(event.at)
+        row = as_row(event)
+
+        async def work(connection: AsyncConnection) -> None:
+            await connection.execute(file_job_events.insert(), row)
+
+        await self._writer.run(work)
+
+    async def file_job_events(self, job_id: int) -> list[FileJobEvent]:
+        rows = await self._read(
+            select(file_job_events)
+            .where(file_job_events.c.job_id == job_id)
+            .order_by(file_job_events.c.id)
+        )
+        return [
+            FileJobEvent(job_id=row.job_id, at=row.at, event=row.event, detail=row.detail)
+            for row in rows
+        ]
+
+    async def overdue_file_jobs(self, now: datetime) -> list[FileJob]:
+        aware(now)
+        rows = await self._read(
+            select(file_jobs)
+            .where(file_jobs.c.deadline < now, file_jobs.c.outcome.is_(None))
+            .order_by(file_jobs.c.id)
+        )
+        return [_job(row) for row in rows]
+
+    # -- diagnostics files ---------------------------------------------------------------------
+
+    async def record_diagnostics_file(self, file: DiagnosticsFile) -> None:
+        aware(file.received_at)
+        statement = upsert(
+            self._dialect,
+            diagnostics_files,
+            ("job_id", "file_name"),
+            ("size", "complete", "protocol", "received_at"),
+        )
+        row = as_row(file)
+
+        async def work(connection: AsyncConnection) -> None:
+            await connection.execute(statement, row)
+
+        await self._writer.run(work)
+
+    async def diagnostics_files(self, job_id: int) -> list[DiagnosticsFile]:
+        rows = await self._read(
+            select(diagnostics_files)
+            .where(diagnostics_files.c.job_id == job_id)
+            .order_by(diagnostics_files.c.received_at, diagnostics_files.c.file_name)
+        )
+        return [
+            DiagnosticsFile(
+                job_id=row.job_id,
+                file_name=row.file_name,
+                size=row.size,
+                complete=bool(row.complete),
+                protocol=row.protocol,
+                received_at=row.received_at,
+            )
+            for row in rows
+        ]
+
+
+async def _apply(
+    connection: AsyncConnection, statement: Any, change: FileJobChange
+) -> FileJob | None:
+    rows = (await connection.execute(statement)).all()
+    if not rows:
+        return None
+    job = _job(rows[0])
+    changed = change(job)
+    if changed is None:
+        return job
+    new, events = changed
+    if new.id != job.id:
+        raise ValueError("a job change must not change the job's id")
+    values = {name: getattr(new, name) for name in _CHANGEABLE}
+    aware(new.updated_at, new.deadline)
+    await connection.execute(update(file_jobs).where(file_jobs.c.id == job.id).values(values))
+    if events:
+        await connection.execute(file_job_events.insert(), [as_row(event) for event in events])
+    return new
+
+
+def _job(row: Row[Any]) -> FileJob:
+    values = row._mapping
+    return FileJob(**{name: values[name] for name in _JOB_FIELDS})
+
+
+def _image(row: Row[Any]) -> FirmwareImage:
+    return FirmwareImage(
+        id=row.id,
+        file_name=row.file_name,
+        size=row.size,
+        sha256=row.sha256,
+        description=row.description,
+        uploaded_at=row.uploaded_at,
+    )
