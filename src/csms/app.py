@@ -18,6 +18,7 @@ from csms.api import create_api
 from csms.features import ROUTES
 from csms.features.admission import ChargePointAdmission
 from csms.features.context import Services
+from csms.features.load_management import run_load_management
 from csms.features.local_auth_list import run_local_list_sync
 from csms.features.reservation import expire_reservations
 from csms.features.router import Router
@@ -75,6 +76,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         http_task = asyncio.create_task(http_server.serve(sockets=[http_socket]))
         expiry = asyncio.create_task(expire_reservations(services), name="csms.reservations")
         local_lists = asyncio.create_task(run_local_list_sync(services), name="csms.local_lists")
+        load = asyncio.create_task(run_load_management(services), name="csms.load_management")
         try:
             ocpp_port = next(iter(ws_server.sockets)).getsockname()[1]
             http_port = http_socket.getsockname()[1]
@@ -98,6 +100,9 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             local_lists.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await local_lists
+            load.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await load
             await files.stop()
     finally:
         await store.close()

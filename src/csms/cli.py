@@ -41,6 +41,9 @@ _SERVE_FLAGS: dict[str, str] = {
     "file_link_ttl": "seconds a signed file link stays valid after the window a request allows",
     "file_job_grace": "seconds without news after which a firmware/diagnostics job times out",
     "file_job_sweep_interval": "seconds between checks for timed-out firmware/diagnostics jobs",
+    "load_management": "true: keep load groups within their limits (not in certification mode)",
+    "load_stack_level": "stack level of load management TxProfiles (its fallback one below)",
+    "load_debounce": "seconds within which load management handles events together",
 }
 
 

@@ -13,6 +13,7 @@ import pytest
 from tests.harness import Harness, csms
 
 from csms.features.local_auth_list import FULL_RESENDS
+from csms.ocppj import CallError, ErrorCode
 from csms.simulator import SimulatedChargePoint
 
 
@@ -298,6 +299,37 @@ async def test_not_supported_charge_point(harness: Harness) -> None:
         assert (await local_list(harness, "CP1"))["status"] == "NotSupported"
 
         await put_tag(harness, "B")
+        await idle(harness)
+        assert "currentTime" in await sim.heartbeat()
+        sim.no_unexpected_calls()
+
+
+async def test_charge_point_without_the_profile(harness: Harness) -> None:
+    """J 4.2.3: a CALLERROR NotImplemented/NotSupported means no local list: after the boot's
+    GetLocalListVersion nothing more; a SendLocalList so answered is NotSupported, not
+    retried."""
+    await put_tag(harness, "A")
+    await register(harness, "CP1")
+    await policy(harness, "everyone", {"kind": "all"}, "CP1")
+    async with harness.charge_point("CP1") as sim:
+        unsupported = CallError(
+            unique_id="", error_code=ErrorCode.NOT_IMPLEMENTED, error_description="no"
+        )
+        sim.answers["GetLocalListVersion"] = unsupported
+        sim.answers["SendLocalList"] = unsupported
+        await sim.boot()
+        await sim.expect_call("GetLocalListVersion")
+        await idle(harness)
+        assert "currentTime" in await sim.heartbeat()
+        sim.no_unexpected_calls()
+
+        await put_tag(harness, "B")
+        call = await sim.expect_call("SendLocalList")
+        assert call.payload["updateType"] == "Full"
+        await idle(harness)
+        stored = await local_list(harness, "CP1")
+        assert (stored["status"], stored["lastUpdate"]["status"]) == ("NotSupported", None)
+        await put_tag(harness, "C")
         await idle(harness)
         assert "currentTime" in await sim.heartbeat()
         sim.no_unexpected_calls()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from csms.features.load_model import LoadModel
 from csms.features.local_list_worker import LocalListQueue
 from csms.features.transaction_starts import TransactionStarts
 from csms.files.host import FileHost
@@ -53,6 +54,8 @@ class Services:
     reservations_changed: asyncio.Event = field(default_factory=asyncio.Event)
     # Charge points whose local authorization list is to be brought up to date.
     local_lists: LocalListQueue = field(default_factory=LocalListQueue)
+    # Site load management: the groups, their members and what is in force (load_model.py).
+    load: LoadModel = field(default_factory=LoadModel)
 
     # Hosted files and the links to them (files/); set by the composition root.
     files: FileHost | None = None

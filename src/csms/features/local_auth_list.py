@@ -46,6 +46,7 @@ from csms.features.local_list_updates import (
     send_update,
 )
 from csms.ocpp16 import UpdateType
+from csms.ocppj import CallResult
 from csms.storage import IdTag, LocalList
 
 __all__ = [
@@ -120,7 +121,10 @@ async def converge(services: Services, charge_point_id: str, *, reconcile: bool 
     try:
         async with services.local_lists.lock(charge_point_id):
             if reconcile:
-                await read_version(services, charge_point_id)
+                sent = await read_version(services, charge_point_id)
+                if not isinstance(sent.response, CallResult):
+                    log.info("%s: GetLocalListVersion: %s", charge_point_id, sent.response)
+                    return
                 local_list = await services.store.local_list_of(charge_point_id)
             if local_list.status == ListStatus.NOT_SUPPORTED:
                 return

@@ -27,7 +27,7 @@ from csms.features.local_list_plan import (
     too_long,
 )
 from csms.ocpp16 import Action, UpdateStatus, UpdateType
-from csms.ocppj import CallResult
+from csms.ocppj import CallResult, ErrorCode
 from csms.storage import IdTag, LocalList, LocalListUpdate
 
 log = logging.getLogger("csms.features.local_auth_list")
@@ -266,12 +266,20 @@ async def _send_all(
             if first and index == 0 and isinstance(exc, commands.ChargePointOffline):
                 raise
             exchanges.append(Exchange(request=payload, answer=None, error=str(exc)))
-            await _record_unanswered(services, charge_point_id, payload)
+            await _record_unanswered(services, charge_point_id, payload, ListStatus.FAILED)
             break
         if not isinstance(sent.response, CallResult):
             error = f"CALLERROR {sent.response.error_code}: {sent.response.error_description}"
-            exchanges.append(Exchange(request=payload, answer=None, error=error))
-            await _record_unanswered(services, charge_point_id, payload)
+            # J 4.2.3: NotImplemented / NotSupported: the charge point has no local list.
+            if sent.response.error_code in _UNSUPPORTED:
+                exchanges.append(
+                    Exchange(request=payload, answer=UpdateStatus.NOT_SUPPORTED, error=error)
+                )
+                status = ListStatus.NOT_SUPPORTED
+            else:
+                exchanges.append(Exchange(request=payload, answer=None, error=error))
+                status = ListStatus.FAILED
+            await _record_unanswered(services, charge_point_id, payload, status)
             break
         answer = UpdateStatus(sent.response.payload["status"])
         exchanges.append(Exchange(request=payload, answer=answer))
@@ -280,15 +288,21 @@ async def _send_all(
     return exchanges
 
 
-async def _record_unanswered(services: Services, charge_point_id: str, payload: Payload) -> None:
-    """The charge point may or may not have installed it: the CSMS no longer knows (Failed)."""
+_UNSUPPORTED: Final = frozenset({ErrorCode.NOT_IMPLEMENTED, ErrorCode.NOT_SUPPORTED})
+
+
+async def _record_unanswered(
+    services: Services, charge_point_id: str, payload: Payload, status: ListStatus
+) -> None:
+    """No answer (the charge point may or may not have installed it: Failed, the CSMS no
+    longer knows) or a CALLERROR."""
     await services.store.record_local_list_update(
         LocalListUpdate(
             charge_point_id=charge_point_id,
             update_type=payload["updateType"],
             list_version=payload["listVersion"],
             answer=None,
-            status=ListStatus.FAILED,
+            status=status,
             at=services.clock.now(),
         )
     )

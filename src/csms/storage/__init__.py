@@ -2,6 +2,7 @@
 (`csms.storage.sql.open_store`, not imported here so that the records come without SQLAlchemy)."""
 
 from csms.storage.errors import (
+    LoadGroupConflictError,
     ReservationConflictError,
     StoreClosedError,
     StoreError,
@@ -23,6 +24,10 @@ from csms.storage.records import (
     FirmwareImage,
     IdTag,
     InstalledChargingProfile,
+    LoadAllocation,
+    LoadGroup,
+    LoadGroupMember,
+    LoadGroupSpec,
     LocalList,
     LocalListPolicy,
     LocalListUpdate,
@@ -54,6 +59,11 @@ __all__ = [
     "FirmwareImage",
     "IdTag",
     "InstalledChargingProfile",
+    "LoadAllocation",
+    "LoadGroup",
+    "LoadGroupConflictError",
+    "LoadGroupMember",
+    "LoadGroupSpec",
     "LocalList",
     "LocalListPolicy",
     "LocalListUpdate",

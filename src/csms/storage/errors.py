@@ -18,3 +18,8 @@ class UnknownChargePointError(StoreError, LookupError):
 class ReservationConflictError(StoreError):
     """The reservationId belongs to another charge point's reservation, or to one that is over
     (reservation ids are never reused)."""
+
+
+class LoadGroupConflictError(StoreError):
+    """A load group change that would break the tree: a cycle, a name taken, a charge point in
+    a second group, a group deleted that still has subgroups."""

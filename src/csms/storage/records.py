@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -395,3 +396,71 @@ class DiagnosticsFile:
     complete: bool
     protocol: str  # "ftp" | "http"
     received_at: datetime
+
+
+# -- site load management (migration 0007) -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadGroupSpec:
+    """What the operator sets for a group of charge points on one supply (a site, a feeder)."""
+
+    name: str
+    # The group it hangs below (its limit bounds this one's too); None for a site.
+    parent_id: int | None = None
+    # The supply's limit, A per phase or W (total) ...
+    limit: Decimal
+    unit: str = "A"  # A | W
+    # ... W converted with this voltage (phase to neutral) and number of phases.
+    voltage: Decimal = Decimal(230)
+    phases: int = 3
+    strategy: str = "EqualShare"  # EqualShare | Priority
+    # Below this a transaction is paused (limit 0) rather than starved (IEC 61851-1: 6 A).
+    min_current: Decimal = Decimal(6)
+    # A car drawing clearly less than allowed gets its measured draw plus this margin.
+    draw_margin: Decimal = Decimal(2)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadGroup(LoadGroupSpec):
+    id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadGroupMember:
+    """A charge point in a load group (in at most one)."""
+
+    charge_point_id: str
+    group_id: int
+    # With the Priority strategy, higher is served first (a transaction's own priority wins).
+    priority: int = 0
+    # Phases its connectors charge on (the TxProfiles' numberPhases) ...
+    phases: int = 3
+    # ... and the most each connector can take, A per phase.
+    max_current: Decimal = Decimal(32)
+    # How many connectors it has; None: its NumberOfConnectors, else those it reported.
+    connectors: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadAllocation:
+    """One limit load management sent to a charge point, why, and what became of it."""
+
+    id: int | None = None  # given by the store
+    group_id: int  # the charge point's group
+    charge_point_id: str
+    connector_id: int
+    transaction_id: int | None  # None for the fallback TxDefaultProfile
+    purpose: str  # TxProfile | TxDefaultProfile
+    limit: Decimal  # A per phase (0: paused)
+    number_phases: int
+    paused: bool
+    demand: Decimal | None  # what the transaction asked for, A per phase
+    measured_draw: Decimal | None
+    strategy: str
+    reason: str
+    status: str  # the SetChargingProfile answer: Accepted | Rejected | NotSupported | ... | Offline
+    sent_at: datetime
+    answered_at: datetime | None

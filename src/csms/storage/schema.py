@@ -452,3 +452,80 @@ diagnostics_files = Table(
     Column("received_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("job_id", "file_name"),
 )
+
+
+# -- site load management (migration 0007) --------------------------------------------------------
+
+# Groups of charge points on one supply, as a tree (site > feeder); limits are decimal text.
+load_groups = Table(
+    "load_groups",
+    metadata,
+    Column("id", Integer, Identity(start=1), primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("parent_id", Integer, ForeignKey("load_groups.id", ondelete="RESTRICT")),
+    Column("limit", Text, nullable=False),
+    Column("unit", Text, nullable=False),
+    Column("voltage", Text, nullable=False),
+    Column("phases", Integer, nullable=False),
+    Column("strategy", Text, nullable=False),
+    Column("min_current", Text, nullable=False),
+    Column("draw_margin", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "parent_id"),
+)
+
+# A charge point is in at most one group (its primary key).
+load_group_members = Table(
+    "load_group_members",
+    metadata,
+    _charge_point_fk(),
+    Column(
+        "group_id", Integer, ForeignKey("load_groups.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("priority", Integer, nullable=False),
+    Column("phases", Integer, nullable=False),
+    Column("max_current", Text, nullable=False),
+    Column("connectors", Integer),
+    PrimaryKeyConstraint("charge_point_id"),
+    Index(None, "group_id"),
+)
+
+# A transaction's own priority for the Priority strategy (over its charge point's).
+load_transaction_priorities = Table(
+    "load_transaction_priorities",
+    metadata,
+    Column(
+        "transaction_id",
+        Integer,
+        ForeignKey("transactions.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("priority", Integer, nullable=False),
+)
+
+# Every limit load management sent, why, and the answer (the allocation's history).
+load_allocations = Table(
+    "load_allocations",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    Column("group_id", Integer, ForeignKey("load_groups.id", ondelete="CASCADE"), nullable=False),
+    Column("charge_point_id", Text, nullable=False),
+    Column("connector_id", Integer, nullable=False),
+    Column("transaction_id", Integer),
+    Column("purpose", Text, nullable=False),
+    Column("limit", Text, nullable=False),
+    Column("number_phases", Integer, nullable=False),
+    Column("paused", Boolean, nullable=False),
+    Column("demand", Text),
+    Column("measured_draw", Text),
+    Column("strategy", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Column("answered_at", UtcDateTime),
+    # A group's history, newest first; and the pruning of old rows.
+    Index(None, "group_id", "id"),
+    Index(None, "sent_at"),
+)

@@ -59,6 +59,7 @@ from csms.storage.sql_base import as_row, aware, meter_sample, upsert
 from csms.storage.sql_charging_profiles import ChargingProfilesStore
 from csms.storage.sql_commands import CommandsStore
 from csms.storage.sql_firmware import FirmwareStore
+from csms.storage.sql_load_groups import LoadGroupsStore
 from csms.storage.sql_local_list import LocalListStore
 from csms.storage.sql_reservations import ReservationsStore
 
@@ -98,7 +99,12 @@ async def open_store(
 
 
 class SqlStore(
-    CommandsStore, ReservationsStore, ChargingProfilesStore, LocalListStore, FirmwareStore
+    CommandsStore,
+    ReservationsStore,
+    ChargingProfilesStore,
+    LocalListStore,
+    FirmwareStore,
+    LoadGroupsStore,
 ):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 

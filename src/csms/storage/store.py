@@ -26,6 +26,10 @@ from csms.storage.records import (
     FirmwareImage,
     IdTag,
     InstalledChargingProfile,
+    LoadAllocation,
+    LoadGroup,
+    LoadGroupMember,
+    LoadGroupSpec,
     LocalList,
     LocalListPolicy,
     LocalListUpdate,
@@ -346,3 +350,59 @@ class Store(Protocol):
 
     async def diagnostics_files(self, job_id: int) -> list[DiagnosticsFile]:
         """In the order received."""
+
+    # -- site load management ------------------------------------------------------------------
+
+    async def create_load_group(self, spec: LoadGroupSpec, at: datetime) -> LoadGroup:
+        """LoadGroupConflictError: the name is taken or the parent does not exist."""
+
+    async def update_load_group(
+        self, group_id: int, spec: LoadGroupSpec, at: datetime
+    ) -> LoadGroup | None:
+        """None: no such group. LoadGroupConflictError: the name is taken, the parent does not
+        exist, or it is the group itself or below it (a cycle)."""
+
+    async def get_load_group(self, group_id: int) -> LoadGroup | None: ...
+
+    async def list_load_groups(self) -> list[LoadGroup]:
+        """By id."""
+
+    async def delete_load_group(self, group_id: int) -> bool:
+        """Its members leave it and its history goes. LoadGroupConflictError: it has
+        subgroups."""
+
+    async def put_load_group_member(self, member: LoadGroupMember) -> LoadGroupMember:
+        """Add a charge point to a group, or change its settings there. UnknownChargePointError;
+        LoadGroupConflictError: no such group, or the charge point is in another one."""
+
+    async def remove_load_group_member(self, charge_point_id: str) -> LoadGroupMember | None:
+        """The membership removed, if there was one."""
+
+    async def list_load_group_members(self, group_id: int | None = None) -> list[LoadGroupMember]:
+        """By group, then charge point id."""
+
+    async def set_transaction_load_priority(
+        self, transaction_id: int, priority: int | None
+    ) -> bool:
+        """A transaction's own priority (None: its charge point's); False: no such transaction."""
+
+    async def transaction_load_priorities(
+        self, transaction_ids: Collection[int] | None = None
+    ) -> dict[int, int]:
+        """transaction id -> priority, of those that have one (of the given ones)."""
+
+    async def record_load_allocations(self, allocations: Collection[LoadAllocation]) -> None:
+        """Append to the history (rows of groups deleted meanwhile are dropped)."""
+
+    async def load_allocation_history(
+        self,
+        group_ids: Collection[int],
+        *,
+        limit: int = 100,
+        before_id: int | None = None,
+        transaction_id: int | None = None,
+    ) -> list[LoadAllocation]:
+        """Newest first; `before_id` pages back."""
+
+    async def prune_load_allocations(self, before: datetime) -> int:
+        """Delete the history sent before `before`; how many rows went."""

@@ -1,0 +1,371 @@
+"""Site load management: several charge points on one supply never draw more than its limit.
+
+Groups of charge points form trees (a site > its feeders > their charge points), each group
+with a limit (A per phase, or W) and a strategy (features/load_allocation.py). Whenever a
+transaction starts or stops, a connector stops or resumes drawing (SuspendedEV/SuspendedEVSE
+and back to Charging), meter values show a car drawing clearly less than allowed (or all it is
+allowed again), a group or membership changes, or a charge point boots, the tree is allocated
+again and a TxProfile (spec 3.13.1, 5.16.3: purpose TxProfile, the transaction's id, a stack
+level of its own, one Relative period in A with numberPhases) goes to each transaction whose
+limit changed, and only to those.
+
+The sum of the limits in force in a group never exceeds its limit, also while profiles are on
+their way (load_model.py says when a limit is in force): every lowering is sent first and
+awaited; a lowering not Accepted (refused, no answer, charge point offline) keeps its old limit
+reserved and the rest is allocated again; only then are the raises sent, each checked against
+the limits in force at that moment. A transaction below its group's minimum current is paused
+(limit 0) rather than starved.
+
+Each member also gets a fallback TxDefaultProfile on connector 0, one stack level lower, with a
+limit that keeps every group within its limit if all the connectors below it charge at that
+fallback (a transaction started while the CSMS is unreachable, or before its TxProfile comes).
+
+Events come from the call observers (router.py: after a CALL is handled and stored) and are
+coalesced per tree for `load_debounce` seconds; one owned worker (app.py) allocates each tree
+that is due, trees in parallel, a tree never twice at once. The worker sends its CALLs on its
+own, never from inside a charge point's CALL handler. Off in certification mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+from csms.features import commands
+from csms.features.context import Services
+from csms.features.load_allocation import GroupNode, Share, allocate_tree, fallback_limits
+from csms.features.load_model import CpState, LoadModel, Sending, TxState, group_limit_amps
+from csms.features.load_state import PROFILE_ID_BASE, load, refresh
+from csms.features.load_view import reason_of
+from csms.ocpp16 import Action, ChargingProfileStatus, ClearChargingProfileStatus
+from csms.ocppj import CallResult
+from csms.storage import LoadAllocation
+
+log = logging.getLogger("csms.features.load_management")
+
+_TENTH = Decimal("0.1")
+# Allocate, lower, allocate again if a lowering failed ...: at most this many times per event.
+_ROUNDS = 4
+
+
+async def run_load_management(services: Services) -> None:
+    """The owned task (app.py): load the groups, then allocate what is due until cancelled.
+    Returns at once in certification mode or with load management off."""
+    settings = services.settings
+    if settings.certification_mode or not settings.load_management:
+        return
+    model = services.load
+    try:
+        await load(services)
+    except Exception:  # task boundary: the rest of the CSMS runs on without it
+        log.exception("load management not started: the load groups could not be read")
+        return
+    model.enabled = True
+    services.call_observers.append(model.observe)
+    try:
+        model.mark_all()
+        async with asyncio.TaskGroup() as group:
+            while True:
+                await model.wakeup.wait()
+                model.wakeup.clear()
+                # Coalesce a burst (a StatusNotification, StartTransaction and MeterValues of
+                # one arrival; many charge points at once) into one allocation per tree.
+                await asyncio.sleep(settings.load_debounce)
+                for root in model.take_due():
+                    group.create_task(_converge_task(services, root))
+                if model.departed_due and not model.clearing:
+                    model.clearing = True
+                    group.create_task(_clear_departed(services))
+                model.check_idle()
+    finally:
+        services.call_observers.remove(model.observe)
+        model.enabled = False
+
+
+async def _converge_task(services: Services, root: int) -> None:
+    try:
+        await converge(services, root)
+    except Exception:  # task boundary: one tree's failure must not stop the others
+        log.exception("load group %s: allocation failed", root)
+    finally:
+        services.load.done(root)
+
+
+@dataclass(slots=True)
+class _Change:
+    cp: CpState
+    tx: TxState | None  # None: the fallback TxDefaultProfile
+    limit: Decimal
+    share: Share | None = None
+
+
+async def converge(services: Services, root: int) -> None:
+    """Allocate the tree under `root` and bring every limit in force to it."""
+    model = services.load
+    started = time.perf_counter()
+    history: list[LoadAllocation] = []
+    try:
+        for _ in range(_ROUNDS):
+            if root not in model.groups:
+                return
+            members = model.members_below(root)
+            await refresh(services, members)
+            offline = {
+                cp.charge_point_id
+                for cp in members
+                if services.registry.get(cp.charge_point_id) is None
+            }
+            computing = time.perf_counter()
+            tree = model.node(root, offline)
+            shares = allocate_tree(tree)
+            defaults = _fallbacks(model, tree)
+            model.compute_seconds = time.perf_counter() - computing
+            lowerings, raises = _plan(model, members, offline, shares, defaults)
+            if not lowerings and not raises:
+                return
+            answers = await asyncio.gather(
+                *(_send(services, change, lowering=True, history=history) for change in lowerings)
+            )
+            if not all(answers):
+                continue  # what failed stays reserved at its old limit: allocate again
+            fitting = _fitting(model, root, raises)
+            answers = await asyncio.gather(
+                *(_send(services, change, lowering=False, history=history) for change in fitting)
+            )
+            if len(fitting) == len(raises) and all(answers):
+                return
+    finally:
+        model.converge_seconds = time.perf_counter() - started
+        if history:
+            await services.store.record_load_allocations(history)
+
+
+def _fallbacks(model: LoadModel, tree: GroupNode) -> dict[int, Decimal]:
+    connectors: dict[int, int] = {}
+    for cp in model.cps.values():
+        connectors[cp.member.group_id] = connectors.get(cp.member.group_id, 0) + cp.connectors
+    return fallback_limits(tree, connectors)
+
+
+def _plan(
+    model: LoadModel,
+    members: Sequence[CpState],
+    offline: set[str],
+    shares: dict[str, Share],
+    defaults: dict[int, Decimal],
+) -> tuple[list[_Change], list[_Change]]:
+    """The changes to send: (lowerings, raises). Unchanged limits are not sent again."""
+    lowerings: list[_Change] = []
+    raises: list[_Change] = []
+    for cp in members:
+        usable = cp.charge_point_id not in offline and not cp.stuck
+        fallback = min(defaults[cp.member.group_id], cp.member.max_current)
+        cp.default_target = fallback
+        if usable and (cp.needs_default or cp.default_accepted != fallback):
+            change = _Change(cp=cp, tx=None, limit=fallback)
+            (lowerings if fallback < cp.fallback_in_force() else raises).append(change)
+        for tx in cp.transactions.values():
+            share = shares.get(str(tx.transaction_id))
+            if share is None:
+                continue
+            tx.share = share
+            if share.fixed or not usable:
+                continue
+            if tx.accepted is not None and tx.accepted == share.limit:
+                continue
+            change = _Change(cp=cp, tx=tx, limit=share.limit, share=share)
+            (lowerings if share.limit < cp.in_force(tx) else raises).append(change)
+    return lowerings, raises
+
+
+def _fitting(model: LoadModel, root: int, raises: list[_Change]) -> list[_Change]:
+    """The raises that keep every group within its limit, given the limits in force now
+    (lowerings that failed, transactions started meanwhile); each one taken counts as in force
+    from here on (no await between this check and the sending)."""
+    in_force: dict[int, Decimal] = {}
+    for cp, tx in model.transactions(model.members_below(root)):
+        for group_id in model.path_of(cp.member.group_id):
+            in_force[group_id] = in_force.get(group_id, Decimal(0)) + cp.in_force(tx)
+    fitting: list[_Change] = []
+    for change in raises:
+        cp = change.cp
+        affected = [change.tx] if change.tx is not None else _on_fallback(cp)
+        before = sum((cp.in_force(tx) for tx in affected), Decimal(0))
+        _mark_pending(change)
+        increase = sum((cp.in_force(tx) for tx in affected), Decimal(0)) - before
+        path = model.path_of(cp.member.group_id)
+        if any(
+            in_force.get(g, Decimal(0)) + increase > group_limit_amps(model.groups[g]) for g in path
+        ):
+            _clear_pending(change)
+            continue
+        for g in path:
+            in_force[g] = in_force.get(g, Decimal(0)) + increase
+        fitting.append(change)
+    return fitting
+
+
+def _on_fallback(cp: CpState) -> list[TxState]:
+    return [tx for tx in cp.transactions.values() if tx.accepted is None]
+
+
+def _mark_pending(change: _Change) -> None:
+    if change.tx is None:
+        change.cp.default_pending = change.limit
+    else:
+        change.tx.pending = change.limit
+
+
+def _clear_pending(change: _Change) -> None:
+    if change.tx is None:
+        change.cp.default_pending = None
+    else:
+        change.tx.pending = None
+
+
+async def _send(
+    services: Services, change: _Change, *, lowering: bool, history: list[LoadAllocation]
+) -> bool:
+    """SetChargingProfile with the change; whether the charge point Accepted it. A lowering
+    counts once Accepted, a raise from now on (load_model.py)."""
+    model = services.load
+    cp, tx = change.cp, change.tx
+    group = model.groups[cp.member.group_id]
+    _mark_pending(change)
+    sending = Sending(limit=change.limit, sent_at=services.clock.now())
+    if tx is None:
+        cp.default_last = sending
+    else:
+        tx.last = sending
+        if not lowering:
+            tx.limit_since = time.monotonic()
+    connector_id = 0 if tx is None else tx.connector_id
+    payload = {"connectorId": connector_id, "csChargingProfiles": _profile(services, change)}
+    model.profiles_sent += 1
+    try:
+        sent = await commands.send(
+            services, cp.charge_point_id, Action.SET_CHARGING_PROFILE, payload
+        )
+        response = sent.response
+        if isinstance(response, CallResult):
+            sending.status = str(response.payload.get("status"))
+        else:
+            sending.status = str(response.error_code)
+    except commands.ChargePointOffline:
+        sending.status = "Offline"
+    except commands.CommandTimeout:
+        sending.status = "Timeout"
+    except commands.CommandFailed as exc:
+        sending.status = "Failed"
+        log.warning("%s: load management profile not sent: %s", cp.charge_point_id, exc)
+    finally:
+        _clear_pending(change)
+    sending.answered_at = services.clock.now()
+    accepted = sending.status == ChargingProfileStatus.ACCEPTED
+    if tx is None:
+        if accepted:
+            cp.default_accepted = change.limit
+            cp.needs_default = False
+    elif accepted:
+        tx.accepted = change.limit
+        tx.limit_since = time.monotonic()
+    elif sending.status in ("Offline", "Timeout", "Failed"):
+        tx.stuck = True
+    else:
+        tx.refused = True  # Rejected, NotSupported, a CALLERROR: not again for this one
+    if not accepted and sending.status in ("Offline", "Timeout", "Failed"):
+        cp.stuck = True  # until it is heard from again
+    if not accepted and tx is None:
+        cp.needs_default = False  # the next boot tries again
+    history.append(
+        LoadAllocation(
+            group_id=group.id,
+            charge_point_id=cp.charge_point_id,
+            connector_id=connector_id,
+            transaction_id=None if tx is None else tx.transaction_id,
+            purpose="TxDefaultProfile" if tx is None else "TxProfile",
+            limit=change.limit,
+            number_phases=cp.member.phases,
+            paused=change.share is not None and change.share.paused,
+            demand=None if change.share is None else change.share.demand,
+            measured_draw=None if tx is None else tx.draw,
+            strategy=group.strategy,
+            reason=reason_of(model, cp, tx, change.share),
+            status=sending.status,
+            sent_at=sending.sent_at,
+            answered_at=sending.answered_at,
+        )
+    )
+    return accepted
+
+
+def stack_levels(services: Services, cp: CpState) -> tuple[int, int]:
+    """(TxProfile, TxDefaultProfile) stack levels on this charge point."""
+    level = services.settings.load_stack_level
+    if cp.max_stack_level is not None:
+        level = min(level, cp.max_stack_level)
+    level = max(level, 0)
+    return level, max(level - 1, 0)
+
+
+def _profile(services: Services, change: _Change) -> dict[str, Any]:
+    """csChargingProfiles: one Relative period of indefinite duration (spec 7.8, 7.13)."""
+    cp, tx = change.cp, change.tx
+    tx_level, default_level = stack_levels(services, cp)
+    phases = cp.member.phases
+    limit, unit = change.limit, "A"
+    if cp.power_only:  # ChargingScheduleAllowedChargingRateUnit: Power (spec 9.4.2)
+        voltage = services.load.groups[cp.member.group_id].voltage
+        limit = (change.limit * voltage * phases).quantize(_TENTH, ROUND_FLOOR)
+        unit = "W"
+    profile: dict[str, Any] = {
+        "chargingProfileId": PROFILE_ID_BASE + (0 if tx is None else tx.connector_id),
+        "stackLevel": default_level if tx is None else tx_level,
+        "chargingProfilePurpose": "TxDefaultProfile" if tx is None else "TxProfile",
+        "chargingProfileKind": "Relative",
+        "chargingSchedule": {
+            "chargingRateUnit": unit,
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit, "numberPhases": phases}],
+        },
+    }
+    if tx is not None:
+        profile["transactionId"] = tx.transaction_id
+    return profile
+
+
+async def _clear_departed(services: Services) -> None:
+    """Clear our profiles from the charge points that left their group (when connected)."""
+    model = services.load
+    try:
+        while model.departed_due:
+            charge_point_id = model.departed_due.pop()
+            ids = model.departed.get(charge_point_id, set())
+            for profile_id in sorted(ids):
+                try:
+                    sent = await commands.send(
+                        services,
+                        charge_point_id,
+                        Action.CLEAR_CHARGING_PROFILE,
+                        {"id": profile_id},
+                    )
+                except commands.CommandFailed as exc:
+                    log.info("%s: load profiles not cleared yet: %s", charge_point_id, exc)
+                    break
+                response = sent.response
+                if isinstance(response, CallResult) and response.payload.get("status") in (
+                    ClearChargingProfileStatus.ACCEPTED,
+                    ClearChargingProfileStatus.UNKNOWN,
+                ):
+                    ids.discard(profile_id)
+            if not ids:
+                model.departed.pop(charge_point_id, None)
+    except Exception:  # task boundary
+        log.exception("clearing load profiles failed")
+    finally:
+        model.clearing = False
+        model.check_idle()

@@ -1,0 +1,389 @@
+"""Site load management, what the CSMS keeps in memory: the groups, each member charge point's
+connectors, transactions and the limits in force, and which group trees are due for a new
+allocation. Told of the charge points' messages by `observe` (a call observer, router.py),
+which must stay cheap: it only notes what changed and marks the tree due; the worker
+(load_management.py) does the rest. Imports nothing of the features (Services holds it).
+
+A limit is "in force" from the moment a raise is sent and until a lowering is Accepted (the
+CSMS cannot know which moment in between the charge point applies it). A transaction without
+a TxProfile of ours charges under our fallback TxDefaultProfile if the charge point accepted
+one, else up to its connector's maximum.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
+from typing import Any
+
+from csms.features.load_allocation import GroupNode, LeafDemand, Share
+from csms.ocpp16 import (
+    Action,
+    MeterValue,
+    MeterValuesRequest,
+    StatusNotificationRequest,
+    StopTransactionRequest,
+)
+from csms.ocppj import Call
+from csms.smart_charging import Strategy
+from csms.storage import LoadGroup, LoadGroupMember
+
+_TENTH = Decimal("0.1")
+_ZERO = Decimal(0)
+# Connector states in which the car draws nothing although its transaction runs (spec 4.9).
+NOT_DRAWING = frozenset({"SuspendedEV", "Finishing"})
+# The admission priority of an idle transaction: after every charging one.
+IDLE_PRIORITY = -(10**9)
+
+
+@dataclass(slots=True)
+class Sending:
+    """The last limit sent for a transaction (or a fallback), for the operator."""
+
+    limit: Decimal
+    sent_at: datetime
+    status: str = "Pending"  # then the answer, or Offline / Timeout / Failed
+    answered_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class TxState:
+    transaction_id: int
+    connector_id: int
+    priority: int | None = None  # its own, over its charge point's
+    accepted: Decimal | None = None  # our TxProfile's limit, Accepted
+    pending: Decimal | None = None  # sent, not answered yet
+    # When the limit in force last changed (monotonic): older draw readings say nothing.
+    limit_since: float = field(default_factory=time.monotonic)
+    # Its limit cannot be changed now: the last send failed (until the charge point is heard
+    # from again) or was refused (for the rest of the transaction, unless it reboots).
+    stuck: bool = False
+    refused: bool = False
+    # The car draws nothing now (SuspendedEV, Finishing, or suspended by the charge point
+    # under a limit above 0): it gets the minimum, and only where no charging car waits.
+    idle: bool = False
+    draw: Decimal | None = None  # measured, A per phase
+    draw_seen: float = 0.0  # monotonic
+    share: Share | None = None  # the last allocation computed
+    last: Sending | None = None
+
+
+@dataclass(slots=True)
+class CpState:
+    member: LoadGroupMember
+    connectors: int = 1
+    statuses: dict[int, str] = field(default_factory=dict)
+    transactions: dict[int, TxState] = field(default_factory=dict)  # by connector id
+    default_accepted: Decimal | None = None  # our fallback TxDefaultProfile's limit
+    default_pending: Decimal | None = None
+    default_target: Decimal | None = None
+    default_last: Sending | None = None
+    needs_default: bool = True  # (re)install the fallback (joined, booted)
+    refresh: bool = True  # re-read its active transactions from the store
+    stuck: bool = False  # a send failed: wait until it is heard from again
+    max_stack_level: int | None = None  # ChargeProfileMaxStackLevel, when known
+    power_only: bool = False  # its ChargingScheduleAllowedChargingRateUnit is Power only
+
+    @property
+    def charge_point_id(self) -> str:
+        return self.member.charge_point_id
+
+    def fallback_in_force(self) -> Decimal:
+        maximum = self.member.max_current
+        base = maximum if self.default_accepted is None else min(self.default_accepted, maximum)
+        if self.default_pending is not None and self.default_pending > base:
+            return min(self.default_pending, maximum)
+        return base
+
+    def in_force(self, tx: TxState) -> Decimal:
+        base = tx.accepted if tx.accepted is not None else self.fallback_in_force()
+        if tx.pending is not None and tx.pending > base:
+            base = tx.pending
+        return min(base, self.member.max_current)
+
+    def by_transaction(self, transaction_id: int) -> TxState | None:
+        for tx in self.transactions.values():
+            if tx.transaction_id == transaction_id:
+                return tx
+        return None
+
+
+def group_limit_amps(group: LoadGroup) -> Decimal:
+    """A per phase: a W limit is shared as if balanced over the group's phases, which bounds
+    the power too (a car on fewer phases draws less power for the same current)."""
+    if group.unit == "W":
+        return (group.limit / (group.voltage * group.phases)).quantize(_TENTH, ROUND_FLOOR)
+    return group.limit
+
+
+class LoadModel:
+    def __init__(self) -> None:
+        self.enabled = False  # the worker runs (never in certification mode)
+        self.groups: dict[int, LoadGroup] = {}
+        self.cps: dict[str, CpState] = {}
+        # Charge points that left a group and still hold our profiles: the ids to clear, and
+        # those to try now (just left, or heard from since).
+        self.departed: dict[str, set[int]] = {}
+        self.departed_due: set[str] = set()
+        self.dirty: set[int] = set()  # root group ids
+        self.busy: set[int] = set()
+        self.clearing = False  # the worker is clearing departed charge points
+        self.wakeup = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        # Figures of the last allocation: seconds computing it, seconds until all was sent.
+        self.compute_seconds: float | None = None
+        self.converge_seconds: float | None = None
+        self.profiles_sent = 0
+
+    # -- the tree ------------------------------------------------------------------------------
+
+    def root_of(self, group_id: int) -> int:
+        seen: set[int] = set()
+        current = group_id
+        while current not in seen:
+            seen.add(current)
+            parent = self.groups[current].parent_id if current in self.groups else None
+            if parent is None or parent not in self.groups:
+                return current
+            current = parent
+        return current
+
+    def path_of(self, group_id: int) -> list[int]:
+        """The group and its ancestors, nearest first."""
+        path: list[int] = []
+        current: int | None = group_id
+        while current is not None and current in self.groups and current not in path:
+            path.append(current)
+            current = self.groups[current].parent_id
+        return path
+
+    def subtree(self, group_id: int) -> list[int]:
+        found = [group_id]
+        for candidate in found:
+            found.extend(g.id for g in self.groups.values() if g.parent_id == candidate)
+        return found
+
+    def members_below(self, group_id: int) -> list[CpState]:
+        groups = set(self.subtree(group_id))
+        return [cp for cp in self.cps.values() if cp.member.group_id in groups]
+
+    def node(self, group_id: int, offline: set[str]) -> GroupNode:
+        """The tree below `group_id` with the demand of every active transaction; a
+        transaction whose limit cannot be changed now is fixed at its limit in force."""
+        group = self.groups[group_id]
+        children = tuple(
+            self.node(child.id, offline)
+            for child in sorted(self.groups.values(), key=lambda g: g.id)
+            if child.parent_id == group_id
+        )
+        demands = tuple(
+            self.demand(cp, tx, group, fixed=cp.charge_point_id in offline or cp.stuck)
+            for cp in self.cps.values()
+            if cp.member.group_id == group_id
+            for tx in cp.transactions.values()
+        )
+        return GroupNode(
+            id=group.id,
+            limit_amps=group_limit_amps(group),
+            strategy=Strategy(group.strategy),
+            min_current=group.min_current,
+            draw_margin=group.draw_margin,
+            children=children,
+            demands=demands,
+        )
+
+    def demand(self, cp: CpState, tx: TxState, group: LoadGroup, *, fixed: bool) -> LeafDemand:
+        member = cp.member
+        in_force = cp.in_force(tx)
+        priority = member.priority if tx.priority is None else tx.priority
+        return LeafDemand(
+            key=str(tx.transaction_id),
+            max_current=member.max_current,
+            phases=member.phases,
+            priority=IDLE_PRIORITY if tx.idle else priority,
+            observed_draw=self.observed_draw(cp, tx, group, in_force),
+            fixed=in_force if fixed or tx.stuck or tx.refused else None,
+        )
+
+    def observed_draw(
+        self, cp: CpState, tx: TxState, group: LoadGroup, in_force: Decimal
+    ) -> Decimal | None:
+        """What the car evidently takes when it takes less than allowed: nothing while it is
+        idle, else its last measured current if taken under the limit in force now and clearly
+        below it (by half the margin). None: it may take all it gets."""
+        if tx.idle:
+            return _ZERO
+        if tx.draw is None or tx.draw_seen < tx.limit_since:
+            return None
+        if tx.draw + group.draw_margin / 2 < in_force:
+            return tx.draw
+        return None
+
+    # -- being told ----------------------------------------------------------------------------
+
+    def mark(self, cp: CpState) -> None:
+        if cp.member.group_id in self.groups:
+            self.mark_group(cp.member.group_id)
+
+    def mark_all(self) -> None:
+        for group in self.groups.values():
+            if group.parent_id is None or group.parent_id not in self.groups:
+                self.mark_group(group.id)
+        if self.departed_due and self.enabled:
+            self._idle.clear()
+            self.wakeup.set()
+
+    def mark_group(self, group_id: int) -> None:
+        if not self.enabled:
+            return
+        self.dirty.add(self.root_of(group_id))
+        self._idle.clear()
+        self.wakeup.set()
+
+    def observe(self, charge_point_id: str, call: Call, request: Any) -> None:
+        """A CALL of a charge point, handled and stored (a Services.call_observers entry)."""
+        cp = self.cps.get(charge_point_id)
+        if cp is None:
+            if charge_point_id in self.departed and self.enabled:
+                self.departed_due.add(charge_point_id)
+                self._idle.clear()
+                self.wakeup.set()
+            return
+        if cp.stuck:
+            cp.stuck = False
+            for tx in cp.transactions.values():
+                tx.stuck = False
+            self.mark(cp)
+        action = call.action
+        if action == Action.BOOT_NOTIFICATION:
+            cp.needs_default = cp.refresh = True
+            for tx in cp.transactions.values():
+                tx.stuck = tx.refused = False
+            self.mark(cp)
+        elif action == Action.START_TRANSACTION:
+            cp.refresh = True  # its transactionId is in the store
+            self.mark(cp)
+        elif isinstance(request, StopTransactionRequest):
+            for connector_id, tx in list(cp.transactions.items()):
+                if tx.transaction_id == request.transaction_id:
+                    del cp.transactions[connector_id]
+                    self.mark(cp)
+        elif isinstance(request, StatusNotificationRequest):
+            self._status(cp, request)
+        elif isinstance(request, MeterValuesRequest):
+            self._meter_values(cp, request)
+
+    def _status(self, cp: CpState, request: StatusNotificationRequest) -> None:
+        connector_id = request.connector_id
+        before = cp.statuses.get(connector_id)
+        status = cp.statuses[connector_id] = str(request.status)
+        if connector_id > cp.connectors and cp.member.connectors is None:
+            cp.connectors = connector_id  # more connectors: every fallback changes
+            self.mark(cp)
+        tx = cp.transactions.get(connector_id)
+        if tx is None or status == before:
+            return
+        idle = tx.idle
+        if status in NOT_DRAWING:
+            idle = True
+        elif status == "SuspendedEVSE":
+            # Suspended by the charge point itself, unless it is our limit 0 (then it waits
+            # for current, or stays idle if it was).
+            idle = idle or cp.in_force(tx) > 0
+        elif status == "Charging":
+            idle = False
+        if idle != tx.idle:
+            tx.idle = idle
+            self.mark(cp)
+
+    def _meter_values(self, cp: CpState, request: MeterValuesRequest) -> None:
+        tx = cp.transactions.get(request.connector_id)
+        if tx is None or not request.meter_value:
+            return
+        group = self.groups.get(cp.member.group_id)
+        if group is None:
+            return
+        draw = measured_current(request.meter_value, voltage=group.voltage, phases=cp.member.phases)
+        if draw is None:
+            return
+        in_force = cp.in_force(tx)
+        before = self.observed_draw(cp, tx, group, in_force)
+        tx.draw, tx.draw_seen = draw, time.monotonic()
+        if self.observed_draw(cp, tx, group, in_force) != before:
+            self.mark(cp)
+
+    # -- the worker's side ---------------------------------------------------------------------
+
+    def take_due(self) -> list[int]:
+        due = [root for root in self.dirty if root not in self.busy]
+        for root in due:
+            self.dirty.discard(root)
+            self.busy.add(root)
+        return due
+
+    def done(self, root: int) -> None:
+        self.busy.discard(root)
+        if root in self.dirty:
+            self.wakeup.set()
+        self.check_idle()
+
+    def check_idle(self) -> None:
+        if not self.dirty and not self.busy and not self.departed_due and not self.clearing:
+            self._idle.set()
+
+    @property
+    def idle(self) -> bool:
+        return self._idle.is_set()
+
+    async def wait_idle(self, timeout: float = 10.0) -> None:
+        """Until every due allocation is computed and sent (for tests and benchmarks)."""
+        async with asyncio.timeout(timeout):
+            await self._idle.wait()
+
+    def transactions(self, cps: Iterable[CpState]) -> Iterator[tuple[CpState, TxState]]:
+        for cp in cps:
+            for tx in cp.transactions.values():
+                yield cp, tx
+
+
+def measured_current(
+    meter_values: Iterable[MeterValue], *, voltage: Decimal, phases: int
+) -> Decimal | None:
+    """The current per phase a car draws, from the newest MeterValue that says: the highest
+    Current.Import of a phase (or the one without phase), else Power.Active.Import per phase
+    (or the total over `phases`) / voltage. Rounded up to 0.1 A. None: nothing usable."""
+    for meter_value in sorted(meter_values, key=lambda m: m.timestamp, reverse=True):
+        currents: list[Decimal] = []
+        powers: list[tuple[Decimal, bool]] = []
+        for sample in meter_value.sampled_value:
+            if sample.format == "SignedData" or sample.location in ("Body", "Inlet"):
+                continue
+            if sample.phase == "N":
+                continue
+            value = _number(sample.value)
+            if value is None:
+                continue
+            if sample.measurand == "Current.Import" and sample.unit in (None, "A"):
+                currents.append(value)
+            elif sample.measurand == "Power.Active.Import" and sample.unit in (None, "W", "kW"):
+                watts = value * 1000 if sample.unit == "kW" else value
+                powers.append((watts, sample.phase is not None))
+        if currents:
+            return max(currents).quantize(_TENTH, ROUND_CEILING)
+        if powers:
+            per_phase = [w / voltage if phased else w / (voltage * phases) for w, phased in powers]
+            return max(per_phase).quantize(_TENTH, ROUND_CEILING)
+    return None
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and value >= 0 else None
