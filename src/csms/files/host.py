@@ -133,6 +133,8 @@ def expiry(moment: datetime) -> int:
 def safe_file_name(name: str) -> str | None:
     """The last component of a file name a peer gave, if it is usable as one here (no
     directories, no control characters, not . or ..); None otherwise."""
+    if name.endswith(("/", "\\")):  # a directory
+        return None
     base = PureWindowsPath(PurePosixPath(name).name).name.strip()
     if base in ("", ".", "..") or len(base) > 255 or _UNSAFE.search(base):
         return None

@@ -208,7 +208,7 @@ async def _http_upload(url: str, data: bytes, cut: int | None) -> None:
             headers = {"Content-Length": str(len(data))}
             try:
                 response = await client.put(url, content=partial(), headers=headers)
-            except httpx.HTTPError as exc:
-                raise TransferFailed(f"HTTP upload broke off after {cut} bytes: {exc}") from exc
+            except Exception as exc:  # httpx, or h11 itself: too little data for its length
+                raise TransferFailed(f"HTTP upload broke off after {cut} bytes: {exc!r}") from exc
     if response.status_code not in (200, 201, 204):
         raise TransferFailed(f"HTTP {response.status_code}: {response.text}")
