@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import os
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -47,20 +48,20 @@ class _JobUsers(aioftp.AbstractUserManager):
         job = None if job_id is None else await upload_target(self._services, job_id)
         if job is None:
             return _Response.ERROR, None, "login refused"
-        directory = self._host.diagnostics_dir(job.id)
-        directory.mkdir(parents=True, exist_ok=True)
         user = aioftp.User(
             ftp_login(job.id),
             self._host.ftp_password(job.id),
-            base_path=directory,
+            base_path=self._host.diagnostics_dir(job.id),
             home_path="/",
             permissions=[aioftp.Permission("/", readable=False, writable=True)],
-            maximum_connections=8,
         )
         return _Response.PASSWORD_REQUIRED, user, "password required"
 
     async def authenticate(self, user: aioftp.User, password: str) -> bool:
-        return hmac.compare_digest(str(user.password).encode(), password.encode())
+        if not hmac.compare_digest(str(user.password).encode(), password.encode()):
+            return False
+        os.makedirs(user.base_path, exist_ok=True)  # the job's directory, once logged in
+        return True
 
     async def notify_logout(self, user: aioftp.User) -> None:
         return None
