@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -192,7 +192,7 @@ async def settle(day: Day) -> None:
     below 6 A, Charging again above), until nothing changes."""
     for _ in range(6):
         await day.harness.app.services.load.wait_idle(timeout=20)
-        reactions = []
+        reactions: list[Coroutine[Any, Any, Any]] = []
         for (index, connector_id), session in day.sessions.items():
             cp = day.cp(index)
             status = cp.state.connector_status.get(connector_id)
@@ -363,9 +363,12 @@ async def test_a_day_on_a_100_a_site(day: Day) -> None:
     await settle(day)
     for cp in day.cps:  # the fallback: 100 A / 40 connectors (and the boot's GetConfiguration)
         defaults = [c for c in await drain(cp) if c.action == "SetChargingProfile"]
-        assert defaults[-1].payload["csChargingProfiles"]["chargingSchedule"][
-            "chargingSchedulePeriod"
-        ][0]["limit"] == 2.5
+        assert (
+            defaults[-1].payload["csChargingProfiles"]["chargingSchedule"][
+                "chargingSchedulePeriod"
+            ][0]["limit"]
+            == 2.5
+        )
     events = timeline(plan_sessions(random.Random(SEED)))
     most = 0
     for step, (moment, burst) in enumerate(events):

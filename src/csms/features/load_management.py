@@ -57,18 +57,21 @@ async def run_load_management(services: Services) -> None:
     """The owned task (app.py): load the groups, then allocate what is due until cancelled.
     Returns at once in certification mode or with load management off."""
     settings = services.settings
-    if settings.certification_mode or not settings.load_management:
-        return
     model = services.load
+    if settings.certification_mode or not settings.load_management:
+        model.off()
+        return
     try:
         await load(services)
     except Exception:  # task boundary: the rest of the CSMS runs on without it
         log.exception("load management not started: the load groups could not be read")
+        model.off()
         return
     model.enabled = True
     services.call_observers.append(model.observe)
     try:
         model.mark_all()
+        model.check_idle()
         async with asyncio.TaskGroup() as group:
             while True:
                 await model.wakeup.wait()
@@ -84,7 +87,7 @@ async def run_load_management(services: Services) -> None:
                 model.check_idle()
     finally:
         services.call_observers.remove(model.observe)
-        model.enabled = False
+        model.off()
 
 
 async def _converge_task(services: Services, root: int) -> None:
@@ -120,6 +123,9 @@ async def converge(services: Services, root: int) -> None:
                 for cp in members
                 if services.registry.get(cp.charge_point_id) is None
             }
+            for cp in members:
+                if cp.charge_point_id in offline:
+                    cp.stuck = True  # allocated again when it is heard from
             computing = time.perf_counter()
             tree = model.node(root, offline)
             shares = allocate_tree(tree)

@@ -133,8 +133,8 @@ class LoadModel:
         self.busy: set[int] = set()
         self.clearing = False  # the worker is clearing departed charge points
         self.wakeup = asyncio.Event()
+        # Clear until the worker has read the groups (set at once when it does not run).
         self._idle = asyncio.Event()
-        self._idle.set()
         # Figures of the last allocation: seconds computing it, seconds until all was sent.
         self.compute_seconds: float | None = None
         self.converge_seconds: float | None = None
@@ -331,6 +331,11 @@ class LoadModel:
         if root in self.dirty:
             self.wakeup.set()
         self.check_idle()
+
+    def off(self) -> None:
+        """Load management does not run: nothing will ever be due."""
+        self.enabled = False
+        self._idle.set()
 
     def check_idle(self) -> None:
         if not self.dirty and not self.busy and not self.departed_due and not self.clearing:
