@@ -22,6 +22,7 @@ from csms.api.commands import answer
 from csms.api.deps import services_of
 from csms.api.models import Model
 from csms.features import commands, smart_charging
+from csms.features.charging_profiles import Composite
 from csms.features.context import Services
 from csms.ocpp16 import Action
 from csms.ocppj import CallResult
@@ -290,7 +291,7 @@ def _float(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _composite_out(composite: smart_charging.Composite) -> CompositeOut:
+def _composite_out(composite: Composite) -> CompositeOut:
     schedule = composite.schedule
     return CompositeOut(
         connector_id=schedule.connector_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -278,6 +279,69 @@ def replaces(
         and record.stack_level == profile.stack_level
         and record.purpose == profile.charging_profile_purpose
     )
+
+
+# -- composite schedules -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ignored:
+    """An installed profile left out of the CSMS's composite schedule, and why."""
+
+    charging_profile_id: int
+    connector_id: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Composite:
+    schedule: sc.CompositeSchedule
+    ignored: tuple[Ignored, ...]
+
+
+def composite_of(
+    records: Sequence[InstalledChargingProfile],
+    *,
+    connector_id: int,
+    duration: int,
+    start: datetime,
+    charging_rate_unit: sc.ChargingRateUnit | None,
+    transaction: Transaction | None,
+) -> Composite:
+    """The composite schedule of a charge point's installed profiles (spec 3.13.3, 5.7) for
+    `transaction`, the one running on the connector; ValueError on bad arguments."""
+    usable: list[sc.Installed] = []
+    ignored: list[Ignored] = []
+    for record in records:
+        reason = None
+        if waiting_for_its_transaction(record):
+            reason = "a RemoteStartTransaction profile waiting for its transaction to start"
+        else:
+            try:
+                usable.append(installed(record))
+            except ValueError as exc:
+                reason = str(exc)
+        if reason is not None:
+            ignored.append(
+                Ignored(
+                    charging_profile_id=record.charging_profile_id,
+                    connector_id=record.connector_id,
+                    reason=reason,
+                )
+            )
+    schedule = sc.composite_schedule(
+        usable,
+        connector_id=connector_id,
+        start=start,
+        duration=duration,
+        charging_rate_unit=charging_rate_unit,
+        transaction=(
+            None
+            if transaction is None
+            else sc.ActiveTransaction(transaction_id=transaction.id, start=transaction.start_time)
+        ),
+    )
+    return Composite(schedule=schedule, ignored=tuple(ignored))
 
 
 # -- comparing composite schedules -------------------------------------------------------------

@@ -23,14 +23,14 @@ from typing import Any
 from csms import smart_charging as sc
 from csms.features import commands
 from csms.features.charging_profiles import (
+    Composite,
     Difference,
     ProfileRefused,
     capabilities_of,
     check_profile,
+    composite_of,
     differences,
-    installed,
     to_wire,
-    waiting_for_its_transaction,
 )
 from csms.features.commands import InvalidCommand, Sent, on_result
 from csms.features.context import Context, Services
@@ -275,21 +275,6 @@ def accepted(sent: Sent) -> bool:
 # -- composite schedules ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Ignored:
-    """An installed profile left out of the CSMS's composite schedule, and why."""
-
-    charging_profile_id: int
-    connector_id: int
-    reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Composite:
-    schedule: sc.CompositeSchedule
-    ignored: tuple[Ignored, ...]
-
-
 async def csms_composite(
     services: Services,
     charge_point_id: str,
@@ -301,43 +286,18 @@ async def csms_composite(
 ) -> Composite:
     """The composite schedule of the profiles the CSMS believes installed (spec 3.13.3, 5.7),
     for the transaction running on the connector, if any."""
-    usable: list[sc.Installed] = []
-    ignored: list[Ignored] = []
-    for record in await services.store.charging_profiles_of(charge_point_id):
-        reason = None
-        if waiting_for_its_transaction(record):
-            reason = "a RemoteStartTransaction profile waiting for its transaction to start"
-        else:
-            try:
-                usable.append(installed(record))
-            except ValueError as exc:
-                reason = str(exc)
-        if reason is not None:
-            ignored.append(
-                Ignored(
-                    charging_profile_id=record.charging_profile_id,
-                    connector_id=record.connector_id,
-                    reason=reason,
-                )
-            )
     running = await active_transaction(services, charge_point_id, connector_id)
-    transaction = (
-        None
-        if running is None
-        else sc.ActiveTransaction(transaction_id=running.id, start=running.start_time)
-    )
     try:
-        schedule = sc.composite_schedule(
-            usable,
+        return composite_of(
+            await services.store.charging_profiles_of(charge_point_id),
             connector_id=connector_id,
-            start=start,
             duration=duration,
+            start=start,
             charging_rate_unit=charging_rate_unit,
-            transaction=transaction,
+            transaction=running,
         )
     except ValueError as exc:
         raise InvalidCommand(str(exc)) from None
-    return Composite(schedule=schedule, ignored=tuple(ignored))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -408,8 +368,9 @@ async def compare_composite(
                 else "the charge point reported no schedule"
             ),
         )
-    # Errata 3.57: the periods are relative to scheduleStart (startSchedule is omitted).
-    start = answer.schedule_start or asked_at
+    # Errata 3.57: the periods are relative to scheduleStart (startSchedule omitted; a charger
+    # from before the errata may give only that).
+    start = answer.schedule_start or reported.start_schedule or asked_at
     csms = await ours(start, sc.ChargingRateUnit(reported.charging_rate_unit))
     found = tuple(differences(csms.schedule, reported))
     return Comparison(csms=csms, sent=sent, agree=not found, differences=found)

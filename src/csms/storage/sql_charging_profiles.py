@@ -171,16 +171,11 @@ class ChargingProfilesStore(SqlBase):
 
 
 async def _delete(connection: AsyncConnection, where: ColumnElement[bool]) -> list[int]:
-    """Delete the matching rows; their chargingProfileIds, ascending."""
-    ids = (
-        await connection.execute(
-            select(_table.charging_profile_id).where(where).order_by(_table.charging_profile_id)
-        )
-    ).scalars()
-    found = list(ids)
-    if found:
-        await connection.execute(delete(charging_profiles).where(where))
-    return found
+    """Delete the matching rows (one statement); their chargingProfileIds, ascending."""
+    deleted = await connection.execute(
+        delete(charging_profiles).where(where).returning(_table.charging_profile_id)
+    )
+    return sorted(deleted.scalars())
 
 
 def _dumps(profile: Mapping[str, Any]) -> str:
