@@ -199,6 +199,12 @@ async def test_differential_of_pending_changes(harness: Harness) -> None:
         assert (stored["version"], stored["pendingChanges"]) == (6, [])
         sim.no_unexpected_calls()
 
+        # Spec 3.5.2 conflict reported: in certification mode only the status is stored.
+        assert await sim.status_notification(0, "Available", "LocalListConflict") == {}
+        assert "currentTime" in await sim.heartbeat()
+        assert (await local_list(harness))["status"] == "InSync"
+        sim.no_unexpected_calls()
+
 
 async def test_generic_command_endpoint_is_recorded(harness: Harness) -> None:
     """Any schema-valid SendLocalList through the generic endpoint is sent as given, and its

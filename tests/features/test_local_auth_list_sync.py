@@ -333,3 +333,26 @@ async def test_charge_point_without_the_profile(harness: Harness) -> None:
         await idle(harness)
         assert "currentTime" in await sim.heartbeat()
         sim.no_unexpected_calls()
+
+
+async def test_local_list_conflict_leads_to_a_full_list(harness: Harness) -> None:
+    """Spec 3.5.2: StatusNotification (connector 0, LocalListConflict): the CSMS no longer
+    trusts what it believes installed and sends its Full list, once the report is answered."""
+    await put_tag(harness, "A")
+    await register(harness, "CP1")
+    await policy(harness, "everyone", {"kind": "all"}, "CP1")
+    async with harness.charge_point("CP1") as sim:
+        installed = await booted_in_sync(harness, sim)
+
+        assert await sim.status_notification(0, "Available", "LocalListConflict") == {}
+        call = await sim.expect_call("SendLocalList")
+        await idle(harness)
+
+        assert call.payload == {
+            "listVersion": installed["listVersion"] + 1,
+            "updateType": "Full",
+            "localAuthorizationList": [{"idTag": "A", "idTagInfo": {"status": "Accepted"}}],
+        }
+        stored = await local_list(harness, "CP1")
+        assert (stored["status"], stored["error"]) == ("InSync", None)
+        sim.no_unexpected_calls()

@@ -10,6 +10,7 @@ from csms.features import reservation
 from csms.features.authorization import authorize, tag_info
 from csms.features.context import Context, Handler
 from csms.features.core_commands import after_accepted_boot
+from csms.features.local_auth_list import status_reported
 from csms.features.smart_charging import transaction_profiles_ended, transaction_profiles_started
 from csms.ocpp16 import (
     Action,
@@ -106,6 +107,7 @@ async def status_notification(
             received_at=now,
         )
     )
+    status_reported(ctx, request.error_code)  # spec 3.5.2: LocalListConflict
     return StatusNotificationResponse()
 
 

@@ -45,7 +45,7 @@ from csms.features.local_list_updates import (
     read_version,
     send_update,
 )
-from csms.ocpp16 import UpdateType
+from csms.ocpp16 import ChargePointErrorCode, UpdateType
 from csms.ocppj import CallResult
 from csms.storage import IdTag, LocalList
 
@@ -63,6 +63,7 @@ __all__ = [
     "read_version",
     "run_local_list_sync",
     "send_update",
+    "status_reported",
     "view",
 ]
 
@@ -184,6 +185,28 @@ async def policy_changed(services: Services, name: str) -> None:
 def policy_assigned(services: Services, charge_point_id: str) -> None:
     if automatic(services):
         services.local_lists.request(charge_point_id)
+
+
+def status_reported(ctx: Context, error_code: str) -> None:
+    """Spec 3.5.2: a StatusNotification with errorCode LocalListConflict (on connector 0) says
+    the charge point's list disagrees with what the CSMS answered: outside certification mode
+    the CSMS no longer trusts what it believes installed and sends its Full list (after the
+    answer). In certification mode the reported status is all there is."""
+    if error_code != ChargePointErrorCode.LOCAL_LIST_CONFLICT or not automatic(ctx.services):
+        return
+    services, charge_point_id = ctx.services, ctx.charge_point_id
+
+    async def resend() -> None:
+        if (await services.store.local_list_of(charge_point_id)).policy is None:
+            return
+        await services.store.record_local_list_error(
+            charge_point_id,
+            "the charge point reported a LocalListConflict",
+            status=ListStatus.FAILED,
+        )
+        services.local_lists.request(charge_point_id)
+
+    ctx.after_reply(resend)
 
 
 def after_accepted_boot(ctx: Context) -> None:

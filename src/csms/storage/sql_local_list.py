@@ -239,13 +239,19 @@ class LocalListStore(SqlBase):
 
         await self._writer.run(work)
 
-    async def record_local_list_error(self, charge_point_id: str, error: str | None) -> None:
-        """Why the CSMS could not bring the list up to date (None: clear it)."""
+    async def record_local_list_error(
+        self, charge_point_id: str, error: str | None, *, status: str | None = None
+    ) -> None:
+        """Why the CSMS could not bring the list up to date (None: clear it); with `status`,
+        the list's status too."""
         ensure = self._ensure_local_list(charge_point_id)
+        values: dict[str, Any] = {"error": error}
+        if status is not None:
+            values["status"] = status
         statement = (
             update(local_lists)
             .where(local_lists.c.charge_point_id == charge_point_id)
-            .values(error=error)
+            .values(values)
         )
 
         async def work(connection: AsyncConnection) -> None:

@@ -291,8 +291,11 @@ class Store(Protocol):
         """A GetLocalListVersion answer and the list status it leads to. `empty`: the list is
         known to be empty now (version 0)."""
 
-    async def record_local_list_error(self, charge_point_id: str, error: str | None) -> None:
-        """Why the CSMS could not bring the list up to date (None clears it)."""
+    async def record_local_list_error(
+        self, charge_point_id: str, error: str | None, *, status: str | None = None
+    ) -> None:
+        """Why the CSMS could not bring the list up to date (None clears it); with `status`,
+        the list's status too."""
 
     # -- firmware and diagnostics (spec 5.9, 5.19, 8) ------------------------------------------
 
