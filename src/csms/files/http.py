@@ -65,7 +65,15 @@ def _not_found(detail: str) -> JSONResponse:
 # -- firmware downloads (spec 8.1) ---------------------------------------------------------------
 
 
-@router.api_route("/firmware/{image_id}/{expires}/{signature}/{file_name}", methods=["GET", "HEAD"])
+_IMAGE = "/firmware/{image_id}/{expires}/{signature}/{file_name}"
+_JOB_IMAGE = "/firmware-jobs/{job_id}/{expires}/{signature}/{file_name}"
+_DIRECTORY = "/diagnostics/{job_id}/{expires}/{signature}/"
+_FILE = "/diagnostics/{job_id}/{expires}/{signature}/{file_name}"
+
+
+# One route per method, each with its own OpenAPI operation (HEAD left out of the schema).
+@router.get(_IMAGE, operation_id="download_firmware_image")
+@router.head(_IMAGE, include_in_schema=False)
 async def firmware_image(
     request: Request, image_id: int, expires: str, signature: str, file_name: str
 ) -> Response:
@@ -78,9 +86,8 @@ async def firmware_image(
     return await _image_file(services, host, image_id, file_name)
 
 
-@router.api_route(
-    "/firmware-jobs/{job_id}/{expires}/{signature}/{file_name}", methods=["GET", "HEAD"]
-)
+@router.get(_JOB_IMAGE, operation_id="download_firmware_of_job")
+@router.head(_JOB_IMAGE, include_in_schema=False)
 async def firmware_of_job(
     request: Request, job_id: int, expires: str, signature: str, file_name: str
 ) -> Response:
@@ -113,7 +120,8 @@ async def _image_file(
 # -- diagnostics uploads (spec 8.2) --------------------------------------------------------------
 
 
-@router.api_route("/diagnostics/{job_id}/{expires}/{signature}/", methods=["PUT", "POST"])
+@router.put(_DIRECTORY, operation_id="put_diagnostics_to_directory")
+@router.post(_DIRECTORY, operation_id="post_diagnostics_to_directory")
 async def diagnostics_to_directory(
     request: Request, job_id: int, expires: str, signature: str
 ) -> Response:
@@ -123,9 +131,8 @@ async def diagnostics_to_directory(
     return await _upload(request, job_id, expires, signature, None)
 
 
-@router.api_route(
-    "/diagnostics/{job_id}/{expires}/{signature}/{file_name}", methods=["PUT", "POST"]
-)
+@router.put(_FILE, operation_id="put_diagnostics_file")
+@router.post(_FILE, operation_id="post_diagnostics_file")
 async def diagnostics_file(
     request: Request, job_id: int, expires: str, signature: str, file_name: str
 ) -> Response:
