@@ -101,7 +101,7 @@ async def trigger_message(
         return Triggered(sent, list(heard.arrivals), heard.done.is_set())
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # observers are removed by identity
 class _Listener:
     """The call observer of one TriggerMessage: collects the messages it asked for."""
 
