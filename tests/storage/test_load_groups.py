@@ -4,13 +4,16 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import random
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from csms.storage import (
+    InstalledChargingProfile,
     LoadAllocation,
     LoadGroupConflictError,
     LoadGroupMember,
@@ -190,3 +193,57 @@ async def test_allocation_history(store: SqlStore) -> None:
 
     assert await store.prune_load_allocations(NOW + timedelta(minutes=1)) == 1
     assert [r.id for r in await store.load_allocation_history([site.id, feeder.id])] == [3, 2]
+
+
+def installed(charge_point_id: str, n: int, rng: random.Random) -> InstalledChargingProfile:
+    purpose = rng.choice(("TxDefaultProfile", "TxProfile", "ChargePointMaxProfile"))
+    connector_id = 0 if purpose == "ChargePointMaxProfile" else rng.randrange(3)
+    wire = {
+        "chargingProfileId": rng.randrange(1, 7),
+        "stackLevel": rng.randrange(3),
+        "chargingProfilePurpose": purpose,
+        "chargingProfileKind": "Relative",
+        "chargingSchedule": {
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": Decimal(n) / 10}],
+        },
+    }
+    return InstalledChargingProfile(
+        charge_point_id=charge_point_id,
+        connector_id=connector_id,
+        charging_profile_id=wire["chargingProfileId"],  # type: ignore[arg-type]
+        stack_level=wire["stackLevel"],  # type: ignore[arg-type]
+        purpose=purpose,
+        transaction_id=None,
+        remote_start_id_tag=None,
+        profile=wire,
+        installed_at=NOW,
+    )
+
+
+async def test_load_profiles_recorded_many_at_once_as_one_by_one(store: SqlStore) -> None:
+    """record_load_profile (batched) keeps exactly what install_charging_profile keeps, with
+    the same answers, whatever the order of replacements within one batch."""
+    for charge_point_id in ("ONE", "MANY"):
+        await store.save_charge_point(
+            charge_point_id, registration_status="Accepted", password_hash=None, description=None
+        )
+    rng = random.Random(7)
+    for _ in range(5):
+        batch = [installed("ONE", n, rng) for n in range(40)]
+        one_by_one = [await store.install_charging_profile(p) for p in batch]
+        many = await asyncio.gather(
+            *(
+                store.record_load_profile(dataclasses.replace(p, charge_point_id="MANY"))
+                for p in batch
+            )
+        )
+        assert list(many) == one_by_one
+        kept = {
+            cp: [
+                dataclasses.replace(p, charge_point_id="-")
+                for p in await store.charging_profiles_of(cp)
+            ]
+            for cp in ("ONE", "MANY")
+        }
+        assert kept["MANY"] == kept["ONE"]

@@ -3,7 +3,7 @@ their members, transactions' own priorities, and the allocation with its history
 
     /load-groups                              GET list, POST create
     /load-groups/{id}                         GET, PATCH (fields given), DELETE
-    /load-groups/{id}/members                 GET
+    /load-groups/{id}/members                 GET, PUT (several join at once)
     /load-groups/{id}/members/{chargePointId} PUT (join, or change its settings), DELETE
     /load-groups/{id}/allocation              GET what each transaction may draw and why
     /load-groups/{id}/allocation/history      GET the limits sent, newest first
@@ -217,6 +217,39 @@ async def list_members(request: Request, group_id: int) -> list[MemberOut]:
     return [MemberOut.of(m) for m in await services.store.list_load_group_members(group_id)]
 
 
+class MemberEntry(MemberIn):
+    charge_point_id: str = Field(min_length=1)
+
+
+@router.put("/load-groups/{group_id}/members")
+async def put_members(
+    request: Request, group_id: int, body: Annotated[list[MemberEntry], Field(max_length=10000)]
+) -> list[MemberOut]:
+    """Several charge points join the group (or change their settings there) at once, all or
+    none; the others stay. One allocation for all of them."""
+    services = services_of(request)
+    await _group(services, group_id)
+    members = [
+        LoadGroupMember(
+            charge_point_id=entry.charge_point_id,
+            group_id=group_id,
+            priority=entry.priority,
+            phases=entry.phases,
+            max_current=entry.max_current,
+            connectors=entry.connectors,
+        )
+        for entry in body
+    ]
+    try:
+        await services.store.put_load_group_members(members)
+    except UnknownChargePointError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {exc}") from None
+    except LoadGroupConflictError as exc:
+        raise _conflict(exc) from None
+    await _changed(services)
+    return [MemberOut.of(member) for member in members]
+
+
 @router.put("/load-groups/{group_id}/members/{charge_point_id}")
 async def put_member(
     request: Request, group_id: int, charge_point_id: str, body: MemberIn
@@ -316,6 +349,18 @@ class FallbackOut(Model):
     status: str | None
 
 
+class RoundOut(Model):
+    """One allocation that sent profiles: when, how long the arithmetic took, how long until
+    every profile was answered, and what it sent."""
+
+    started_at: datetime
+    compute_seconds: float
+    seconds: float
+    lowerings: int
+    raises: int
+    failed: int
+
+
 class AllocationOut(Model):
     """What each transaction below the group may draw and why. `enabled` false: load
     management is off (certification mode, or switched off) and nothing is sent."""
@@ -327,6 +372,7 @@ class AllocationOut(Model):
     compute_seconds: float | None
     converge_seconds: float | None
     profiles_sent: int
+    rounds: list[RoundOut]
 
 
 class AllocationRecordOut(Model):

@@ -29,6 +29,7 @@ own, never from inside a charge point's CALL handler. Off in certification mode.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -39,7 +40,15 @@ from typing import Any
 from csms.features import commands
 from csms.features.context import Services
 from csms.features.load_allocation import GroupNode, Share, allocate_tree, fallback_limits
-from csms.features.load_model import CpState, LoadModel, Sending, TxState, group_limit_amps
+from csms.features.load_model import (
+    CpState,
+    LoadModel,
+    Round,
+    Sending,
+    TxState,
+    group_limit_amps,
+)
+from csms.features.load_send import OFFLINE, UNANSWERED, set_profile
 from csms.features.load_state import PROFILE_ID_BASE, load, refresh
 from csms.features.load_view import reason_of
 from csms.ocpp16 import Action, ChargingProfileStatus, ClearChargingProfileStatus
@@ -51,6 +60,8 @@ log = logging.getLogger("csms.features.load_management")
 _TENTH = Decimal("0.1")
 # Allocate, lower, allocate again if a lowering failed ...: at most this many times per event.
 _ROUNDS = 4
+# Seconds before a connected charge point that did not answer a profile is tried again.
+_RETRY = 30.0
 
 
 async def run_load_management(services: Services) -> None:
@@ -74,8 +85,10 @@ async def run_load_management(services: Services) -> None:
         model.check_idle()
         async with asyncio.TaskGroup() as group:
             while True:
-                await model.wakeup.wait()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(model.wakeup.wait(), model.next_retry())
                 model.wakeup.clear()
+                model.retry_due()
                 # Coalesce a burst (a StatusNotification, StartTransaction and MeterValues of
                 # one arrival; many charge points at once) into one allocation per tree.
                 await asyncio.sleep(settings.load_debounce)
@@ -111,7 +124,9 @@ async def converge(services: Services, root: int) -> None:
     """Allocate the tree under `root` and bring every limit in force to it."""
     model = services.load
     started = time.perf_counter()
+    started_at = services.clock.now()
     history: list[LoadAllocation] = []
+    counts = {"lowerings": 0, "raises": 0}
     try:
         for _ in range(_ROUNDS):
             if root not in model.groups:
@@ -134,12 +149,14 @@ async def converge(services: Services, root: int) -> None:
             lowerings, raises = _plan(model, members, offline, shares, defaults)
             if not lowerings and not raises:
                 return
+            counts["lowerings"] += len(lowerings)
             answers = await asyncio.gather(
                 *(_send(services, change, lowering=True, history=history) for change in lowerings)
             )
             if not all(answers):
                 continue  # what failed stays reserved at its old limit: allocate again
             fitting = _fitting(model, root, raises)
+            counts["raises"] += len(fitting)
             answers = await asyncio.gather(
                 *(_send(services, change, lowering=False, history=history) for change in fitting)
             )
@@ -148,6 +165,17 @@ async def converge(services: Services, root: int) -> None:
     finally:
         model.converge_seconds = time.perf_counter() - started
         if history:
+            model.rounds.append(
+                Round(
+                    root=root,
+                    started_at=started_at,
+                    compute_seconds=model.compute_seconds or 0.0,
+                    seconds=model.converge_seconds,
+                    lowerings=counts["lowerings"],
+                    raises=counts["raises"],
+                    failed=sum(1 for item in history if item.status != "Accepted"),
+                )
+            )
             await services.store.record_load_allocations(history)
 
 
@@ -251,24 +279,11 @@ async def _send(
         if not lowering:
             tx.limit_since = time.monotonic()
     connector_id = 0 if tx is None else tx.connector_id
-    payload = {"connectorId": connector_id, "csChargingProfiles": _profile(services, change)}
     model.profiles_sent += 1
     try:
-        sent = await commands.send(
-            services, cp.charge_point_id, Action.SET_CHARGING_PROFILE, payload
+        sending.status = await set_profile(
+            services, cp.charge_point_id, connector_id, _profile(services, change)
         )
-        response = sent.response
-        if isinstance(response, CallResult):
-            sending.status = str(response.payload.get("status"))
-        else:
-            sending.status = str(response.error_code)
-    except commands.ChargePointOffline:
-        sending.status = "Offline"
-    except commands.CommandTimeout:
-        sending.status = "Timeout"
-    except commands.CommandFailed as exc:
-        sending.status = "Failed"
-        log.warning("%s: load management profile not sent: %s", cp.charge_point_id, exc)
     finally:
         _clear_pending(change)
     sending.answered_at = services.clock.now()
@@ -280,12 +295,14 @@ async def _send(
     elif accepted:
         tx.accepted = change.limit
         tx.limit_since = time.monotonic()
-    elif sending.status in ("Offline", "Timeout", "Failed"):
+    elif sending.status in UNANSWERED:
         tx.stuck = True
     else:
         tx.refused = True  # Rejected, NotSupported, a CALLERROR: not again for this one
-    if not accepted and sending.status in ("Offline", "Timeout", "Failed"):
-        cp.stuck = True  # until it is heard from again
+    if sending.status in UNANSWERED:
+        cp.stuck = True  # until it is heard from again ...
+        if sending.status != OFFLINE:
+            model.retry_later(cp, _RETRY)  # ... or, still connected, for a while
     if not accepted and tx is None:
         cp.needs_default = False  # the next boot tries again
     history.append(

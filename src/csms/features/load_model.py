@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from csms.ocpp16 import (
     Action,
     MeterValue,
     MeterValuesRequest,
+    StartTransactionRequest,
     StatusNotificationRequest,
     StopTransactionRequest,
 )
@@ -48,6 +50,19 @@ class Sending:
     sent_at: datetime
     status: str = "Pending"  # then the answer, or Offline / Timeout / Failed
     answered_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Round:
+    """One allocation of a tree and the profiles it sent, for the operator's figures."""
+
+    root: int
+    started_at: datetime
+    compute_seconds: float  # the arithmetic (allocation and fallbacks), the last time
+    seconds: float  # from the start until every profile was answered
+    lowerings: int
+    raises: int
+    failed: int  # not Accepted
 
 
 @dataclass(slots=True)
@@ -84,6 +99,11 @@ class CpState:
     default_last: Sending | None = None
     needs_default: bool = True  # (re)install the fallback (joined, booted)
     refresh: bool = True  # re-read its active transactions from the store
+    # StartTransactions handled (and about to be answered): (connector, idTag, meterStart,
+    # timestamp). A transaction read from the store joins only once its start was seen here:
+    # the store has it before the charge point has its transactionId.
+    starts_seen: set[tuple[int, str, int, datetime]] = field(default_factory=set)
+    listed: bool = False  # its transactions were read once (then all of them count)
     stuck: bool = False  # a send failed: wait until it is heard from again
     max_stack_level: int | None = None  # ChargeProfileMaxStackLevel, when known
     power_only: bool = False  # its ChargingScheduleAllowedChargingRateUnit is Power only
@@ -139,6 +159,9 @@ class LoadModel:
         self.compute_seconds: float | None = None
         self.converge_seconds: float | None = None
         self.profiles_sent = 0
+        self.rounds: deque[Round] = deque(maxlen=50)
+        # Charge points that did not answer while connected: when to try them again.
+        self.retry_at: dict[str, float] = {}
 
     # -- the tree ------------------------------------------------------------------------------
 
@@ -256,6 +279,7 @@ class LoadModel:
             return
         if cp.stuck:
             cp.stuck = False
+            self.retry_at.pop(charge_point_id, None)
             for tx in cp.transactions.values():
                 tx.stuck = False
             self.mark(cp)
@@ -265,7 +289,9 @@ class LoadModel:
             for tx in cp.transactions.values():
                 tx.stuck = tx.refused = False
             self.mark(cp)
-        elif action == Action.START_TRANSACTION:
+        elif isinstance(request, StartTransactionRequest):
+            key = (request.connector_id, request.id_tag.casefold(), request.meter_start)
+            cp.starts_seen.add((*key, request.timestamp))
             cp.refresh = True  # its transactionId is in the store
             self.mark(cp)
         elif isinstance(request, StopTransactionRequest):
@@ -318,6 +344,28 @@ class LoadModel:
             self.mark(cp)
 
     # -- the worker's side ---------------------------------------------------------------------
+
+    def retry_later(self, cp: CpState, delay: float) -> None:
+        self.retry_at[cp.charge_point_id] = time.monotonic() + delay
+
+    def next_retry(self) -> float | None:
+        """Seconds until the next retry is due, if any."""
+        if not self.retry_at:
+            return None
+        return max(min(self.retry_at.values()) - time.monotonic(), 0.0)
+
+    def retry_due(self) -> None:
+        now = time.monotonic()
+        for charge_point_id, at in list(self.retry_at.items()):
+            if at > now:
+                continue
+            del self.retry_at[charge_point_id]
+            cp = self.cps.get(charge_point_id)
+            if cp is not None and cp.stuck:
+                cp.stuck = False
+                for tx in cp.transactions.values():
+                    tx.stuck = False
+                self.mark(cp)
 
     def take_due(self) -> list[int]:
         due = [root for root in self.dirty if root not in self.busy]

@@ -132,23 +132,32 @@ def _by_charge_point(transactions: list[Transaction]) -> dict[str, list[Transact
 
 def _set_transactions(cp: CpState, active: list[Transaction]) -> bool:
     """Make the charge point's transactions the active ones (the latest per connector);
-    whether any is new."""
-    latest: dict[int, Transaction] = {}
-    for transaction in active:  # oldest first
-        latest[transaction.connector_id] = transaction
+    whether any is new. After the first read, a transaction is new only once its
+    StartTransaction was seen answered (load_model.CpState.starts_seen)."""
+    known = {tx.transaction_id: tx for tx in cp.transactions.values()}
+    latest: dict[int, TxState] = {}
     new = False
-    kept: dict[int, TxState] = {}
-    for connector_id, transaction in latest.items():
-        tx = cp.transactions.get(connector_id)
-        if tx is None or tx.transaction_id != transaction.id:
+    for transaction in active:  # oldest first
+        tx = known.get(transaction.id)
+        if tx is None:
+            start = (
+                transaction.connector_id,
+                transaction.id_tag.casefold(),
+                transaction.meter_start,
+                transaction.start_time,
+            )
+            if cp.listed and start not in cp.starts_seen:
+                continue  # not answered yet: the charge point does not know its id
+            cp.starts_seen.discard(start)
             tx = TxState(
                 transaction_id=transaction.id,
-                connector_id=connector_id,
-                idle=cp.statuses.get(connector_id) in NOT_DRAWING,
+                connector_id=transaction.connector_id,
+                idle=cp.statuses.get(transaction.connector_id) in NOT_DRAWING,
             )
             new = True
-        kept[connector_id] = tx
-    cp.transactions = kept
+        latest[transaction.connector_id] = tx
+    cp.transactions = latest
+    cp.listed = True
     return new
 
 

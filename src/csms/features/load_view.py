@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from csms.features.load_allocation import Share
-from csms.features.load_model import CpState, LoadModel, TxState, group_limit_amps
+from csms.features.load_model import CpState, LoadModel, Round, TxState, group_limit_amps
 from csms.transport import Registry
 
 _STRATEGY_WORDS = {"EqualShare": "equal share", "Priority": "priority share"}
@@ -106,6 +106,8 @@ class AllocationView:
     compute_seconds: float | None
     converge_seconds: float | None
     profiles_sent: int
+    # The last allocations that sent profiles, this tree's, newest first.
+    rounds: list[Round]
 
 
 def allocation_view(model: LoadModel, registry: Registry, group_id: int) -> AllocationView:
@@ -180,4 +182,5 @@ def allocation_view(model: LoadModel, registry: Registry, group_id: int) -> Allo
         compute_seconds=model.compute_seconds,
         converge_seconds=model.converge_seconds,
         profiles_sent=model.profiles_sent,
+        rounds=[r for r in reversed(model.rounds) if r.root == model.root_of(group_id)][:10],
     )

@@ -6,18 +6,26 @@ write)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Row, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from csms.storage.errors import LoadGroupConflictError, UnknownChargePointError
-from csms.storage.records import LoadAllocation, LoadGroup, LoadGroupMember, LoadGroupSpec
+from csms.storage.records import (
+    InstalledChargingProfile,
+    LoadAllocation,
+    LoadGroup,
+    LoadGroupMember,
+    LoadGroupSpec,
+)
 from csms.storage.schema import (
     charge_points,
+    charging_profiles,
     load_allocations,
     load_group_members,
     load_groups,
@@ -103,47 +111,15 @@ class LoadGroupsStore(SqlBase):
     # -- members -------------------------------------------------------------------------------
 
     async def put_load_group_member(self, member: LoadGroupMember) -> LoadGroupMember:
-        row = {
-            "charge_point_id": member.charge_point_id,
-            "group_id": member.group_id,
-            "priority": member.priority,
-            "phases": member.phases,
-            "max_current": str(member.max_current),
-            "connectors": member.connectors,
-        }
+        await self.put_load_group_members([member])
+        return member
 
-        async def work(connection: AsyncConnection) -> LoadGroupMember:
-            await _require_group(connection, member.group_id)
-            known = (
-                await connection.execute(
-                    select(charge_points.c.id).where(charge_points.c.id == member.charge_point_id)
-                )
-            ).first()
-            if known is None:
-                raise UnknownChargePointError(member.charge_point_id)
-            current = (
-                await connection.execute(
-                    select(_members.group_id).where(
-                        _members.charge_point_id == member.charge_point_id
-                    )
-                )
-            ).scalar()
-            if current is not None and current != member.group_id:
-                raise LoadGroupConflictError(
-                    f"charge point {member.charge_point_id!r} is a member of load group "
-                    f"{current}: remove it there first"
-                )
-            if current is None:
-                await connection.execute(load_group_members.insert(), row)
-            else:
-                await connection.execute(
-                    update(load_group_members)
-                    .where(_members.charge_point_id == member.charge_point_id)
-                    .values(**row)
-                )
-            return member
+    async def put_load_group_members(self, members: Sequence[LoadGroupMember]) -> None:
+        async def work(connection: AsyncConnection) -> None:
+            for member in members:
+                await _put_member(connection, member)
 
-        return await self._writer.run(work)
+        await self._writer.run(work)
 
     async def remove_load_group_member(self, charge_point_id: str) -> LoadGroupMember | None:
         async def work(connection: AsyncConnection) -> LoadGroupMember | None:
@@ -201,6 +177,12 @@ class LoadGroupsStore(SqlBase):
                 return {}
             statement = statement.where(table.c.transaction_id.in_(list(transaction_ids)))
         return {row.transaction_id: row.priority for row in await self._read(statement)}
+
+    # -- load management's profiles ------------------------------------------------------------
+
+    async def record_load_profile(self, profile: InstalledChargingProfile) -> list[int]:
+        aware(profile.installed_at)
+        return await self._writer.run_batched(_install_profiles, profile)
 
     # -- history -------------------------------------------------------------------------------
 
@@ -277,7 +259,125 @@ class LoadGroupsStore(SqlBase):
         return await self._writer.run(work)
 
 
+# -- load management's profiles, many at once ----------------------------------------------------
+
+
+async def _install_profiles(
+    connection: AsyncConnection, profiles: list[InstalledChargingProfile]
+) -> list[list[int]]:
+    """install_charging_profile (sql_charging_profiles.py) for many profiles in one SELECT,
+    DELETE and INSERT, in order: the same replacement rules (spec 3.13.2, 5.16.3: the same
+    chargingProfileId, or the same connector, stackLevel and purpose) and the same answers."""
+    table = charging_profiles.c
+    charge_point_ids = sorted({profile.charge_point_id for profile in profiles})
+    rows = await connection.execute(
+        select(
+            table.charge_point_id,
+            table.charging_profile_id,
+            table.connector_id,
+            table.stack_level,
+            table.purpose,
+        ).where(table.charge_point_id.in_(charge_point_ids))
+    )
+    # charge point -> chargingProfileId -> (connector, stack level, purpose), as it goes.
+    present: dict[str, dict[int, tuple[int, int, str]]] = {}
+    for row in rows:
+        present.setdefault(row.charge_point_id, {})[row.charging_profile_id] = (
+            row.connector_id,
+            row.stack_level,
+            row.purpose,
+        )
+    stored = {(cp, pid) for cp, ids in present.items() for pid in ids}
+    deleted: set[tuple[str, int]] = set()
+    inserted: dict[tuple[str, int], dict[str, Any]] = {}
+    answers: list[list[int]] = []
+    for profile in profiles:
+        mine = present.setdefault(profile.charge_point_id, {})
+        slot = (profile.connector_id, profile.stack_level, profile.purpose)
+        replaced = sorted(
+            pid
+            for pid, where in mine.items()
+            if pid == profile.charging_profile_id or where == slot
+        )
+        for pid in replaced:
+            key = (profile.charge_point_id, pid)
+            del mine[pid]
+            inserted.pop(key, None)
+            if key in stored:
+                deleted.add(key)
+        mine[profile.charging_profile_id] = slot
+        inserted[(profile.charge_point_id, profile.charging_profile_id)] = _profile_row(profile)
+        answers.append([pid for pid in replaced if pid != profile.charging_profile_id])
+    if deleted:
+        await connection.execute(
+            delete(charging_profiles).where(
+                tuple_(table.charge_point_id, table.charging_profile_id).in_(sorted(deleted))
+            )
+        )
+    if inserted:
+        await connection.execute(charging_profiles.insert(), list(inserted.values()))
+    return answers
+
+
+def _profile_row(profile: InstalledChargingProfile) -> dict[str, Any]:
+    return {
+        "charge_point_id": profile.charge_point_id,
+        "charging_profile_id": profile.charging_profile_id,
+        "connector_id": profile.connector_id,
+        "stack_level": profile.stack_level,
+        "purpose": profile.purpose,
+        "transaction_id": profile.transaction_id,
+        "remote_start_id_tag": profile.remote_start_id_tag,
+        "profile": json.dumps(profile.profile, separators=(",", ":"), default=_json_number),
+        "installed_at": profile.installed_at,
+    }
+
+
+def _json_number(value: object) -> object:
+    # Limits built by the CSMS are Decimals (at most one decimal on the wire): JSON numbers.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 # -- the tree's rules -----------------------------------------------------------------------------
+
+
+async def _put_member(connection: AsyncConnection, member: LoadGroupMember) -> None:
+    row = {
+        "charge_point_id": member.charge_point_id,
+        "group_id": member.group_id,
+        "priority": member.priority,
+        "phases": member.phases,
+        "max_current": str(member.max_current),
+        "connectors": member.connectors,
+    }
+    await _require_group(connection, member.group_id)
+    known = (
+        await connection.execute(
+            select(charge_points.c.id).where(charge_points.c.id == member.charge_point_id)
+        )
+    ).first()
+    if known is None:
+        raise UnknownChargePointError(member.charge_point_id)
+    current = (
+        await connection.execute(
+            select(_members.group_id).where(_members.charge_point_id == member.charge_point_id)
+        )
+    ).scalar()
+    if current is not None and current != member.group_id:
+        raise LoadGroupConflictError(
+            f"charge point {member.charge_point_id!r} is a member of load group {current}: "
+            "remove it there first"
+        )
+    if current is None:
+        await connection.execute(load_group_members.insert(), row)
+    else:
+        await connection.execute(
+            update(load_group_members)
+            .where(_members.charge_point_id == member.charge_point_id)
+            .values(**row)
+        )
 
 
 async def _get_group(connection: AsyncConnection, group_id: int) -> Row[Any] | None:

@@ -169,46 +169,6 @@ class Store(Protocol):
     async def availability_of(self, charge_point_id: str) -> list[Availability]:
         """By connector id."""
 
-    # -- reservations (spec 5.13, 5.1) -----------------------------------------------------------
-
-    async def request_reservation(self, request: ReservationRequest) -> Reservation:
-        """Store a reservation about to be sent, state Requested: a new reservationId (the
-        highest so far plus one) unless the request names one. A named id of the same charge
-        point's active reservation replaces it (spec 5.13); an id of another charge point's
-        reservation, or of one that is over, raises ReservationConflictError."""
-
-    async def record_reservation(self, reservation: Reservation) -> Reservation | None:
-        """Create or overwrite a reservation as a ReserveNow answer made it (also one sent
-        through the generic command endpoint); None if its id is another charge point's."""
-
-    async def update_reservation(
-        self,
-        reservation_id: int,
-        *,
-        state: str,
-        at: datetime,
-        reason: str | None = None,
-        transaction_id: int | None = None,
-        from_states: Collection[str] | None = None,
-        charge_point_id: str | None = None,
-    ) -> Reservation | None:
-        """Move a reservation to `state` (reason and transaction id replaced), only from one of
-        `from_states` and only if it is `charge_point_id`'s, when given. None if it did not."""
-
-    async def get_reservation(self, reservation_id: int) -> Reservation | None: ...
-
-    async def list_reservations(
-        self, *, charge_point_id: str | None = None, state: str | None = None
-    ) -> list[Reservation]:
-        """By reservationId."""
-
-    async def expire_reservations(self, now: datetime) -> list[Reservation]:
-        """Requested and Accepted reservations whose expiryDate is not after `now` become
-        Expired; returns them."""
-
-    async def next_reservation_expiry(self) -> datetime | None:
-        """The earliest expiryDate of a Requested or Accepted reservation."""
-
     # -- smart charging (what the charge point Accepted) -----------------------------------------
 
     async def install_charging_profile(self, profile: InstalledChargingProfile) -> list[int]:
@@ -248,54 +208,45 @@ class Store(Protocol):
         RemoteStartTransaction still waiting for its start, are gone (spec 7.10). Returns the
         ids dropped."""
 
-    # -- local authorization list (spec 3.5.2, 5.10, 5.15) -------------------------------------
+    # -- reservations (spec 5.13, 5.1) -----------------------------------------------------------
 
-    async def put_local_list_policy(self, policy: LocalListPolicy) -> LocalListPolicy:
-        """Create or replace."""
+    async def request_reservation(self, request: ReservationRequest) -> Reservation:
+        """Store a reservation about to be sent, state Requested: a new reservationId (the
+        highest so far plus one) unless the request names one. A named id of the same charge
+        point's active reservation replaces it (spec 5.13); an id of another charge point's
+        reservation, or of one that is over, raises ReservationConflictError."""
 
-    async def get_local_list_policy(self, name: str) -> LocalListPolicy | None: ...
+    async def record_reservation(self, reservation: Reservation) -> Reservation | None:
+        """Create or overwrite a reservation as a ReserveNow answer made it (also one sent
+        through the generic command endpoint); None if its id is another charge point's."""
 
-    async def list_local_list_policies(self) -> list[LocalListPolicy]:
-        """By name."""
-
-    async def delete_local_list_policy(self, name: str) -> bool:
-        """The charge points of the policy are left without one."""
-
-    async def assign_local_list_policy(self, charge_point_id: str, policy: str | None) -> None:
-        """Give a registered charge point a policy (an existing one), or none."""
-
-    async def local_list_of(self, charge_point_id: str) -> LocalList:
-        """A charge point never dealt with: LocalList(charge_point_id=...) (Unknown)."""
-
-    async def list_local_lists(self, policy: str | None = None) -> list[LocalList]:
-        """The charge points the CSMS keeps a list record for (of `policy` only), by id."""
-
-    async def local_list_entries(self, charge_point_id: str) -> list[IdTag]:
-        """The entries the CSMS believes the charge point's list holds, by lower-case idTag."""
-
-    async def local_list_holders(self, id_tag: str) -> list[str]:
-        """The charge points believed to hold `id_tag` (case-insensitive) in their list."""
-
-    async def record_local_list_update(self, update: LocalListUpdate) -> None:
-        """A SendLocalList and its outcome; an applied one changes the believed entries."""
-
-    async def record_local_list_version(
+    async def update_reservation(
         self,
-        charge_point_id: str,
-        reported_version: int,
+        reservation_id: int,
         *,
-        status: str,
+        state: str,
         at: datetime,
-        empty: bool = False,
-    ) -> None:
-        """A GetLocalListVersion answer and the list status it leads to. `empty`: the list is
-        known to be empty now (version 0)."""
+        reason: str | None = None,
+        transaction_id: int | None = None,
+        from_states: Collection[str] | None = None,
+        charge_point_id: str | None = None,
+    ) -> Reservation | None:
+        """Move a reservation to `state` (reason and transaction id replaced), only from one of
+        `from_states` and only if it is `charge_point_id`'s, when given. None if it did not."""
 
-    async def record_local_list_error(
-        self, charge_point_id: str, error: str | None, *, status: str | None = None
-    ) -> None:
-        """Why the CSMS could not bring the list up to date (None clears it); with `status`,
-        the list's status too."""
+    async def get_reservation(self, reservation_id: int) -> Reservation | None: ...
+
+    async def list_reservations(
+        self, *, charge_point_id: str | None = None, state: str | None = None
+    ) -> list[Reservation]:
+        """By reservationId."""
+
+    async def expire_reservations(self, now: datetime) -> list[Reservation]:
+        """Requested and Accepted reservations whose expiryDate is not after `now` become
+        Expired; returns them."""
+
+    async def next_reservation_expiry(self) -> datetime | None:
+        """The earliest expiryDate of a Requested or Accepted reservation."""
 
     # -- firmware and diagnostics (spec 5.9, 5.19, 8) ------------------------------------------
 
@@ -354,6 +305,55 @@ class Store(Protocol):
     async def diagnostics_files(self, job_id: int) -> list[DiagnosticsFile]:
         """In the order received."""
 
+    # -- local authorization list (spec 3.5.2, 5.10, 5.15) -------------------------------------
+
+    async def put_local_list_policy(self, policy: LocalListPolicy) -> LocalListPolicy:
+        """Create or replace."""
+
+    async def get_local_list_policy(self, name: str) -> LocalListPolicy | None: ...
+
+    async def list_local_list_policies(self) -> list[LocalListPolicy]:
+        """By name."""
+
+    async def delete_local_list_policy(self, name: str) -> bool:
+        """The charge points of the policy are left without one."""
+
+    async def assign_local_list_policy(self, charge_point_id: str, policy: str | None) -> None:
+        """Give a registered charge point a policy (an existing one), or none."""
+
+    async def local_list_of(self, charge_point_id: str) -> LocalList:
+        """A charge point never dealt with: LocalList(charge_point_id=...) (Unknown)."""
+
+    async def list_local_lists(self, policy: str | None = None) -> list[LocalList]:
+        """The charge points the CSMS keeps a list record for (of `policy` only), by id."""
+
+    async def local_list_entries(self, charge_point_id: str) -> list[IdTag]:
+        """The entries the CSMS believes the charge point's list holds, by lower-case idTag."""
+
+    async def local_list_holders(self, id_tag: str) -> list[str]:
+        """The charge points believed to hold `id_tag` (case-insensitive) in their list."""
+
+    async def record_local_list_update(self, update: LocalListUpdate) -> None:
+        """A SendLocalList and its outcome; an applied one changes the believed entries."""
+
+    async def record_local_list_version(
+        self,
+        charge_point_id: str,
+        reported_version: int,
+        *,
+        status: str,
+        at: datetime,
+        empty: bool = False,
+    ) -> None:
+        """A GetLocalListVersion answer and the list status it leads to. `empty`: the list is
+        known to be empty now (version 0)."""
+
+    async def record_local_list_error(
+        self, charge_point_id: str, error: str | None, *, status: str | None = None
+    ) -> None:
+        """Why the CSMS could not bring the list up to date (None clears it); with `status`,
+        the list's status too."""
+
     # -- site load management ------------------------------------------------------------------
 
     async def create_load_group(self, spec: LoadGroupSpec, at: datetime) -> LoadGroup:
@@ -378,6 +378,9 @@ class Store(Protocol):
         """Add a charge point to a group, or change its settings there. UnknownChargePointError;
         LoadGroupConflictError: no such group, or the charge point is in another one."""
 
+    async def put_load_group_members(self, members: Sequence[LoadGroupMember]) -> None:
+        """The same for several, in one transaction (all or none)."""
+
     async def remove_load_group_member(self, charge_point_id: str) -> LoadGroupMember | None:
         """The membership removed, if there was one."""
 
@@ -393,6 +396,10 @@ class Store(Protocol):
         self, transaction_ids: Collection[int] | None = None
     ) -> dict[int, int]:
         """transaction id -> priority, of those that have one (of the given ones)."""
+
+    async def record_load_profile(self, profile: InstalledChargingProfile) -> list[int]:
+        """install_charging_profile for load management's own profiles: the same rules and
+        answer, written together with the others recorded at the same time (many at once)."""
 
     async def record_load_allocations(self, allocations: Collection[LoadAllocation]) -> None:
         """Append to the history (rows of groups deleted meanwhile are dropped)."""
