@@ -16,7 +16,7 @@ from csms.features.load_allocation import (
     allocate_tree,
     fallback_limits,
 )
-from csms.features.load_model import measured_current
+from csms.features.load_meter import measured_current
 from csms.ocpp16 import MeterValue, SampledValue
 from csms.smart_charging import Strategy
 

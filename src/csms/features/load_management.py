@@ -34,10 +34,9 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
-from typing import Any
+from datetime import timedelta
+from decimal import Decimal
 
-from csms.features import commands
 from csms.features.context import Services
 from csms.features.load_allocation import GroupNode, Share, allocate_tree, fallback_limits
 from csms.features.load_model import (
@@ -48,11 +47,10 @@ from csms.features.load_model import (
     TxState,
     group_limit_amps,
 )
-from csms.features.load_send import OFFLINE, UNANSWERED, set_profile
-from csms.features.load_state import PROFILE_ID_BASE, load, refresh
+from csms.features.load_send import OFFLINE, UNANSWERED, clear_departed, profile_of, set_profile
+from csms.features.load_state import load, refresh
 from csms.features.load_view import reason_of
-from csms.ocpp16 import Action, ChargingProfileStatus, ClearChargingProfileStatus
-from csms.ocppj import CallResult
+from csms.ocpp16 import ChargingProfileStatus
 from csms.storage import LoadAllocation
 
 log = logging.getLogger("csms.features.load_management")
@@ -62,6 +60,9 @@ _TENTH = Decimal("0.1")
 _ROUNDS = 4
 # Seconds before a connected charge point that did not answer a profile is tried again.
 _RETRY = 30.0
+# The allocation history is kept this long, pruned this often (seconds).
+_HISTORY = timedelta(days=30)
+_PRUNE_EVERY = 3600.0
 
 
 async def run_load_management(services: Services) -> None:
@@ -83,12 +84,20 @@ async def run_load_management(services: Services) -> None:
     try:
         model.mark_all()
         model.check_idle()
+        prune_at = time.monotonic()
         async with asyncio.TaskGroup() as group:
             while True:
+                wait = prune_at - time.monotonic()
+                retry = model.next_retry()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(model.wakeup.wait(), model.next_retry())
+                    await asyncio.wait_for(
+                        model.wakeup.wait(), max(0.0, min(wait, retry if retry else wait))
+                    )
                 model.wakeup.clear()
                 model.retry_due()
+                if time.monotonic() >= prune_at:
+                    prune_at = time.monotonic() + _PRUNE_EVERY
+                    group.create_task(_prune(services))
                 # Coalesce a burst (a StatusNotification, StartTransaction and MeterValues of
                 # one arrival; many charge points at once) into one allocation per tree.
                 await asyncio.sleep(settings.load_debounce)
@@ -96,11 +105,18 @@ async def run_load_management(services: Services) -> None:
                     group.create_task(_converge_task(services, root))
                 if model.departed_due and not model.clearing:
                     model.clearing = True
-                    group.create_task(_clear_departed(services))
+                    group.create_task(clear_departed(services))
                 model.check_idle()
     finally:
         services.call_observers.remove(model.observe)
         model.off()
+
+
+async def _prune(services: Services) -> None:
+    try:
+        await services.store.prune_load_allocations(services.clock.now() - _HISTORY)
+    except Exception:  # task boundary: the next prune tries again
+        log.exception("pruning the load allocation history failed")
 
 
 async def _converge_task(services: Services, root: int) -> None:
@@ -269,7 +285,9 @@ async def _send(
     counts once Accepted, a raise from now on (load_model.py)."""
     model = services.load
     cp, tx = change.cp, change.tx
-    group = model.groups[cp.member.group_id]
+    group = model.groups.get(cp.member.group_id)
+    if group is None or model.cps.get(cp.charge_point_id) is not cp:
+        return False  # it left its group, or the group went, during this round
     _mark_pending(change)
     sending = Sending(limit=change.limit, sent_at=services.clock.now())
     if tx is None:
@@ -282,7 +300,7 @@ async def _send(
     model.profiles_sent += 1
     try:
         sending.status = await set_profile(
-            services, cp.charge_point_id, connector_id, _profile(services, change)
+            services, cp.charge_point_id, connector_id, profile_of(services, cp, tx, change.limit)
         )
     finally:
         _clear_pending(change)
@@ -325,70 +343,3 @@ async def _send(
         )
     )
     return accepted
-
-
-def stack_levels(services: Services, cp: CpState) -> tuple[int, int]:
-    """(TxProfile, TxDefaultProfile) stack levels on this charge point."""
-    level = services.settings.load_stack_level
-    if cp.max_stack_level is not None:
-        level = min(level, cp.max_stack_level)
-    level = max(level, 0)
-    return level, max(level - 1, 0)
-
-
-def _profile(services: Services, change: _Change) -> dict[str, Any]:
-    """csChargingProfiles: one Relative period of indefinite duration (spec 7.8, 7.13)."""
-    cp, tx = change.cp, change.tx
-    tx_level, default_level = stack_levels(services, cp)
-    phases = cp.member.phases
-    limit, unit = change.limit, "A"
-    if cp.power_only:  # ChargingScheduleAllowedChargingRateUnit: Power (spec 9.4.2)
-        voltage = services.load.groups[cp.member.group_id].voltage
-        limit = (change.limit * voltage * phases).quantize(_TENTH, ROUND_FLOOR)
-        unit = "W"
-    profile: dict[str, Any] = {
-        "chargingProfileId": PROFILE_ID_BASE + (0 if tx is None else tx.connector_id),
-        "stackLevel": default_level if tx is None else tx_level,
-        "chargingProfilePurpose": "TxDefaultProfile" if tx is None else "TxProfile",
-        "chargingProfileKind": "Relative",
-        "chargingSchedule": {
-            "chargingRateUnit": unit,
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit, "numberPhases": phases}],
-        },
-    }
-    if tx is not None:
-        profile["transactionId"] = tx.transaction_id
-    return profile
-
-
-async def _clear_departed(services: Services) -> None:
-    """Clear our profiles from the charge points that left their group (when connected)."""
-    model = services.load
-    try:
-        while model.departed_due:
-            charge_point_id = model.departed_due.pop()
-            ids = model.departed.get(charge_point_id, set())
-            for profile_id in sorted(ids):
-                try:
-                    sent = await commands.send(
-                        services,
-                        charge_point_id,
-                        Action.CLEAR_CHARGING_PROFILE,
-                        {"id": profile_id},
-                    )
-                except commands.CommandFailed as exc:
-                    log.info("%s: load profiles not cleared yet: %s", charge_point_id, exc)
-                    break
-                response = sent.response
-                if isinstance(response, CallResult) and response.payload.get("status") in (
-                    ClearChargingProfileStatus.ACCEPTED,
-                    ClearChargingProfileStatus.UNKNOWN,
-                ):
-                    ids.discard(profile_id)
-            if not ids:
-                model.departed.pop(charge_point_id, None)
-    except Exception:  # task boundary
-        log.exception("clearing load profiles failed")
-    finally:
-        model.clearing = False
-        model.check_idle()

@@ -13,7 +13,7 @@ from csms.features.charging_profiles import capabilities_of
 from csms.features.context import Services
 from csms.features.load_model import NOT_DRAWING, CpState, TxState
 from csms.smart_charging import ChargingRateUnit
-from csms.storage import InstalledChargingProfile, Transaction
+from csms.storage import InstalledChargingProfile, LoadGroup, Transaction
 
 # chargingProfileIds of load management on every charge point: the fallback TxDefaultProfile
 # on connector 0, and the TxProfile of connector n at PROFILE_ID_BASE + n (each replaces the
@@ -38,7 +38,7 @@ async def load(services: Services) -> None:
     cps = {}
     for member in members:
         cp = CpState(member=member)
-        await _read_charge_point(services, cp)
+        await _read_charge_point(services, cp, model.groups)
         _set_transactions(cp, active.get(member.charge_point_id, []))
         cp.refresh = False
         cps[member.charge_point_id] = cp
@@ -49,6 +49,11 @@ async def load(services: Services) -> None:
 async def reload(services: Services) -> None:
     """After the operator changed groups or members: members that joined are read, those that
     left are to be cleared of our profiles, and every tree is allocated again."""
+    async with services.load.reloading:
+        await _reload(services)
+
+
+async def _reload(services: Services) -> None:
     model = services.load
     store = services.store
     groups = {group.id: group for group in await store.list_load_groups()}
@@ -57,7 +62,7 @@ async def reload(services: Services) -> None:
     for charge_point_id, member in members.items():
         if charge_point_id not in model.cps:
             cp = CpState(member=member)
-            await _read_charge_point(services, cp)
+            await _read_charge_point(services, cp, groups)
             joined[charge_point_id] = cp
     for charge_point_id in [cp for cp in model.cps if cp not in members]:
         model.cps.pop(charge_point_id)
@@ -171,14 +176,17 @@ async def _read_priorities(services: Services, cps: Collection[CpState]) -> None
             tx.priority = priorities.get(tx.transaction_id)
 
 
-async def _read_charge_point(services: Services, cp: CpState) -> None:
+async def _read_charge_point(
+    services: Services, cp: CpState, groups: Mapping[int, LoadGroup]
+) -> None:
     store = services.store
     charge_point_id = cp.charge_point_id
     number = await _read_keys(services, cp)
     for status in await store.list_connectors(charge_point_id):
         cp.statuses[status.connector_id] = status.status
     cp.connectors = cp.member.connectors or number or max(cp.statuses, default=0) or 1
-    voltage = services.load.groups[cp.member.group_id].voltage
+    group = groups.get(cp.member.group_id)
+    voltage = group.voltage if group is not None else Decimal(230)
     for record in await store.charging_profiles_of(charge_point_id):
         if not ours(record):
             continue
