@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import http.client
+import importlib.metadata
 import json
 import multiprocessing
 import os
@@ -39,8 +40,6 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import websockets
 
 from load_client import ONLY_CYCLES, WorkerConfig, run_worker
 
@@ -79,15 +78,30 @@ def rss_kb(pid: int, field: str = "VmRSS") -> int:
     return 0
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, all its threads, from /proc/<pid>/stat."""
+def cpu_times(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process, all its threads, from /proc/<pid>/stat."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             text = stat.read()
     except OSError:
-        return 0.0
+        return 0.0, 0.0
     fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) "
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS  # utime, stime
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads."""
+    return sum(cpu_times(pid))
+
+
+def io_counters(pid: int) -> dict[str, int]:
+    """/proc/<pid>/io: write_bytes (sent to storage), syscw (write syscalls), ..."""
+    counters: dict[str, int] = {}
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/io") as io:
+        for line in io:
+            name, _, value = line.partition(":")
+            counters[name] = int(value)
+    return counters
 
 
 def postgres_backends(database: str) -> list[int]:
@@ -118,15 +132,20 @@ def machine_jiffies() -> tuple[int, int]:
 class CpuSample:
     at: float
     server: float
+    server_system: float
+    server_io: dict[str, int]
     backends: dict[int, float]
     machine: tuple[int, int]
 
 
 def sample_cpu(server_pid: int, pg_database: str | None) -> CpuSample:
     backends = postgres_backends(pg_database) if pg_database else []
+    user, system = cpu_times(server_pid)
     return CpuSample(
         time.monotonic(),
-        cpu_seconds(server_pid),
+        user + system,
+        system,
+        io_counters(server_pid),
         {pid: cpu_seconds(pid) for pid in backends},
         machine_jiffies(),
     )
@@ -141,6 +160,14 @@ def cpu_between(a: CpuSample, b: CpuSample) -> dict[str, float]:
     return {
         "seconds": round(wall, 2),
         "server_percent": round(100 * (b.server - a.server) / wall, 1),
+        # Kernel time of the server: socket I/O, epoll, fsync of SQLite commits.
+        "server_system_percent": round(100 * (b.server_system - a.server_system) / wall, 1),
+        # Bytes the server itself had written to storage (SQLite WAL and database file; the
+        # PostgreSQL server's own writes are not in it) and its write()-family system calls
+        # (file writes; socket sends are not counted there).
+        "server_disk_write_bytes": b.server_io.get("write_bytes", 0)
+        - a.server_io.get("write_bytes", 0),
+        "server_write_syscalls": b.server_io.get("syscw", 0) - a.server_io.get("syscw", 0),
         "postgres_backends_percent": round(100 * backends / wall, 1),
         "machine_busy_percent": round(100 * (os.cpu_count() or 1) * busy / total, 1),
     }
@@ -231,7 +258,7 @@ def loopback_only(url: str) -> None:
 
 
 async def _pg_execute(admin_url: str, statement: str) -> None:
-    import asyncpg
+    import asyncpg  # type: ignore[import-untyped]
 
     connection = await asyncpg.connect(admin_url, timeout=10)
     try:
@@ -478,7 +505,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "config": {k: v for k, v in vars(args).items() if k not in ("json",)},
         "environment": {
             "python": platform.python_version(),
-            "websockets": websockets.__version__,
+            "websockets": importlib.metadata.version("websockets"),
             "cpus": os.cpu_count(),
             "client_event_loop": "uvloop" if _has_uvloop() else "asyncio",
             "server_source": server_source(args),
@@ -561,6 +588,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def server_source(args: argparse.Namespace) -> str:
     """Which server code runs: --server-src, or this checkout's commit (+ local changes)."""
+    if args.server == "echo":
+        return "bench/echo_server.py (stand-in, stores nothing)"
     if args.server_src:
         return str(Path(args.server_src).resolve())
     try:
@@ -653,6 +682,10 @@ def mix_figures(
     cpu["server_one_core_capacity_per_second"] = (
         round(answered / server_cpu) if server_cpu > 0 else 0
     )
+    if answered:
+        cpu["server_disk_write_bytes_per_message"] = round(
+            cpu["server_disk_write_bytes"] / answered
+        )
     timeline = [0] * (int(args.duration) + 1)
     for m in mixes:
         for second, count in enumerate(m["per_second"]):
@@ -680,14 +713,23 @@ def mix_figures(
 
 
 def log_warnings(path: Path) -> dict[str, int]:
-    """Counts of the server's WARNING/ERROR log lines, by logger (their first words)."""
+    """The server's WARNING/ERROR lines and the exceptions in its tracebacks, counted by
+    message with charge point ids and numbers blanked out."""
     counts: Counter[str] = Counter()
+    level = re.compile(r" (WARNING|ERROR|CRITICAL) ([\w.]+): (.*)")
+    exception = re.compile(r"^([\w.]+(?:Error|Exception|Timeout)\w*): (.*)")
     with contextlib.suppress(OSError), open(path, errors="replace") as lines:
         for line in lines:
-            match = re.search(r" (WARNING|ERROR|CRITICAL) ([\w.]+): (\S+ ?\S* ?\S*)", line)
+            match = level.search(line)
             if match:
-                counts[f"{match[1]} {match[2]}: {match[3]}"] += 1
-    return dict(counts.most_common(10))
+                text = f"{match[1]} {match[2]}: {match[3]}"
+            elif match := exception.match(line):
+                text = f"exception {match[1]}: {match[2]}"
+            else:
+                continue
+            text = re.sub(r"\d+", "#", re.sub(r"BENCH\d+", "<cp>", text))
+            counts[text[:160]] += 1
+    return dict(counts.most_common(12))
 
 
 # -- profiling (optional) ------------------------------------------------------------------
@@ -847,7 +889,8 @@ def print_figures(f: dict[str, Any]) -> None:
         f"end {mem['rss_end_kb'] / 1024:.1f}, peak {mem['rss_peak_kb'] / 1024:.1f}",
         f"  memory per connected charge point: {mem['kb_per_connected_charge_point']} KB",
         f"  CPU seconds total: {f['server_cpu_seconds_total']}; shutdown: {f['server_shutdown']}",
-        f"  log warnings/errors: {f['server_log_warnings'] or 'none'}",
+        f"  log warnings/errors: {'' if f['server_log_warnings'] else 'none'}",
+        *(f"    {n:>6} x {text}" for text, n in f["server_log_warnings"].items()),
     ]
     if "profile" in f:
         p = f["profile"]
