@@ -44,6 +44,7 @@ _SERVE_FLAGS: dict[str, str] = {
     "load_management": "true: keep load groups within their limits (not in certification mode)",
     "load_stack_level": "stack level of load management TxProfiles (its fallback one below)",
     "load_debounce": "seconds within which load management handles events together",
+    "load_retry_interval": "seconds before a charge point that did not answer is tried again",
 }
 
 

@@ -74,6 +74,8 @@ class Settings:
     load_management: bool = True
     load_stack_level: int = 8
     load_debounce: float = 0.005
+    # A connected charge point that did not answer a profile is tried again after this long.
+    load_retry_interval: float = 30.0
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

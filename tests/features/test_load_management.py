@@ -5,6 +5,7 @@ limits, priorities; the fallback TxDefaultProfile; off in certification mode."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -489,3 +490,73 @@ async def test_state_survives_a_restart(tmp_path: Path) -> None:
         for cp in again:
             cp.no_unexpected_calls()
             await cp.close()
+
+
+async def test_no_answer_keeps_the_old_limit_reserved_until_tried_again(tmp_path: Path) -> None:
+    async with csms(
+        tmp_path / "csms.db",
+        certification_mode=False,
+        fetch_configuration_on_boot=False,
+        call_timeout=0.5,
+        load_retry_interval=0.5,
+    ) as harness:
+        for tag in TAGS[:2]:
+            await harness.store.put_id_tag(IdTag(id_tag=tag, status="Accepted"))
+        group_id, cp1, cp2 = await two_on_32_a(harness)
+        first = await start(harness, cp1, 1, TAGS[0])
+        assert await limits(cp1) == [("TxProfile", 1, 32)]
+
+        async def too_late(payload: dict[str, Any]) -> dict[str, Any]:
+            await asyncio.sleep(1.0)  # past the CSMS's 0.5 s response timeout (J 4.1.1)
+            return {"status": "Accepted"}
+
+        cp1.answers["SetChargingProfile"] = too_late
+        second = await start(harness, cp2, 1, TAGS[1])
+
+        # No answer to the lowering: CP1 may still draw 32 A, nothing is left for CP2.
+        assert await limits(cp2) == [("TxProfile", 1, 0)]
+        assert await in_force(harness, group_id) == {first: 32, second: 0}
+        history = (await harness.api.get(f"/load-groups/{group_id}/allocation/history")).json()
+        assert [(h["chargePointId"], h["limit"], h["status"]) for h in history[:2]] == [
+            ("CP2", 0.0, "Accepted"),
+            ("CP1", 16.0, "Timeout"),
+        ]
+
+        # It answers again: after the retry interval the lowering goes again, then the raise.
+        del cp1.answers["SetChargingProfile"]
+        assert (await cp1.expect_call("SetChargingProfile", timeout=5)).payload[
+            "csChargingProfiles"
+        ]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 16  # the late one
+        retried = await cp1.expect_call("SetChargingProfile", timeout=5)
+        assert retried.payload["csChargingProfiles"]["transactionId"] == first
+        raised = await cp2.expect_call("SetChargingProfile", timeout=5)
+        assert (
+            raised.payload["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0][
+                "limit"
+            ]
+            == 16
+        )
+        await settled(harness)
+        assert await in_force(harness, group_id) == {first: 16, second: 16}
+        cp1.no_unexpected_calls()
+        cp2.no_unexpected_calls()
+
+
+async def test_several_members_join_at_once(harness: Harness) -> None:
+    group_id = await group(harness, limit=30)
+    cps = [await booted(harness, f"CP{n}", connectors=2) for n in range(3)]
+    members = [{"chargePointId": cp.charge_point_id, "priority": n} for n, cp in enumerate(cps)]
+
+    response = await harness.api.put(
+        f"/load-groups/{group_id}/members", json=[*members, {"chargePointId": "CP9"}]
+    )
+    assert response.status_code == 404  # all or none
+    assert (await harness.api.get(f"/load-groups/{group_id}/members")).json() == []
+
+    response = await harness.api.put(f"/load-groups/{group_id}/members", json=members)
+    assert response.status_code == 200, response.text
+    assert [m["priority"] for m in response.json()] == [0, 1, 2]
+    await settled(harness)
+    # One allocation for the three: each gets its fallback once, 30 A / 6 connectors.
+    for cp in cps:
+        assert await limits(cp) == [("TxDefaultProfile", 0, 5)]

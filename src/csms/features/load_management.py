@@ -58,8 +58,6 @@ log = logging.getLogger("csms.features.load_management")
 _TENTH = Decimal("0.1")
 # Allocate, lower, allocate again if a lowering failed ...: at most this many times per event.
 _ROUNDS = 4
-# Seconds before a connected charge point that did not answer a profile is tried again.
-_RETRY = 30.0
 # The allocation history is kept this long, pruned this often (seconds).
 _HISTORY = timedelta(days=30)
 _PRUNE_EVERY = 3600.0
@@ -89,10 +87,10 @@ async def run_load_management(services: Services) -> None:
             while True:
                 wait = prune_at - time.monotonic()
                 retry = model.next_retry()
+                if retry is not None:
+                    wait = min(wait, retry)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        model.wakeup.wait(), max(0.0, min(wait, retry if retry else wait))
-                    )
+                    await asyncio.wait_for(model.wakeup.wait(), max(0.0, wait))
                 model.wakeup.clear()
                 model.retry_due()
                 if time.monotonic() >= prune_at:
@@ -320,7 +318,7 @@ async def _send(
     if sending.status in UNANSWERED:
         cp.stuck = True  # until it is heard from again ...
         if sending.status != OFFLINE:
-            model.retry_later(cp, _RETRY)  # ... or, still connected, for a while
+            model.retry_later(cp, services.settings.load_retry_interval)  # ... or later
     if not accepted and tx is None:
         cp.needs_default = False  # the next boot tries again
     history.append(

@@ -349,6 +349,7 @@ class LoadModel:
 
     def retry_later(self, cp: CpState, delay: float) -> None:
         self.retry_at[cp.charge_point_id] = time.monotonic() + delay
+        self.wakeup.set()  # the worker waits until the earliest retry: it may be sooner now
 
     def next_retry(self) -> float | None:
         """Seconds until the next retry is due, if any."""
