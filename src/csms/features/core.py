@@ -72,6 +72,7 @@ async def boot_notification(
         charge_point.registration_status if charge_point else RegistrationStatus.ACCEPTED
     )
     ctx.connection.accepted = status == RegistrationStatus.ACCEPTED
+    ctx.connection.registration = status
     if ctx.connection.accepted:
         after_accepted_boot(ctx)
     settings = ctx.services.settings
@@ -208,11 +209,8 @@ async def stop_transaction(
 async def meter_values(ctx: Context, request: MeterValuesRequest) -> MeterValuesResponse:
     """Spec 4.7: every sampled value stored as sent; always answered (a CALLERROR would make
     the charge point retry), also for connector 0 and for unknown transactions."""
+    # Kept with the transactionId as sent, known or not (no read on this hot path).
     transaction_id = request.transaction_id
-    if transaction_id is not None and await ctx.store.get_transaction(transaction_id) is None:
-        log.warning(
-            "%s: MeterValues for unknown transaction %s", ctx.charge_point_id, transaction_id
-        )
     await ctx.store.add_meter_values(
         _samples(ctx.charge_point_id, request.connector_id, transaction_id, request.meter_value)
     )

@@ -30,6 +30,9 @@ log = logging.getLogger("csms.storage")
 
 T = TypeVar("T")
 
+# Seconds a touch (last seen) may wait for a batch to be written with.
+TOUCH_DELAY = 1.0
+
 R = TypeVar("R")
 
 # A write that needs to read or to return something: runs inside the batch transaction.
@@ -85,6 +88,7 @@ class GroupCommit:
         self._touches: dict[str, datetime] = {}
         self._in_flight: list[_Op[Any]] = []
         self._wakeup = asyncio.Event()
+        self._touch_timer: asyncio.TimerHandle | None = None
         self._closing = False
         self._task: asyncio.Task[None] | None = None
         # Figures for tests, metrics and benchmarks.
@@ -127,7 +131,16 @@ class GroupCommit:
         previous = self._touches.get(key)
         if previous is None or at > previous:
             self._touches[key] = at
-            self._wakeup.set()
+            # Touches ride along with the next batch; when no write comes, a commit of their
+            # own at most every TOUCH_DELAY seconds (a heartbeat needs no fsync of its own).
+            if self._touch_timer is None:
+                self._touch_timer = asyncio.get_running_loop().call_later(
+                    TOUCH_DELAY, self._touch_due
+                )
+
+    def _touch_due(self) -> None:
+        self._touch_timer = None
+        self._wakeup.set()
 
     def _new_future(self) -> asyncio.Future[Any]:
         return asyncio.get_running_loop().create_future()
@@ -143,6 +156,9 @@ class GroupCommit:
     async def close(self) -> None:
         """Refuse new work, write everything queued (touches included), end the task."""
         self._closing = True
+        if self._touch_timer is not None:
+            self._touch_timer.cancel()
+            self._touch_timer = None
         self._wakeup.set()
         task = self._task
         if task is not None:

@@ -148,13 +148,40 @@ class SqlStore(
 
     # -- charge points -------------------------------------------------------------------------
 
+    # Charge points and id tags are read on the message path (admission, BootNotification,
+    # Authorize, Start/StopTransaction) and written rarely, always through this store: a
+    # write-through cache answers those reads without a database round trip. A write bumps the
+    # generation, so that a read which raced with it does not cache what it read before.
+
     async def get_charge_point(self, charge_point_id: str) -> ChargePoint | None:
-        rows = await self._read(select(charge_points).where(charge_points.c.id == charge_point_id))
-        return _charge_point(rows[0]) if rows else None
+        cached: ChargePoint | _Missing | None = self._charge_point_cache.get(
+            charge_point_id, _MISSING
+        )
+        if isinstance(cached, _Missing):
+            generation = self._charge_point_generation
+            statement = select(charge_points).where(charge_points.c.id == charge_point_id)
+            rows = await self._read(statement)
+            cached = _charge_point(rows[0]) if rows else None
+            if generation == self._charge_point_generation:
+                _remember(self._charge_point_cache, charge_point_id, cached)
+        return self._seen(cached)
 
     async def list_charge_points(self) -> list[ChargePoint]:
         rows = await self._read(select(charge_points).order_by(charge_points.c.id))
-        return [_charge_point(row) for row in rows]
+        return [charge_point for row in rows if (charge_point := self._seen(_charge_point(row)))]
+
+    def _seen(self, charge_point: ChargePoint | None) -> ChargePoint | None:
+        """With the last-seen time noted in memory if newer (touches are written lazily)."""
+        if charge_point is None:
+            return None
+        seen = self._last_seen.get(charge_point.id)
+        if seen is None or (charge_point.last_seen_at and charge_point.last_seen_at >= seen):
+            return charge_point
+        return dataclasses.replace(charge_point, last_seen_at=seen)
+
+    def _forget_charge_point(self, charge_point_id: str) -> None:
+        self._charge_point_generation += 1
+        self._charge_point_cache.pop(charge_point_id, None)
 
     async def save_charge_point(
         self,
@@ -177,7 +204,10 @@ class SqlStore(
         async def work(connection: AsyncConnection) -> ChargePoint:
             return _charge_point((await connection.execute(statement, values)).one())
 
-        return await self._writer.run(work)
+        try:
+            return await self._writer.run(work)
+        finally:
+            self._forget_charge_point(charge_point_id)
 
     async def delete_charge_point(self, charge_point_id: str) -> bool:
         """Deletes what it reported too (statuses, transactions, meter values, reports)."""
@@ -186,7 +216,11 @@ class SqlStore(
         async def work(connection: AsyncConnection) -> bool:
             return (await connection.execute(statement)).rowcount > 0
 
-        return await self._writer.run(work)
+        try:
+            return await self._writer.run(work)
+        finally:
+            self._forget_charge_point(charge_point_id)
+            self._last_seen.pop(charge_point_id, None)
 
     async def record_boot(self, charge_point_id: str, boot: BootInfo, at: datetime) -> None:
         """Raises UnknownChargePointError if the charge point is not registered."""
@@ -201,12 +235,18 @@ class SqlStore(
             return (await connection.execute(statement)).rowcount > 0
 
         # Raised after the batch, so as not to fail the batch for the others.
-        if not await self._writer.run(work):
-            raise UnknownChargePointError(charge_point_id)
+        try:
+            if not await self._writer.run(work):
+                raise UnknownChargePointError(charge_point_id)
+        finally:
+            self._forget_charge_point(charge_point_id)
 
     def touch(self, charge_point_id: str, at: datetime) -> None:
         self._check_open()
         self._writer.touch(charge_point_id, at)
+        previous = self._last_seen.get(charge_point_id)
+        if previous is None or at > previous:
+            self._last_seen[charge_point_id] = at
 
     # -- connectors ----------------------------------------------------------------------------
 
@@ -241,8 +281,19 @@ class SqlStore(
     # -- id tags -------------------------------------------------------------------------------
 
     async def get_id_tag(self, id_tag: str) -> IdTag | None:
-        rows = await self._read(select(id_tags).where(_same_tag(id_tags.c.id_tag, id_tag)))
-        return _id_tag(rows[0]) if rows else None
+        cached: IdTag | _Missing | None = self._id_tag_cache.get(id_tag, _MISSING)
+        if isinstance(cached, _Missing):
+            generation = self._id_tag_generation
+            rows = await self._read(select(id_tags).where(_same_tag(id_tags.c.id_tag, id_tag)))
+            cached = _id_tag(rows[0]) if rows else None
+            if generation == self._id_tag_generation:
+                _remember(self._id_tag_cache, id_tag, cached)
+        return cached
+
+    def _forget_id_tags(self) -> None:
+        # Keys are the spellings asked for; a write may change any case variant of its tag.
+        self._id_tag_generation += 1
+        self._id_tag_cache.clear()
 
     async def put_id_tag(self, tag: IdTag) -> IdTag:
         if tag.expiry_date is not None:
@@ -266,7 +317,10 @@ class SqlStore(
                 statement = id_tags.update().where(id_tags.c.id_tag == existing).values(**fields)
             return _id_tag((await connection.execute(statement.returning(*id_tags.c))).one())
 
-        return await self._writer.run(work)
+        try:
+            return await self._writer.run(work)
+        finally:
+            self._forget_id_tags()
 
     async def delete_id_tag(self, id_tag: str) -> bool:
         statement = delete(id_tags).where(_same_tag(id_tags.c.id_tag, id_tag))
@@ -274,7 +328,10 @@ class SqlStore(
         async def work(connection: AsyncConnection) -> bool:
             return (await connection.execute(statement)).rowcount > 0
 
-        return await self._writer.run(work)
+        try:
+            return await self._writer.run(work)
+        finally:
+            self._forget_id_tags()
 
     async def list_id_tags(self) -> list[IdTag]:
         rows = await self._read(select(id_tags).order_by(id_tags.c.id_tag))
@@ -451,6 +508,21 @@ class SqlStore(
         aware(record.received_at)
         row = as_row(record)
         await self._writer.write(Rows(self._insert_data_transfer, (row,)))
+
+
+class _Missing:
+    """Not in a cache (None is a cached answer: no such charge point or tag)."""
+
+
+_MISSING = _Missing()
+# A cache is cleared when it grows past this many entries (unknown ids could fill it).
+_CACHE_LIMIT = 100_000
+
+
+def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
 
 
 # -- statements ---------------------------------------------------------------------------------

@@ -44,6 +44,12 @@ class SqlBase:
             .values(last_seen_at=bindparam("b_at"))
         )
         self._writer = GroupCommit(write_engine, touch_statement=touch, max_batch=max_batch)
+        # Read caches of the message path (sql.py) and last-seen times not yet written.
+        self._charge_point_cache: dict[str, Any] = {}
+        self._charge_point_generation = 0
+        self._id_tag_cache: dict[str, Any] = {}
+        self._id_tag_generation = 0
+        self._last_seen: dict[str, datetime] = {}
 
     async def __aenter__(self) -> Self:
         return self
