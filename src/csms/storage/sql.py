@@ -221,6 +221,9 @@ class SqlStore(
         finally:
             self._forget_charge_point(charge_point_id)
             self._last_seen.pop(charge_point_id, None)
+            # Its transactions went with it.
+            self._active = None
+            self._active_generation += 1
 
     async def record_boot(self, charge_point_id: str, boot: BootInfo, at: datetime) -> None:
         """Raises UnknownChargePointError if the charge point is not registered."""
@@ -341,7 +344,13 @@ class SqlStore(
 
     async def start_transaction(self, start: TransactionStart) -> Transaction:
         aware(start.timestamp)
-        return await self._writer.run_batched(self._start_transactions, start)
+        try:
+            transaction = await self._writer.run_batched(self._start_transactions, start)
+        finally:
+            self._active_generation += 1
+        if self._active is not None and transaction.active:
+            self._active.setdefault(transaction.id_tag.lower(), {})[transaction.id] = transaction
+        return transaction
 
     async def _start_transactions(
         self, connection: AsyncConnection, starts: list[TransactionStart]
@@ -402,7 +411,13 @@ class SqlStore(
         aware(stop.timestamp)
         if not 0 < stop.transaction_id <= _MAX_TRANSACTION_ID:
             return None  # e.g. -1, which some charge points send for "no transaction"
-        return await self._writer.run_batched(self._stop_transactions, stop)
+        try:
+            transaction = await self._writer.run_batched(self._stop_transactions, stop)
+        finally:
+            self._active_generation += 1
+        if self._active is not None and transaction is not None:
+            self._active.get(transaction.id_tag.lower(), {}).pop(transaction.id, None)
+        return transaction
 
     async def _stop_transactions(
         self, connection: AsyncConnection, stops: list[TransactionStop]
@@ -455,12 +470,19 @@ class SqlStore(
         return [_transaction(row) for row in rows]
 
     async def active_transactions_for_tag(self, id_tag: str) -> list[Transaction]:
-        rows = await self._read(
-            select(transactions)
-            .where(_same_tag(transactions.c.id_tag, id_tag), transactions.c.stop_time.is_(None))
-            .order_by(transactions.c.id)
-        )
-        return [_transaction(row) for row in rows]
+        # Asked at every StartTransaction (ConcurrentTx): answered from an index of the open
+        # transactions by tag, read once and kept by start/stop_transaction.
+        while self._active is None:
+            generation = self._active_generation
+            rows = await self._read(select(transactions).where(transactions.c.stop_time.is_(None)))
+            if generation == self._active_generation:
+                self._active = {}
+                for transaction in map(_transaction, rows):
+                    self._active.setdefault(transaction.id_tag.lower(), {})[transaction.id] = (
+                        transaction
+                    )
+        found = self._active.get(id_tag.lower(), {})
+        return [found[transaction_id] for transaction_id in sorted(found)]
 
     async def add_meter_values(self, samples: Sequence[MeterSample]) -> None:
         if not samples:

@@ -50,6 +50,9 @@ class SqlBase:
         self._id_tag_cache: dict[str, Any] = {}
         self._id_tag_generation = 0
         self._last_seen: dict[str, datetime] = {}
+        # Open transactions by lower-case idTag, then id; None until first needed.
+        self._active: dict[str, dict[int, Any]] | None = None
+        self._active_generation = 0
 
     async def __aenter__(self) -> Self:
         return self
