@@ -480,9 +480,7 @@ load_group_members = Table(
     "load_group_members",
     metadata,
     _charge_point_fk(),
-    Column(
-        "group_id", Integer, ForeignKey("load_groups.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("group_id", Integer, ForeignKey("load_groups.id", ondelete="CASCADE"), nullable=False),
     Column("priority", Integer, nullable=False),
     Column("phases", Integer, nullable=False),
     Column("max_current", Text, nullable=False),
