@@ -34,6 +34,8 @@ class Options:
     meter_values: int
     response_timeout: float
     validate: bool
+    # Seconds to stay connected after the sessions, answering the CSMS's CALLs (0 = leave).
+    stay: float = 0.0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -80,6 +82,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument(
         "--no-validate", dest="validate", action="store_false", help="skip schema validation"
     )
+    parser.add_argument(
+        "--stay",
+        type=float,
+        default=0.0,
+        help="seconds to stay connected after the sessions, answering the CSMS (default 0)",
+    )
     args = parser.parse_args(argv)
     try:
         args.id_tag.format(id="", n=0)
@@ -96,6 +104,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         meter_values=args.meter_values,
         response_timeout=args.response_timeout,
         validate=args.validate,
+        stay=args.stay,
     )
 
 
@@ -138,6 +147,8 @@ async def run_charge_point(number: int, charge_point_id: str, options: Options) 
                 connector_id = 1 + session % options.connectors
                 meter = await _charge(cp, options, id_tag, connector_id, meter)
                 outcome.transactions += 1
+            if options.stay > 0:  # like a charger on the wall: online, answering the CSMS
+                await asyncio.sleep(options.stay)
     except Exception as exc:  # task boundary: one charge point's failure is its outcome
         outcome.error = f"{type(exc).__name__}: {exc}"
     outcome.latencies = call_latencies(cp)
