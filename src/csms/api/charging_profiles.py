@@ -19,11 +19,10 @@ from pydantic import AwareDatetime, Field
 
 from csms import smart_charging as sc
 from csms.api.commands import answer
-from csms.api.deps import services_of
+from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
 from csms.features import commands, smart_charging
 from csms.features.charging_profiles import Composite
-from csms.features.context import Services
 from csms.ocpp16 import Action
 from csms.ocppj import CallResult
 from csms.storage import InstalledChargingProfile
@@ -123,11 +122,6 @@ class CompositeOut(Model):
     reason: str | None = None
 
 
-async def _known(services: Services, charge_point_id: str) -> None:
-    if await services.store.get_charge_point(charge_point_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
-
-
 def _with_details(sent: commands.Sent) -> JSONResponse:
     if not isinstance(sent.response, CallResult):
         return answer(sent)
@@ -142,7 +136,7 @@ async def charging_profiles(
 ) -> ChargingProfilesOut:
     """The charging profiles the CSMS believes installed, per connector."""
     services = services_of(request)
-    await _known(services, charge_point_id)
+    await known_charge_point(services, charge_point_id)
     records = await services.store.charging_profiles_of(charge_point_id, connector_id)
     connectors: dict[int, list[ChargingProfileOut]] = {}
     for record in records:
@@ -170,7 +164,7 @@ async def set_charging_profile(
     configuration keys (9.4) and its transactions; when Accepted, recorded as installed
     (`replacedChargingProfileIds`: the profiles it replaced)."""
     services = services_of(request)
-    await _known(services, charge_point_id)
+    await known_charge_point(services, charge_point_id)
     sent = await smart_charging.set_charging_profile(
         services,
         charge_point_id,
@@ -197,7 +191,7 @@ async def clear_charging_profile(
     errata 3.25/3.26). When Accepted (or Unknown: none matched on the charge point), the CSMS
     clears the same (`clearedChargingProfileIds`)."""
     services = services_of(request)
-    await _known(services, charge_point_id)
+    await known_charge_point(services, charge_point_id)
     filters = {
         "id": id,
         "connectorId": connector_id,
@@ -236,7 +230,7 @@ async def composite_schedule(
     the reported unit, and tells whether they agree (where the profiles set no limit, the
     charge point's own maximum agrees)."""
     services = services_of(request)
-    await _known(services, charge_point_id)
+    await known_charge_point(services, charge_point_id)
     unit = sc.ChargingRateUnit(charging_rate_unit) if charging_rate_unit else None
     if not compare:
         composite = await smart_charging.csms_composite(

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from csms.api.deps import services_of
+from csms.api.deps import known_charge_point, services_of
 from csms.features import commands
 from csms.ocppj import CallError
 
@@ -40,8 +40,7 @@ async def send_command(
     connect_timeout: Annotated[float, Query(ge=0, le=600)] = 0.0,
 ) -> JSONResponse:
     services = services_of(request)
-    if await services.store.get_charge_point(charge_point_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    await known_charge_point(services, charge_point_id)
     sent = await commands.send(
         services, charge_point_id, action, payload, connect_timeout=connect_timeout
     )

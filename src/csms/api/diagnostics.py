@@ -15,14 +15,13 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import AwareDatetime, Field
 
-from csms.api.deps import services_of
+from csms.api.deps import known_charge_point, services_of
 from csms.api.firmware import (
     ConnectTimeout,
     FileJobOut,
     files_of,
     job_answer,
     job_detail,
-    known_charge_point,
 )
 from csms.api.models import Model
 from csms.features.diagnostics import get_diagnostics

@@ -19,7 +19,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Upload
 from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime, Field, model_validator
 
-from csms.api.deps import services_of
+from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
 from csms.features.commands import Sent
 from csms.features.context import Services
@@ -153,11 +153,6 @@ def files_of(services: Services) -> FileHost:
     if services.files is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "file hosting is not running")
     return services.files
-
-
-async def known_charge_point(services: Services, charge_point_id: str) -> None:
-    if await services.store.get_charge_point(charge_point_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
 
 
 def job_answer(sent: Sent, job: FileJob) -> JSONResponse:

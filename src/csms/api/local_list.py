@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field, StringConstraints, model_validator
 
 from csms.api.commands import answer
-from csms.api.deps import services_of
+from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
 from csms.features import local_auth_list
 from csms.features.context import Services
@@ -179,11 +179,6 @@ class PolicyOut(Model):
         )
 
 
-async def _known(services: Services, charge_point_id: str) -> None:
-    if await services.store.get_charge_point(charge_point_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
-
-
 async def _local_list(services: Services, charge_point_id: str) -> LocalListOut:
     return LocalListOut.of(await local_auth_list.view(services, charge_point_id))
 
@@ -194,7 +189,7 @@ async def _local_list(services: Services, charge_point_id: str) -> LocalListOut:
 @router.get("/charge-points/{charge_point_id}/local-list")
 async def get_local_list(request: Request, charge_point_id: str) -> LocalListOut:
     services = services_of(request)
-    await _known(services, charge_point_id)
+    await known_charge_point(services, charge_point_id)
     return await _local_list(services, charge_point_id)
 
 
@@ -204,7 +199,7 @@ async def assign_policy(
 ) -> LocalListOut:
     """Outside certification mode the charge point then gets its list."""
     services = services_of(request)
-    await _known(services, charge_point_id)
+    await known_charge_point(services, charge_point_id)
     if body.policy is not None and await services.store.get_local_list_policy(body.policy) is None:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"Unknown local list policy {body.policy!r}"
@@ -232,7 +227,7 @@ async def send_local_list(
     sent, when the list is longer than the charge point's LocalAuthListMaxLength, when it has
     no policy, or for a Differential when the CSMS does not know what it holds."""
     services = services_of(request)
-    await _known(services, charge_point_id)
+    await known_charge_point(services, charge_point_id)
     update_type = UpdateType(body.update_type)
     try:
         if dry_run:
@@ -267,7 +262,7 @@ async def get_local_list_version(
     """GetLocalListVersion (spec 5.10), compared with the version the CSMS believes installed
     (`localList.status` Mismatch: a Full list is due)."""
     services = services_of(request)
-    await _known(services, charge_point_id)
+    await known_charge_point(services, charge_point_id)
     sent = await local_auth_list.read_version(
         services, charge_point_id, connect_timeout=connect_timeout
     )

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from csms.api.commands import answer
-from csms.api.deps import services_of
+from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
 from csms.features import commands
-from csms.features.context import Services
 from csms.features.core_commands import remote_start
 from csms.features.smart_charging import check_remote_start
 from csms.ocpp16 import Action
@@ -70,11 +69,6 @@ class DataTransferIn(Model):
     data: str | None = None
 
 
-async def _known(services: Services, charge_point_id: str) -> None:
-    if await services.store.get_charge_point(charge_point_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
-
-
 async def _send(
     request: Request,
     charge_point_id: str,
@@ -83,7 +77,7 @@ async def _send(
     connect_timeout: float,
 ) -> JSONResponse:
     services = services_of(request)
-    await _known(services, charge_point_id)
+    await known_charge_point(services, charge_point_id)
     payload = {} if body is None else body.model_dump(by_alias=True, exclude_none=True)
     sent = await commands.send(
         services, charge_point_id, action, payload, connect_timeout=connect_timeout
@@ -104,7 +98,7 @@ async def remote_start_transaction(
     """RemoteStartTransaction (spec 5.11). When Accepted, waits up to `wait` s for the
     transaction it starts and returns its transactionId (null if none came in time)."""
     services = services_of(request)
-    await _known(services, charge_point_id)
+    await known_charge_point(services, charge_point_id)
     payload = body.model_dump(by_alias=True, exclude_none=True)
     # Spec 5.16.2: a chargingProfile is checked like a SetChargingProfile (422, nothing sent).
     await check_remote_start(services, charge_point_id, payload)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field
 
-from csms.api.deps import services_of
+from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
 from csms.features import reservation as feature
 from csms.ocppj import CallError
@@ -100,8 +100,7 @@ async def reserve_now(
 ) -> JSONResponse:
     """ReserveNow (spec 5.13)."""
     services = services_of(request)
-    if await services.store.get_charge_point(charge_point_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    await known_charge_point(services, charge_point_id)
     try:
         outcome = await feature.reserve_now(
             services,

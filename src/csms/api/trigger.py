@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from csms.api.commands import answer
-from csms.api.deps import services_of
+from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
 from csms.features.remote_trigger import TriggerRefused, trigger_message
 from csms.ocpp16 import MessageTrigger
@@ -60,8 +60,7 @@ async def trigger(
 ) -> JSONResponse:
     """TriggerMessage (spec 5.17)."""
     services = services_of(request)
-    if await services.store.get_charge_point(charge_point_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    await known_charge_point(services, charge_point_id)
     try:
         triggered = await trigger_message(
             services,
