@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 
-from csms.api.deps import services_of
-from csms.api.models import ChargePointIn, ChargePointOut, ConfigurationOut
+from csms.api.deps import known_charge_point, services_of
+from csms.api.models import (
+    ChargePointIn,
+    ChargePointOut,
+    ConfigurationOut,
+    Connector,
+    SampledValueOut,
+)
 from csms.transport.basic_auth import hash_password
 
 router = APIRouter(prefix="/charge-points", tags=["charge points"])
@@ -39,13 +45,45 @@ async def get_charge_point(request: Request, charge_point_id: str) -> ChargePoin
     )
 
 
+@router.get("/{charge_point_id}/status-history")
+async def get_status_history(
+    request: Request,
+    charge_point_id: str,
+    connector_id: Annotated[int | None, Query(alias="connectorId", ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[Connector]:
+    """Every StatusNotification as received (spec 4.9), most recent first."""
+    services = services_of(request)
+    await known_charge_point(services, charge_point_id)
+    store = services.store
+    return [
+        Connector.of(s) for s in await store.status_history(charge_point_id, connector_id, limit)
+    ]
+
+
+@router.get("/{charge_point_id}/meter-values")
+async def get_meter_values(
+    request: Request,
+    charge_point_id: str,
+    connector_id: Annotated[int | None, Query(alias="connectorId", ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+) -> list[SampledValueOut]:
+    """The last `limit` sampled values received, oldest first, also those outside any
+    transaction (the main meter on connector 0, spec 3.16)."""
+    services = services_of(request)
+    await known_charge_point(services, charge_point_id)
+    store = services.store
+    samples = await store.meter_values_of(charge_point_id, connector_id, limit)
+    return [SampledValueOut.of(s) for s in samples]
+
+
 @router.get("/{charge_point_id}/configuration")
 async def get_configuration(request: Request, charge_point_id: str) -> ConfigurationOut:
     """The configuration as last reported (GetConfiguration) and changed (ChangeConfiguration
     accepted by the charge point). POST .../get-configuration reads it afresh."""
-    store = services_of(request).store
-    if await store.get_charge_point(charge_point_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    services = services_of(request)
+    await known_charge_point(services, charge_point_id)
+    store = services.store
     return ConfigurationOut.of(await store.configuration_of(charge_point_id))
 
 
