@@ -3,6 +3,7 @@ after what it reports is stored."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
 
@@ -24,7 +25,6 @@ from csms.ocpp16 import (
     DataTransferStatus,
     HeartbeatRequest,
     HeartbeatResponse,
-    IdTagInfo,
     MeterValue,
     MeterValuesRequest,
     MeterValuesResponse,
@@ -129,11 +129,7 @@ async def start_transaction(
     if info.status == AuthorizationStatus.ACCEPTED and _charging_elsewhere(
         request, ctx.charge_point_id, await store.active_transactions_for_tag(request.id_tag)
     ):
-        info = IdTagInfo(
-            status=AuthorizationStatus.CONCURRENT_TX,
-            expiry_date=info.expiry_date,
-            parent_id_tag=info.parent_id_tag,
-        )
+        info = dataclasses.replace(info, status=AuthorizationStatus.CONCURRENT_TX)
     transaction = await store.start_transaction(
         TransactionStart(
             charge_point_id=ctx.charge_point_id,
@@ -149,11 +145,7 @@ async def start_transaction(
     await transaction_profiles_started(ctx, transaction)  # spec 5.16.2: remote start profile
     await reservation.transaction_started(ctx, transaction)  # spec 4.8: it may end a reservation
     if transaction.id_tag_status != info.status:  # a replay: answer as the first time
-        info = IdTagInfo(
-            status=AuthorizationStatus(transaction.id_tag_status),
-            expiry_date=info.expiry_date,
-            parent_id_tag=info.parent_id_tag,
-        )
+        info = dataclasses.replace(info, status=AuthorizationStatus(transaction.id_tag_status))
     return StartTransactionResponse(transaction_id=transaction.id, id_tag_info=info)
 
 
