@@ -11,9 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.harness import Harness, csms
-
 from csms.simulator import SimulatedChargePoint
+from tests.harness import Harness, csms
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 TAG = "TAG"
@@ -132,7 +131,7 @@ async def test_late_stop_arrives_after_the_next_start(harness: Harness) -> None:
 
     late = await stored(harness, first)
     assert (late["stopTime"], late["meterStop"], late["stopReason"], late["stopIdTag"]) == (
-        at(10).replace("Z", "+00:00"),
+        at(10),
         1400,
         "EVDisconnected",
         TAG,
@@ -206,7 +205,7 @@ async def test_operator_ends_a_zombie_and_a_late_stop_still_wins(harness: Harnes
         assert await x.stop_transaction(zombie, 700, timestamp=at(3), reason="Reboot") == {}
     late = await stored(harness, zombie)
     assert (late["stopTime"], late["meterStop"], late["stopReason"]) == (
-        at(3).replace("Z", "+00:00"),
+        at(3),
         700,
         "Reboot",
     )

@@ -41,6 +41,7 @@ async def put_id_tag(request: Request, id_tag: IdTagPath, body: IdTagIn) -> IdTa
         status=body.status,
         expiry_date=body.expiry_date,
         parent_id_tag=body.parent_id_tag,
+        max_active_transactions=body.max_active_transactions,
     )
     services = services_of(request)
     previous = await services.store.get_id_tag(id_tag)

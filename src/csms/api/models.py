@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from csms.storage import (
@@ -128,6 +128,11 @@ class TransactionOut(Model):
     stop_id_tag: str | None
     reservation_id: int | None
     active: bool
+    # Ended by the CSMS ("csms": superseded on its connector; "operator") with no
+    # StopTransaction at the time; the stop fields above stay the charge point's.
+    ended_at: datetime | None
+    ended_by: str | None
+    end_reason: str | None
     meter_values: list[SampledValueOut] | None = None
 
     @classmethod
@@ -148,10 +153,19 @@ class TransactionOut(Model):
             stop_id_tag=transaction.stop_id_tag,
             reservation_id=transaction.reservation_id,
             active=transaction.active,
+            ended_at=transaction.ended_at,
+            ended_by=transaction.ended_by,
+            end_reason=transaction.end_reason,
             meter_values=(
                 None if meter_values is None else [SampledValueOut.of(s) for s in meter_values]
             ),
         )
+
+
+class TransactionEndIn(Model):
+    """The operator ends a transaction whose StopTransaction is lost (docs/field-behaviour.md)."""
+
+    reason: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
 class ChargePointIn(Model):
@@ -173,6 +187,9 @@ class IdTagIn(Model):
     status: AuthorizationStatusIn = "Accepted"
     expiry_date: datetime | None = None
     parent_id_tag: str | None = None
+    # Transactions it may run at once (ConcurrentTx beyond, docs/field-behaviour.md); null: no
+    # limit. Left out: 1.
+    max_active_transactions: Annotated[int, Field(ge=1)] | None = 1
 
 
 class IdTagOut(Model):
@@ -180,6 +197,7 @@ class IdTagOut(Model):
     status: str
     expiry_date: datetime | None
     parent_id_tag: str | None
+    max_active_transactions: int | None
 
     @classmethod
     def of(cls, tag: IdTag) -> IdTagOut:

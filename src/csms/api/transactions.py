@@ -1,11 +1,13 @@
-"""/api/v1/transactions: charging sessions and their meter values."""
+"""/api/v1/transactions: charging sessions and their meter values; ending a transaction whose
+StopTransaction is lost (docs/field-behaviour.md, "Transactions")."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, status
 
 from csms.api.deps import services_of
-from csms.api.models import TransactionOut
+from csms.api.models import TransactionEndIn, TransactionOut
+from csms.storage import TransactionEndedError
 
 router = APIRouter(prefix="/transactions", tags=["transactions"])
 
@@ -27,3 +29,25 @@ async def get_transaction(request: Request, transaction_id: int) -> TransactionO
     if transaction is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown transaction {transaction_id}")
     return TransactionOut.of(transaction, await store.meter_values(transaction_id))
+
+
+@router.post(
+    "/{transaction_id}/end",
+    responses={404: {"description": "Unknown transaction"}, 409: {"description": "Over already"}},
+)
+async def end_transaction(
+    request: Request, transaction_id: int, body: TransactionEndIn
+) -> TransactionOut:
+    """End a transaction the CSMS still believes running (its StopTransaction lost): it no
+    longer counts against its idTag. Nothing is sent to the charge point; a StopTransaction
+    arriving later still fills in the charge point's values."""
+    store = services_of(request).store
+    try:
+        transaction = await store.end_transaction(
+            transaction_id, ended_by="operator", reason=body.reason
+        )
+    except TransactionEndedError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    if transaction is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown transaction {transaction_id}")
+    return TransactionOut.of(transaction)

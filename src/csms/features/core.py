@@ -122,12 +122,23 @@ async def start_transaction(
 ) -> StartTransactionResponse:
     """Spec 4.8: always a transactionId, whatever the idTag's status (TC_037_3); the tag is
     checked again because the charge point may have authorized it offline or from its cache
-    (TC_007). A replay of an identical start after a lost answer gets the same transaction."""
+    (TC_007). A replay of an identical start after a lost answer gets the same transaction.
+    ConcurrentTx and one transaction per connector: docs/field-behaviour.md, "Transactions"."""
     store = ctx.store
     tag = await store.get_id_tag(request.id_tag)
     info = tag_info(tag, ctx.now())
-    if info.status == AuthorizationStatus.ACCEPTED and _charging_elsewhere(
-        request, ctx.charge_point_id, await store.active_transactions_for_tag(request.id_tag)
+    if (
+        info.status == AuthorizationStatus.ACCEPTED
+        and tag is not None
+        and tag.max_active_transactions is not None
+        and len(
+            _running_elsewhere(
+                request,
+                ctx.charge_point_id,
+                await store.active_transactions_for_tag(request.id_tag),
+            )
+        )
+        >= tag.max_active_transactions
     ):
         info = dataclasses.replace(info, status=AuthorizationStatus.CONCURRENT_TX)
     transaction = await store.start_transaction(
@@ -149,22 +160,25 @@ async def start_transaction(
     return StartTransactionResponse(transaction_id=transaction.id, id_tag_info=info)
 
 
-def _charging_elsewhere(
+def _running_elsewhere(
     request: StartTransactionRequest, charge_point_id: str, active: Iterable[Transaction]
-) -> bool:
-    """Whether the tag already has a transaction other than an identical replay of this one."""
-    return any(
-        (t.charge_point_id, t.connector_id, t.meter_start, t.start_time)
-        != (charge_point_id, request.connector_id, request.meter_start, request.timestamp)
+) -> list[Transaction]:
+    """The tag's active transactions on other connectors. The one on this connector does not
+    count: this start either ends it (one transaction at a time per connector, its
+    StopTransaction lost or late) or is a replay of it."""
+    return [
+        t
         for t in active
-    )
+        if (t.charge_point_id, t.connector_id) != (charge_point_id, request.connector_id)
+    ]
 
 
 async def stop_transaction(
     ctx: Context, request: StopTransactionRequest
 ) -> StopTransactionResponse:
     """Spec 4.10, errata 3.18: always answered, also for an unknown or stopped transaction and
-    for transactionId -1 (a CALLERROR would block the charge point's transaction queue)."""
+    for transactionId -1 (a CALLERROR would block the charge point's transaction queue). A
+    transaction the CSMS ended takes the charge point's values (docs/field-behaviour.md)."""
     store = ctx.store
     transaction = await store.stop_transaction(
         TransactionStop(
@@ -182,7 +196,7 @@ async def stop_transaction(
             ctx.charge_point_id,
             request.transaction_id,
         )
-    else:
+    elif transaction.ended_by != "csms":  # superseded: its connector runs another one now
         await transaction_profiles_ended(ctx, transaction)  # spec 7.10: its TxProfiles end too
     if request.transaction_data:
         await store.add_meter_values(

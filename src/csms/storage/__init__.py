@@ -6,6 +6,7 @@ from csms.storage.errors import (
     ReservationConflictError,
     StoreClosedError,
     StoreError,
+    TransactionEndedError,
     UnknownChargePointError,
 )
 from csms.storage.records import (
@@ -78,6 +79,7 @@ __all__ = [
     "StoreClosedError",
     "StoreError",
     "Transaction",
+    "TransactionEndedError",
     "TransactionStart",
     "TransactionStop",
     "UnknownChargePointError",

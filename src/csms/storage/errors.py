@@ -23,3 +23,7 @@ class ReservationConflictError(StoreError):
 class LoadGroupConflictError(StoreError):
     """A load group change that would break the tree: a cycle, a name taken, a charge point in
     a second group, a group deleted that still has subgroups."""
+
+
+class TransactionEndedError(StoreError):
+    """The transaction was stopped by its charge point or ended by the CSMS already."""

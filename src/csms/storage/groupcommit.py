@@ -91,6 +91,9 @@ class GroupCommit:
         self._touch_timer: asyncio.TimerHandle | None = None
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+        # Called when a transaction of the writer rolls back: an in-memory index that work
+        # functions update as they write (sql.py, open transactions) forgets what it learned.
+        self.rollback_listeners: list[Callable[[], None]] = []
         # Figures for tests, metrics and benchmarks.
         self.commits = 0
         self.batch_failures = 0
@@ -250,6 +253,16 @@ class GroupCommit:
                 self._touches[key] = at
 
     async def _transaction(self, ops: list[_Op[Any]], touches: dict[str, datetime]) -> list[Any]:
+        try:
+            return await self._transaction_once(ops, touches)
+        except BaseException:
+            for listener in self.rollback_listeners:
+                listener()
+            raise
+
+    async def _transaction_once(
+        self, ops: list[_Op[Any]], touches: dict[str, datetime]
+    ) -> list[Any]:
         """Everything in one transaction: each operation's work in queue order, then the
         batched requests (all of one kind at once), then the rows grouped into one executemany
         per statement, then the touches."""

@@ -67,6 +67,9 @@ class IdTag:
     status: str  # Accepted | Blocked | Expired | Invalid
     expiry_date: datetime | None = None
     parent_id_tag: str | None = None
+    # How many transactions it may run at once (ConcurrentTx beyond); None: no limit.
+    # docs/field-behaviour.md, "Transactions".
+    max_active_transactions: int | None = 1
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,10 +111,22 @@ class Transaction:
     meter_stop: int | None = None
     stop_reason: str | None = None
     stop_id_tag: str | None = None
+    # Ended by the CSMS without a StopTransaction (docs/field-behaviour.md, "Transactions"):
+    # when (CSMS clock), by whom ("csms" | "operator") and why. The stop_* fields stay the
+    # charge point's: a StopTransaction arriving later fills them in.
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    end_reason: str | None = None
 
     @property
     def active(self) -> bool:
-        return self.stop_time is None
+        """Neither stopped by its charge point nor ended by the CSMS."""
+        return self.stop_time is None and self.ended_at is None
+
+    @property
+    def accepted(self) -> bool:
+        """Started with an Accepted idTag: only these count against the tag (ConcurrentTx)."""
+        return self.id_tag_status == "Accepted"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

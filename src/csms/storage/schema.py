@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -147,6 +148,8 @@ id_tags = Table(
     Column("status", Text, nullable=False),
     Column("expiry_date", UtcDateTime),
     Column("parent_id_tag", Text),
+    # Transactions it may run at once; NULL: no limit (docs/field-behaviour.md).
+    Column("max_active_transactions", Integer, server_default=text("1")),
 )
 Index("uq_id_tags_lower_id_tag", func.lower(id_tags.c.id_tag), unique=True)
 
@@ -166,6 +169,10 @@ transactions = Table(
     Column("meter_stop", BigInteger),
     Column("stop_reason", Text),
     Column("stop_id_tag", Text),
+    # Ended by the CSMS (superseded, or by the operator) with no StopTransaction yet.
+    Column("ended_at", UtcDateTime),
+    Column("ended_by", Text),
+    Column("end_reason", Text),
     CheckConstraint("id > 0", name="positive_id"),
     # An identical StartTransaction replayed after a lost answer is the same transaction: this
     # is the idempotency lookup, by (charge_point_id, start_time) first; it also serves

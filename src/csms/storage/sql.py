@@ -22,6 +22,7 @@ from sqlalchemy import (
     column,
     delete,
     func,
+    not_,
     select,
     update,
     values,
@@ -29,9 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from csms.storage.engine import create_engine, parse_url
-from csms.storage.errors import UnknownChargePointError
+from csms.storage.errors import TransactionEndedError, UnknownChargePointError
 from csms.storage.groupcommit import KeyedRow, Rows
 from csms.storage.migrations import migrate
+from csms.storage.open_transactions import OpenTransactions
 from csms.storage.records import (
     BootInfo,
     ChargePoint,
@@ -142,6 +144,16 @@ class SqlStore(
                 stop_id_tag=bindparam("b_stop_id_tag"),
             )
         )
+        self._end_transaction = (
+            update(transactions)
+            .where(transactions.c.id == bindparam("b_id"), _open_transaction())
+            .values(
+                ended_at=bindparam("b_ended_at"),
+                ended_by=bindparam("b_ended_by"),
+                end_reason=bindparam("b_end_reason"),
+            )
+        )
+        self._writer.rollback_listeners.append(self._forget_open_transactions)
         self._insert_meter_values = meter_values.insert()
         self._insert_notification = notifications.insert()
         self._insert_data_transfer = data_transfers.insert()
@@ -305,6 +317,7 @@ class SqlStore(
             "status": tag.status,
             "expiry_date": tag.expiry_date,
             "parent_id_tag": tag.parent_id_tag,
+            "max_active_transactions": tag.max_active_transactions,
         }
 
         async def work(connection: AsyncConnection) -> IdTag:
@@ -342,15 +355,14 @@ class SqlStore(
 
     # -- transactions --------------------------------------------------------------------------
 
+    # The open transactions (open_transactions.py) answer StartTransaction's questions without
+    # a database read: which ones count against a tag, which one a connector runs. The writer
+    # updates them as it writes, in the order it writes; a write rolled back makes them be read
+    # again (docs/field-behaviour.md, "Transactions").
+
     async def start_transaction(self, start: TransactionStart) -> Transaction:
         aware(start.timestamp)
-        try:
-            transaction = await self._writer.run_batched(self._start_transactions, start)
-        finally:
-            self._active_generation += 1
-        if self._active is not None and transaction.active:
-            self._active.setdefault(transaction.id_tag.lower(), {})[transaction.id] = transaction
-        return transaction
+        return await self._writer.run_batched(self._start_transactions, start)
 
     async def _start_transactions(
         self, connection: AsyncConnection, starts: list[TransactionStart]
@@ -379,7 +391,56 @@ class SqlStore(
             # uq_transactions_start), so reading them back by key is exact.
             await connection.execute(self._insert_transaction, list(new.values()))
             known = await self._started(connection, starts)
+            await self._supersede(connection, known, list(new))
         return [known[_key_of_start(start)] for start in starts]
+
+    async def _supersede(
+        self,
+        connection: AsyncConnection,
+        known: dict[_StartKey, Transaction],
+        new: list[_StartKey],
+    ) -> None:
+        """One transaction at a time per connector (docs/field-behaviour.md, "Transactions"):
+        of the open ones on the connector of a new start, the latest started (then the newest)
+        stays open and the CSMS ends the others, its StopTransaction lost or still to come."""
+        open_ = await self._open_transactions_in(connection)
+        now = aware(self._now())
+        ended: list[dict[str, Any]] = []
+        for key in new:
+            transaction = known[key]
+            open_.add(transaction)
+            running = open_.on_connector(transaction.charge_point_id, transaction.connector_id)
+            if len(running) < 2:
+                continue
+            latest = max(running, key=lambda t: (t.start_time, t.id))
+            for stale in running:
+                if stale.id == latest.id:
+                    continue
+                reason = f"superseded by transaction {latest.id}"
+                open_.remove(stale)
+                ended.append({"b_id": stale.id, "b_end_reason": reason})
+                if stale.id == transaction.id:  # started before the one the connector runs
+                    known[key] = dataclasses.replace(
+                        transaction, ended_at=now, ended_by="csms", end_reason=reason
+                    )
+        if ended:
+            await connection.execute(
+                self._end_transaction,
+                [{**row, "b_ended_at": now, "b_ended_by": "csms"} for row in ended],
+            )
+
+    async def _open_transactions_in(self, connection: AsyncConnection) -> OpenTransactions:
+        """The open transactions, for the writer to change: read through its connection if not
+        known yet."""
+        self._active_generation += 1
+        if self._active is None:
+            rows = await connection.execute(select(transactions).where(_open_transaction()))
+            self._active = OpenTransactions(map(_transaction, rows))
+        return self._active
+
+    def _forget_open_transactions(self) -> None:
+        self._active = None
+        self._active_generation += 1
 
     async def _started(
         self, connection: AsyncConnection, starts: list[TransactionStart]
@@ -411,18 +472,13 @@ class SqlStore(
         aware(stop.timestamp)
         if not 0 < stop.transaction_id <= _MAX_TRANSACTION_ID:
             return None  # e.g. -1, which some charge points send for "no transaction"
-        try:
-            transaction = await self._writer.run_batched(self._stop_transactions, stop)
-        finally:
-            self._active_generation += 1
-        if self._active is not None and transaction is not None:
-            self._active.get(transaction.id_tag.lower(), {}).pop(transaction.id, None)
-        return transaction
+        return await self._writer.run_batched(self._stop_transactions, stop)
 
     async def _stop_transactions(
         self, connection: AsyncConnection, stops: list[TransactionStop]
     ) -> list[Transaction | None]:
-        """The stops of a batch: one UPDATE (executemany) of the open ones, one SELECT."""
+        """The stops of a batch: one UPDATE (executemany) of the open ones, one SELECT. One the
+        CSMS ended takes the charge point's values (docs/field-behaviour.md, "Transactions")."""
         await connection.execute(
             self._close_transaction,
             [
@@ -442,13 +498,55 @@ class SqlStore(
         )
         by_id = {row.id: _transaction(row) for row in rows}
         # Unknown, or another charge point's: None. Already stopped (a replay): unchanged.
-        return [
+        results = [
             transaction
             if (transaction := by_id.get(stop.transaction_id)) is not None
             and transaction.charge_point_id == stop.charge_point_id
             else None
             for stop in stops
         ]
+        self._active_generation += 1
+        if self._active is not None:
+            for transaction in results:
+                if transaction is not None:
+                    self._active.remove(transaction)
+        return results
+
+    async def end_transaction(
+        self, transaction_id: int, *, ended_by: str, reason: str | None
+    ) -> Transaction | None:
+        """End an open transaction without its StopTransaction; None if unknown. Raises
+        TransactionEndedError if it was stopped or ended already."""
+        self._check_open()
+        if not 0 < transaction_id <= _MAX_TRANSACTION_ID:
+            return None
+        now = aware(self._now())
+        statement = (
+            update(transactions)
+            .where(transactions.c.id == transaction_id, _open_transaction())
+            .values(ended_at=now, ended_by=ended_by, end_reason=reason)
+            .returning(*transactions.c)
+        )
+
+        async def work(connection: AsyncConnection) -> tuple[Transaction | None, bool]:
+            row = (await connection.execute(statement)).one_or_none()
+            if row is not None:
+                ended = _transaction(row)
+                self._active_generation += 1
+                if self._active is not None:
+                    self._active.remove(ended)
+                return ended, True
+            rows = await connection.execute(
+                select(transactions).where(transactions.c.id == transaction_id)
+            )
+            found = rows.one_or_none()
+            return (None if found is None else _transaction(found)), False
+
+        # Raised after the batch, so as not to fail the batch for the others.
+        transaction, changed = await self._writer.run(work)
+        if transaction is not None and not changed:
+            raise TransactionEndedError(f"transaction {transaction_id} is over already")
+        return transaction
 
     async def get_transaction(self, transaction_id: int) -> Transaction | None:
         self._check_open()
@@ -464,25 +562,23 @@ class SqlStore(
         if charge_point_id is not None:
             statement = statement.where(transactions.c.charge_point_id == charge_point_id)
         if active is not None:
-            stop_time = transactions.c.stop_time
-            statement = statement.where(stop_time.is_(None) if active else stop_time.is_not(None))
+            is_open = _open_transaction()
+            statement = statement.where(is_open if active else not_(is_open))
         rows = await self._read(statement.order_by(transactions.c.id))
         return [_transaction(row) for row in rows]
 
     async def active_transactions_for_tag(self, id_tag: str) -> list[Transaction]:
         # Asked at every StartTransaction (ConcurrentTx): answered from an index of the open
         # transactions by tag, read once and kept by start/stop_transaction.
+        return (await self._open_transactions()).of_tag(id_tag)
+
+    async def _open_transactions(self) -> OpenTransactions:
         while self._active is None:
             generation = self._active_generation
-            rows = await self._read(select(transactions).where(transactions.c.stop_time.is_(None)))
-            if generation == self._active_generation:
-                self._active = {}
-                for transaction in map(_transaction, rows):
-                    self._active.setdefault(transaction.id_tag.lower(), {})[transaction.id] = (
-                        transaction
-                    )
-        found = self._active.get(id_tag.lower(), {})
-        return [found[transaction_id] for transaction_id in sorted(found)]
+            rows = await self._read(select(transactions).where(_open_transaction()))
+            if generation == self._active_generation and self._active is None:
+                self._active = OpenTransactions(map(_transaction, rows))
+        return self._active
 
     async def add_meter_values(self, samples: Sequence[MeterSample]) -> None:
         if not samples:
@@ -550,6 +646,11 @@ def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
 # -- statements ---------------------------------------------------------------------------------
 
 
+def _open_transaction() -> Any:
+    """Neither stopped by its charge point nor ended by the CSMS (Transaction.active)."""
+    return and_(transactions.c.stop_time.is_(None), transactions.c.ended_at.is_(None))
+
+
 def _same_tag(column: Any, id_tag: str) -> Any:
     """IdToken is a CiString20 (spec 7.28): compared case-insensitively, by the database on
     both sides so that the expression indexes on lower(id_tag) apply."""
@@ -597,6 +698,7 @@ def _id_tag(row: Row[Any]) -> IdTag:
         status=row.status,
         expiry_date=row.expiry_date,
         parent_id_tag=row.parent_id_tag,
+        max_active_transactions=row.max_active_transactions,
     )
 
 

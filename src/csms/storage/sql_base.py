@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from csms.storage.errors import StoreClosedError
 from csms.storage.groupcommit import GroupCommit
+from csms.storage.open_transactions import OpenTransactions
 from csms.storage.records import MeterSample
 from csms.storage.schema import charge_points
 
@@ -50,8 +51,9 @@ class SqlBase:
         self._id_tag_cache: dict[str, Any] = {}
         self._id_tag_generation = 0
         self._last_seen: dict[str, datetime] = {}
-        # Open transactions by lower-case idTag, then id; None until first needed.
-        self._active: dict[str, dict[int, Any]] | None = None
+        # Open transactions by idTag and by connector (open_transactions.py); None until first
+        # needed, and again after a rolled back write (it is updated as the writer writes).
+        self._active: OpenTransactions | None = None
         self._active_generation = 0
 
     async def __aenter__(self) -> Self:

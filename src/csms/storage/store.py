@@ -104,21 +104,32 @@ class Store(Protocol):
     async def start_transaction(self, start: TransactionStart) -> Transaction:
         """Create a transaction with a new unique positive id. An identical start (same charge
         point, connector, idTag, meterStart and timestamp) replayed after a lost answer returns
-        the existing transaction instead of a new one."""
+        the existing transaction instead of a new one. A connector runs one transaction at a
+        time: of its open ones the latest started stays open, the others are ended by the CSMS
+        (ended_by "csms", "superseded by transaction N"; docs/field-behaviour.md)."""
 
     async def stop_transaction(self, stop: TransactionStop) -> Transaction | None:
         """Close the transaction; None if the charge point has no transaction with that id. A
-        transaction already stopped is returned unchanged (a replayed StopTransaction)."""
+        transaction already stopped is returned unchanged (a replayed StopTransaction); one the
+        CSMS ended takes the stop's values."""
+
+    async def end_transaction(
+        self, transaction_id: int, *, ended_by: str, reason: str | None
+    ) -> Transaction | None:
+        """End an open transaction without its StopTransaction (a later one still fills in the
+        charge point's values); None if unknown. Raises TransactionEndedError if it was
+        stopped or ended already."""
 
     async def get_transaction(self, transaction_id: int) -> Transaction | None: ...
 
     async def list_transactions(
         self, *, charge_point_id: str | None = None, active: bool | None = None
     ) -> list[Transaction]:
-        """Oldest first."""
+        """Oldest first. Active: neither stopped nor ended by the CSMS."""
 
     async def active_transactions_for_tag(self, id_tag: str) -> list[Transaction]:
-        """Open transactions started with this idTag (case-insensitive), on any charge point."""
+        """Active transactions started with this idTag (case-insensitive) and answered
+        Accepted, on any charge point: those that count against the tag. From memory."""
 
     async def add_meter_values(self, samples: Sequence[MeterSample]) -> None: ...
 
