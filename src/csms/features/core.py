@@ -131,14 +131,12 @@ async def start_transaction(
         info.status == AuthorizationStatus.ACCEPTED
         and tag is not None
         and tag.max_active_transactions is not None
-        and len(
-            _running_elsewhere(
-                request,
-                ctx.charge_point_id,
-                await store.active_transactions_for_tag(request.id_tag),
-            )
+        and _at_limit(
+            tag.max_active_transactions,
+            request,
+            ctx.charge_point_id,
+            await store.active_transactions_for_tag(request.id_tag),
         )
-        >= tag.max_active_transactions
     ):
         info = dataclasses.replace(info, status=AuthorizationStatus.CONCURRENT_TX)
     transaction = await store.start_transaction(
@@ -160,17 +158,17 @@ async def start_transaction(
     return StartTransactionResponse(transaction_id=transaction.id, id_tag_info=info)
 
 
-def _running_elsewhere(
-    request: StartTransactionRequest, charge_point_id: str, active: Iterable[Transaction]
-) -> list[Transaction]:
-    """The tag's active transactions on other connectors. The one on this connector does not
-    count: this start either ends it (one transaction at a time per connector, its
-    StopTransaction lost or late) or is a replay of it."""
-    return [
-        t
-        for t in active
-        if (t.charge_point_id, t.connector_id) != (charge_point_id, request.connector_id)
-    ]
+def _at_limit(
+    limit: int,
+    request: StartTransactionRequest,
+    charge_point_id: str,
+    active: Iterable[Transaction],
+) -> bool:
+    """Whether the tag's active transactions on other connectors number its limit already. The
+    one on this connector does not count: this start either ends it (one transaction at a time
+    per connector, its StopTransaction lost or late) or is a replay of it."""
+    here = (charge_point_id, request.connector_id)
+    return sum((t.charge_point_id, t.connector_id) != here for t in active) >= limit
 
 
 async def stop_transaction(
