@@ -36,7 +36,7 @@ async def get_transaction(request: Request, transaction_id: int) -> TransactionO
     responses={404: {"description": "Unknown transaction"}, 409: {"description": "Over already"}},
 )
 async def end_transaction(
-    request: Request, transaction_id: int, body: TransactionEndIn
+    request: Request, transaction_id: int, body: TransactionEndIn | None = None
 ) -> TransactionOut:
     """End a transaction the CSMS still believes running (its StopTransaction lost): it no
     longer counts against its idTag. Nothing is sent to the charge point; a StopTransaction
@@ -44,7 +44,7 @@ async def end_transaction(
     store = services_of(request).store
     try:
         transaction = await store.end_transaction(
-            transaction_id, ended_by="operator", reason=body.reason
+            transaction_id, ended_by="operator", reason=body.reason if body else None
         )
     except TransactionEndedError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
