@@ -41,6 +41,7 @@ async def test_register_tags_call_and_list(harness: Harness) -> None:
         "status": "Accepted",
         "expiryDate": None,
         "parentIdTag": "FLEET",
+        "maxActiveTransactions": 1,
     }
     code, tags = await csms(harness, "id-tags")
     assert [t["idTag"] for t in tags] == ["CLITAG"]
