@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from csms.storage import IdTag, MeterSample, TransactionEndedError
 from csms.storage.sql import SqlStore
@@ -166,3 +168,25 @@ async def test_max_active_transactions_of_a_tag(store: SqlStore) -> None:
     assert (fleet.max_active_transactions, unlimited.max_active_transactions) == (3, None)
     assert await store.get_id_tag("f") == fleet
     assert await store.get_id_tag("s") == unlimited
+
+
+async def test_starts_and_stops_read_no_open_transactions_once_known(
+    store: SqlStore, charge_point: str
+) -> None:
+    await store.active_transactions_for_tag("tag1")  # read once
+    statements: list[str] = []
+
+    def executed(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    for engine in (store._read_engine, store._write_engine):
+        event.listen(engine.sync_engine, "before_cursor_execute", executed)
+    first = await store.start_transaction(START)
+    second = await store.start_transaction(
+        dataclasses.replace(START, timestamp=NOW + timedelta(minutes=1))
+    )
+    await store.stop_transaction(stop(first.id))
+    assert await store.active_transactions_for_tag("tag1") == [second]
+
+    assert statements
+    assert not [s for s in statements if s.startswith("SELECT") and "stop_time IS NULL" in s]
