@@ -25,8 +25,11 @@ from typing import Final
 from csms.ocppj import Call, CallError, CallResult
 
 PER_CHARGE_POINT: Final = 32
+# About 400 bytes an answer: some 40 MB at most.
 TOTAL: Final = 100_000
-FORGET_AFTER: Final = 3600.0
+# A day: a charge point offline longer than that gets its resends handled anew (the stores'
+# own idempotency, docs/field-behaviour.md, still keeps those from counting twice).
+FORGET_AFTER: Final = 86_400.0
 
 Answer = CallResult | CallError
 
