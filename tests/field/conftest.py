@@ -1,5 +1,6 @@
-"""Field behaviour tests drive a real CSMS on SQLite and on PostgreSQL (a database of its own,
-emptied before each test; skipped, with the reason, when no server can be reached)."""
+"""Field scenarios run a real CSMS on SQLite (a file in tmp_path) and on PostgreSQL (a database
+of its own per session, emptied before each test; skipped, with the reason, when no server can
+be reached). See tests/db.py for the server's URL."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from tests.harness import Harness, csms
 from tests.storage.conftest import database_url, postgres_database
 
-__all__ = ["database_url", "postgres_database"]
+__all__ = ["database_url", "harness", "postgres_database"]
 
 
 @pytest.fixture
