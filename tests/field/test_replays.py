@@ -307,6 +307,20 @@ async def test_an_old_id_with_another_message_is_a_new_call(harness: Harness) ->
     assert [r["status"] for r in await history(harness, 1)] == ["Preparing", "Preparing"]
 
 
+async def test_a_call_refused_before_acceptance_is_handled_when_sent_again(
+    harness: Harness,
+) -> None:
+    report = status(1, "Preparing", None)
+    async with connected(harness, boot=False) as raw:
+        refused = await raw.exchange([2, "1", "StatusNotification", report])
+        assert refused[:3] == [4, "1", "SecurityError"]
+        await call(
+            raw, "boot", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "M"}
+        )
+        await call(raw, "1", "StatusNotification", report)
+    assert [r["status"] for r in await history(harness, 1)] == ["Preparing"]
+
+
 async def test_heartbeat_sent_again_gets_the_time_now(harness: Harness) -> None:
     async with connected(harness) as raw:
         first = await call(raw, "5", "Heartbeat", {})
