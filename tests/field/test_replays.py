@@ -244,7 +244,9 @@ async def test_transaction_data_of_a_stop_sent_twice_is_stored_once(harness: Har
         await call(raw, "21", "StopTransaction", stop)
         await call(raw, "22", "StopTransaction", stop)  # a new id: not a resend of "21"
 
-    assert [s.value for s in await harness.store.meter_values(transaction_id)] == ["500"]
+    (sample,) = await harness.store.meter_values(transaction_id)
+    assert sample.value == "500"
+    assert sample.received_at is not None and not sample.clock_suspect
 
 
 # -- a CALL sent again gets the same answer, its work done once ----------------------------------

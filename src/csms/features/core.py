@@ -197,6 +197,7 @@ async def stop_transaction(
                 transaction.connector_id if transaction else 0,
                 transaction.id if transaction else None,
                 request.transaction_data,
+                received_at=ctx.now(),
             )
         )
     if request.id_tag is None:
