@@ -86,6 +86,8 @@ async def test_heartbeat_answers_server_time_and_notes_last_seen(harness: Harnes
 
 
 async def test_status_notifications_keep_current_state_and_history(harness: Harness) -> None:
+    # Newer by the charge point's clock than the boot reports (timestamped now): current.
+    reported = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
     async with harness.charge_point(connectors=2) as cp:
         await cp.boot_and_report()
         await cp.status_notification(
@@ -95,7 +97,7 @@ async def test_status_notifications_keep_current_state_and_history(harness: Harn
             info="lock stuck",
             vendor_id="ACME",
             vendor_error_code="E42",
-            timestamp=iso(T0),
+            timestamp=iso(reported),
         )
     connectors = await harness.store.list_connectors("CP1")
     assert [(c.connector_id, c.status) for c in connectors] == [
@@ -110,7 +112,7 @@ async def test_status_notifications_keep_current_state_and_history(harness: Harn
         "ACME",
         "E42",
     )
-    assert faulted.timestamp == T0
+    assert faulted.timestamp == reported
     history = await harness.store.status_history("CP1", 1)
     assert [h.status for h in history] == ["Faulted", "Available"]
 

@@ -43,6 +43,10 @@ class Connector(Model):
     vendor_id: str | None
     vendor_error_code: str | None
     timestamp: datetime
+    # When the CSMS received the report, and whether its timestamp is clearly wrong
+    # (docs/field-behaviour.md, "Replays and clocks").
+    received_at: datetime
+    clock_suspect: bool
 
     @classmethod
     def of(cls, status: ConnectorStatus) -> Connector:
@@ -54,6 +58,8 @@ class Connector(Model):
             vendor_id=status.vendor_id,
             vendor_error_code=status.vendor_error_code,
             timestamp=status.timestamp,
+            received_at=status.received_at,
+            clock_suspect=status.clock_suspect,
         )
 
 
@@ -108,6 +114,8 @@ class SampledValueOut(Model):
     context: str | None
     location: str | None
     format: str | None
+    received_at: datetime | None
+    clock_suspect: bool
 
     @classmethod
     def of(cls, sample: MeterSample) -> SampledValueOut:

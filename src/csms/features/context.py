@@ -16,6 +16,7 @@ from csms.ocppj import Call
 from csms.settings import Settings
 from csms.storage import Store
 from csms.transport import FollowUp, OcppConnection, Registry
+from csms.transport.replay import ReplayMemory
 
 
 class Clock(Protocol):
@@ -56,6 +57,9 @@ class Services:
     local_lists: LocalListQueue = field(default_factory=LocalListQueue)
     # Site load management: the groups, their members and what is in force (load_model.py).
     load: LoadModel = field(default_factory=LoadModel)
+
+    # The answers last given to each charge point, for CALLs sent again (transport/replay.py).
+    replays: ReplayMemory = field(default_factory=ReplayMemory)
 
     # Hosted files and the links to them (files/); set by the composition root.
     files: FileHost | None = None

@@ -6,9 +6,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from csms.features import reservation
 from csms.features.authorization import authorize, tag_info
+from csms.features.clocks import clock_suspect
 from csms.features.context import Context, Handler
 from csms.features.core_commands import after_accepted_boot
 from csms.features.local_auth_list import status_reported
@@ -93,8 +95,11 @@ async def status_notification(
     ctx: Context, request: StatusNotificationRequest
 ) -> StatusNotificationResponse:
     """Spec 4.9: any connector, any status, at any time (also before the StartTransaction it
-    belongs to, OCTT 2.3); a missing timestamp is the receipt time."""
+    belongs to, OCTT 2.3); a missing timestamp is the receipt time. Kept in the history; the
+    connector's current state only if no newer report by the charge point's clock is known (a
+    queued report flushed late, docs/field-behaviour.md)."""
     now = ctx.now()
+    timestamp = request.timestamp or now
     await ctx.store.record_status(
         ConnectorStatus(
             charge_point_id=ctx.charge_point_id,
@@ -104,8 +109,9 @@ async def status_notification(
             info=request.info,
             vendor_id=request.vendor_id,
             vendor_error_code=request.vendor_error_code,
-            timestamp=request.timestamp or now,
+            timestamp=timestamp,
             received_at=now,
+            clock_suspect=clock_suspect(timestamp, now),
         )
     )
     status_reported(ctx, request.error_code)  # spec 3.5.2: LocalListConflict
@@ -203,6 +209,7 @@ async def stop_transaction(
                 transaction.connector_id if transaction else 0,
                 transaction.id if transaction else None,
                 request.transaction_data,
+                received_at=ctx.now(),
             )
         )
     if request.id_tag is None:
@@ -211,12 +218,19 @@ async def stop_transaction(
 
 
 async def meter_values(ctx: Context, request: MeterValuesRequest) -> MeterValuesResponse:
-    """Spec 4.7: every sampled value stored as sent; always answered (a CALLERROR would make
-    the charge point retry), also for connector 0 and for unknown transactions."""
+    """Spec 4.7: every sampled value stored as sent, once (a replay after a lost answer is not
+    stored again); always answered (a CALLERROR would make the charge point retry), also for
+    connector 0 and for unknown transactions."""
     # Kept with the transactionId as sent, known or not (no read on this hot path).
     transaction_id = request.transaction_id
     await ctx.store.add_meter_values(
-        _samples(ctx.charge_point_id, request.connector_id, transaction_id, request.meter_value)
+        _samples(
+            ctx.charge_point_id,
+            request.connector_id,
+            transaction_id,
+            request.meter_value,
+            received_at=ctx.now(),
+        )
     )
     return MeterValuesResponse()
 
@@ -226,7 +240,10 @@ def _samples(
     connector_id: int,
     transaction_id: int | None,
     meter_values: Sequence[MeterValue],
+    *,
+    received_at: datetime | None = None,
 ) -> list[MeterSample]:
+    """The sampled values, with the receipt time (if given) and their clocks judged by it."""
     return [
         MeterSample(
             charge_point_id=charge_point_id,
@@ -240,6 +257,9 @@ def _samples(
             context=sample.context,
             location=sample.location,
             format=sample.format,
+            received_at=received_at,
+            clock_suspect=received_at is not None
+            and clock_suspect(meter_value.timestamp, received_at),
         )
         for meter_value in meter_values
         for sample in meter_value.sampled_value

@@ -1,5 +1,9 @@
 """Routes each CALL of a charge point to its feature handler and turns the outcome into the
-CALLRESULT or the right CALLERROR (J 4.2.3). Never raises on peer input."""
+CALLRESULT or the right CALLERROR (J 4.2.3). Never raises on peer input.
+
+A CALL sent again after its answer was lost gets the answer it got the first time, without its
+work being done twice (transport/replay.py, docs/field-behaviour.md "Replays and clocks").
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,11 @@ from csms.transport import Handled, OcppConnection
 
 log = logging.getLogger("csms.features")
 
+# Answered afresh even when sent again: their answers say what is true now (the time, the tag,
+# the registration) and doing them twice does no harm. A BootNotification also ends the
+# charge point's replay memory: after a reboot it counts unique ids from 1 again.
+_ANSWERED_AFRESH = frozenset({Action.BOOT_NOTIFICATION, Action.HEARTBEAT, Action.AUTHORIZE})
+
 
 class Router:
     """The transport's Dispatcher: ROUTES of every feature module over the shared services."""
@@ -42,6 +51,25 @@ class Router:
             return Handled(
                 _error(call, ErrorCode.SECURITY_ERROR, "BootNotification not accepted yet")
             )
+        # Only CALLRESULTs are remembered: our CALLERRORs depend on the message alone (answered
+        # the same again) or on a passing state (not accepted yet, a failure) a resend should
+        # meet afresh.
+        replays = self._services.replays
+        if call.action in _ANSWERED_AFRESH:
+            if call.action == Action.BOOT_NOTIFICATION:
+                replays.forget(connection.charge_point_id)
+            replayable = False
+        else:
+            replayed = replays.answer(connection.charge_point_id, call)
+            if replayed is not None:
+                log.info(
+                    "%s: %s %s sent again: answered as before",
+                    connection.charge_point_id,
+                    call.action,
+                    call.unique_id,
+                )
+                return Handled(replayed)
+            replayable = True
         request = decode_request(call.action, call.payload)
         if isinstance(request, SchemaViolation):
             return Handled(_error(call, request.error_code, request.description))
@@ -57,7 +85,11 @@ class Router:
             log.error("%s: invalid %s answer: %s", call.action, payload, violation.description)
             return Handled(_error(call, ErrorCode.INTERNAL_ERROR, "invalid answer"))
         _observe(self._services, connection.charge_point_id, call, request)
-        return Handled(CallResult(unique_id=call.unique_id, payload=payload), context.follow_ups)
+        result = CallResult(unique_id=call.unique_id, payload=payload)
+        if replayable:
+            # Also if sending it fails: the work is done, and the resend will come.
+            replays.remember(connection.charge_point_id, call, result)
+        return Handled(result, context.follow_ups)
 
 
 def _observe(services: Services, charge_point_id: str, call: Call, request: object) -> None:

@@ -54,12 +54,15 @@ class Rows:
 
 @dataclass(frozen=True, slots=True)
 class KeyedRow:
-    """A row for `statement` (an upsert): of the rows with the same key in one batch only the
-    last queued is written (an upsert cannot touch one row twice in one statement)."""
+    """A row for `statement` (an upsert): of the rows with the same key in one batch only one
+    is written (an upsert cannot touch one row twice in one statement): the one of highest
+    `rank` when ranks are given (rows of one key must then all have one), of those the last
+    queued."""
 
     statement: Executable
     key: Hashable
     row: Mapping[str, Any]
+    rank: Any = None
 
 
 @dataclass(slots=True)
@@ -279,19 +282,21 @@ class GroupCommit:
                 for index, answer in zip(indexes, answers, strict=True):
                     results[index] = answer
             rows: dict[Executable, list[Mapping[str, Any]]] = {}
-            keyed: dict[Executable, dict[Hashable, Mapping[str, Any]]] = {}
+            keyed: dict[Executable, dict[Hashable, KeyedRow]] = {}
             for op in ops:
                 for group in op.rows:
                     rows.setdefault(group.statement, []).extend(group.rows)
                 for item in op.keyed:
                     by_key = keyed.setdefault(item.statement, {})
-                    by_key.pop(item.key, None)  # the last queued goes last
-                    by_key[item.key] = item.row
+                    earlier = by_key.pop(item.key, None)  # the last queued goes last
+                    if earlier is not None and item.rank is not None and earlier.rank > item.rank:
+                        item = earlier
+                    by_key[item.key] = item
             for statement, values in rows.items():
                 if values:
                     await connection.execute(statement, values)
             for statement, by_key in keyed.items():
-                await connection.execute(statement, list(by_key.values()))
+                await connection.execute(statement, [item.row for item in by_key.values()])
             if touches:
                 await connection.execute(
                     self._touch_statement,

@@ -45,7 +45,8 @@ class ChargePoint:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectorStatus:
-    """One StatusNotification (spec 6.47); the latest per connector is its current state."""
+    """One StatusNotification (spec 6.47). The current state of a connector is its newest
+    report by the charge point's clock, not the last received (docs/field-behaviour.md)."""
 
     charge_point_id: str
     connector_id: int
@@ -57,6 +58,14 @@ class ConnectorStatus:
     # The charge point's timestamp, or the receipt time when it sent none.
     timestamp: datetime
     received_at: datetime
+    # The timestamp is kept as sent but is clearly wrong (features/clocks.py): the receipt
+    # time orders this report instead.
+    clock_suspect: bool = False
+
+    @property
+    def ordered_at(self) -> datetime:
+        """When this report happened, as far as ordering the reports goes."""
+        return self.received_at if self.clock_suspect else self.timestamp
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,6 +156,10 @@ class MeterSample:
     context: str | None = None
     location: str | None = None
     format: str | None = None
+    # When the CSMS received it (None: not known, e.g. stored before migration 0009).
+    received_at: datetime | None = None
+    # The timestamp is kept as sent but is clearly wrong (features/clocks.py).
+    clock_suspect: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

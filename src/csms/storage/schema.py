@@ -22,10 +22,12 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
     Text,
+    false,
     func,
     text,
 )
@@ -118,6 +120,8 @@ connector_status = Table(
     Column("vendor_error_code", Text),
     Column("timestamp", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
+    # The timestamp is clearly wrong: received_at orders this report (migration 0009).
+    Column("clock_suspect", Boolean, nullable=False, server_default=false()),
     # Also the index of list_connectors().
     PrimaryKeyConstraint("charge_point_id", "connector_id"),
 )
@@ -135,6 +139,7 @@ status_history = Table(
     Column("vendor_error_code", Text),
     Column("timestamp", UtcDateTime, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
+    Column("clock_suspect", Boolean, nullable=False, server_default=false()),
     # "Most recent first" is the order received: by id, per charge point or per connector.
     Index(None, "charge_point_id", "id"),
     Index(None, "charge_point_id", "connector_id", "id"),
@@ -212,8 +217,16 @@ meter_values = Table(
     Column("context", Text),
     Column("location", Text),
     Column("format", Text),
+    # Migration 0009: when received (NULL for older rows), whether the timestamp is clearly
+    # wrong, and a digest of what identifies the sample (charge point, connector, transaction,
+    # timestamp, value and its attributes): a sample replayed after a lost answer is not
+    # stored twice (NULL for older rows, which are never duplicates of each other).
+    Column("received_at", UtcDateTime),
+    Column("clock_suspect", Boolean, nullable=False, server_default=false()),
+    Column("sample_key", LargeBinary),
     Index(None, "transaction_id", "id"),
     Index(None, "charge_point_id", "id"),
+    Index("uq_meter_values_sample_key", "sample_key", unique=True),
 )
 
 notifications = Table(

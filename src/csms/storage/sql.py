@@ -8,17 +8,20 @@ writes share commits.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     Insert,
     Row,
+    Table,
     Text,
     Update,
     and_,
     bindparam,
+    case,
     column,
     delete,
     func,
@@ -27,6 +30,7 @@ from sqlalchemy import (
     update,
     values,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from csms.storage.engine import create_engine, parse_url
@@ -123,12 +127,7 @@ class SqlStore(
         )
         dialect = self._dialect
         self._insert_status = status_history.insert()
-        self._upsert_status = upsert(
-            dialect,
-            connector_status,
-            ("charge_point_id", "connector_id"),
-            _STATUS_FIELDS,
-        )
+        self._upsert_status = _newer_status_upsert(dialect)
         self._insert_transaction = transactions.insert()
         self._close_transaction = (
             update(transactions)
@@ -154,7 +153,7 @@ class SqlStore(
             )
         )
         self._writer.rollback_listeners.append(self._forget_open_transactions)
-        self._insert_meter_values = meter_values.insert()
+        self._insert_meter_values = _insert_or_ignore(dialect, meter_values)
         self._insert_notification = notifications.insert()
         self._insert_data_transfer = data_transfers.insert()
 
@@ -269,9 +268,11 @@ class SqlStore(
         aware(status.timestamp, status.received_at)
         row = as_row(status)
         key = (status.charge_point_id, status.connector_id)
+        # Current only if not older than the current one (ties: the later received), in this
+        # batch (the rank) and in the database (the upsert's condition).
         await self._writer.write(
             Rows(self._insert_status, (row,)),
-            keyed=(KeyedRow(self._upsert_status, key, row),),
+            keyed=(KeyedRow(self._upsert_status, key, row, rank=status.ordered_at),),
         )
 
     async def list_connectors(self, charge_point_id: str) -> list[ConnectorStatus]:
@@ -585,7 +586,12 @@ class SqlStore(
             self._check_open()
             return
         aware(*(sample.timestamp for sample in samples))
-        rows = [as_row(sample) for sample in samples]
+        for sample in samples:
+            if sample.received_at is not None:
+                aware(sample.received_at)
+        # A sample already stored (a replay after a lost answer) is skipped by the unique
+        # sample_key: INSERT .. ON CONFLICT DO NOTHING, also for duplicates within a batch.
+        rows = [{**as_row(sample), "sample_key": sample_key(sample)} for sample in samples]
         await self._writer.write(Rows(self._insert_meter_values, rows))
 
     async def meter_values(self, transaction_id: int) -> list[MeterSample]:
@@ -657,6 +663,58 @@ def _same_tag(column: Any, id_tag: str) -> Any:
     return func.lower(column) == func.lower(id_tag)
 
 
+def _newer_status_upsert(dialect: str) -> Insert:
+    """The connector's current status becomes the report, unless the current one is newer by
+    the charge point's clock (by receipt time where that clock is suspect); of two equally old,
+    the later received (this one) wins."""
+    insert = (
+        postgresql.insert(connector_status)
+        if dialect == "postgresql"
+        else sqlite.insert(connector_status)
+    )
+    excluded = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=["charge_point_id", "connector_id"],
+        set_={name: excluded[name] for name in _STATUS_FIELDS},
+        where=_ordered_at(excluded) >= _ordered_at(connector_status.c),
+    )
+
+
+def _ordered_at(columns: Any) -> Any:
+    """ConnectorStatus.ordered_at in SQL."""
+    return case((columns.clock_suspect, columns.received_at), else_=columns.timestamp)
+
+
+def _insert_or_ignore(dialect: str, table: Table) -> Insert:
+    """INSERT that skips a row conflicting with a unique index instead of failing."""
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def sample_key(sample: MeterSample) -> bytes:
+    """What makes two sampled values the same one (a replay): everything the charge point
+    sent about it, not when we received it. 16 bytes of BLAKE2b."""
+    identity = (
+        sample.charge_point_id,
+        sample.connector_id,
+        sample.transaction_id,
+        (sample.timestamp - _EPOCH) // _MICROSECOND,  # the instant, whatever the time zone
+        sample.value,
+        sample.measurand,
+        sample.phase,
+        sample.location,
+        sample.context,
+        sample.unit,
+        sample.format,
+    )
+    return hashlib.blake2b(repr(identity).encode(), digest_size=16).digest()
+
+
 # -- rows to records ----------------------------------------------------------------------------
 
 
@@ -689,6 +747,7 @@ def _connector_status(row: Row[Any]) -> ConnectorStatus:
         vendor_error_code=values["vendor_error_code"],
         timestamp=values["timestamp"],
         received_at=values["received_at"],
+        clock_suspect=values["clock_suspect"],
     )
 
 
