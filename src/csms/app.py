@@ -40,6 +40,7 @@ class Running:
     api_token: str
     # The diagnostics FTP server's port (None: no FTP).
     ftp_port: int | None = None
+    ocpp_server: OcppServer | None = None
 
 
 @contextlib.asynccontextmanager
@@ -88,7 +89,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
                 settings.host,
                 http_port,
             )
-            yield Running(services, ocpp_port, http_port, api_token, files.ftp_port)
+            yield Running(services, ocpp_port, http_port, api_token, files.ftp_port, ocpp)
         finally:
             http_server.should_exit = True
             ws_server.close()
