@@ -72,6 +72,8 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
                 log_level="warning",
                 lifespan="off",
                 access_log=False,
+                # API calls still running this long after shutdown began are cancelled.
+                timeout_graceful_shutdown=settings.shutdown_grace,
             )
         )
         http_task = asyncio.create_task(http_server.serve(sockets=[http_socket]))
@@ -91,6 +93,9 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             )
             yield Running(services, ocpp_port, http_port, api_token, files.ftp_port, ocpp)
         finally:
+            # API commands waiting for a charge point to connect give up at once (409); the
+            # rest get shutdown_grace seconds. Answers already received are committed below.
+            registry.close()
             http_server.should_exit = True
             ws_server.close()
             await ws_server.wait_closed()
@@ -110,7 +115,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
 
 
 async def serve(settings: Settings) -> None:
-    """`csms serve`: run until cancelled (Ctrl-C)."""
+    """`csms serve`: run until cancelled (cli.py cancels it on SIGINT and SIGTERM)."""
     async with running(settings):
         await asyncio.Event().wait()
 
