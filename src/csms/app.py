@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import secrets
 import socket
 import ssl
@@ -73,7 +74,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
                 lifespan="off",
                 access_log=False,
                 # API calls still running this long after shutdown began are cancelled.
-                timeout_graceful_shutdown=settings.shutdown_grace,
+                timeout_graceful_shutdown=max(1, math.ceil(settings.shutdown_grace)),
             )
         )
         http_task = asyncio.create_task(http_server.serve(sockets=[http_socket]))

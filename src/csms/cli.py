@@ -45,7 +45,7 @@ _SERVE_FLAGS: dict[str, str] = {
     "load_stack_level": "stack level of load management TxProfiles (its fallback one below)",
     "load_debounce": "seconds within which load management handles events together",
     "load_retry_interval": "seconds before a charge point that did not answer is tried again",
-    "data_transfer_max_bytes": "largest DataTransfer data kept (bigger: PropertyConstraintViolation)",
+    "data_transfer_max_bytes": "bytes of DataTransfer data kept at most (more: refused)",
     "api_max_body_bytes": "largest operator API request body (bigger: HTTP 413)",
     "file_max_body_bytes": "largest uploaded file (firmware image, diagnostics over HTTP)",
     "shutdown_grace": "seconds shutdown waits for API calls in progress before cancelling them",
