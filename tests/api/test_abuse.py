@@ -209,3 +209,11 @@ async def test_file_routes_never_fail_on_hostile_links(harness: Harness) -> None
             for method in ("GET", "PUT"):
                 response = await client.request(method, _url(harness, url), content=b"data")
                 assert 400 <= response.status_code < 500, (method, url, response.text)
+
+
+async def test_form_text_with_nul_is_422(harness: Harness) -> None:
+    response = await harness.api.post(
+        "/firmware", files={"file": ("fw.bin", b"x")}, data={"description": "a\x00b"}
+    )
+    assert _names_field(response, "description"), response.text
+    assert (await harness.api.get("/firmware")).json() == []

@@ -213,6 +213,12 @@ async def check_values(request: Request) -> None:
             problem = _raw_problem(param.name, raw, param.field_info.annotation)
             if problem is not None:
                 errors.append(_error(("query", param.alias), problem))
+    if not errors and route.body_field is not None and _is_form(request):
+        # Parsed (and cached on the request) by FastAPI already; files are not text fields.
+        form = await request.form()
+        for key, value in form.multi_items():
+            if isinstance(value, str) and UNSTORABLE_TEXT.search(value) is not None:
+                errors.append(_error(("body", key), "text with NUL or a lone surrogate"))
     if not errors and route.body_field is not None and _is_json(request):
         body = await request.body()
         if body:
@@ -277,6 +283,11 @@ def _error(loc: tuple[str | int, ...], message: str) -> dict[str, Any]:
 def _is_json(request: Request) -> bool:
     content_type = request.headers.get("content-type", "")
     return content_type.split(";")[0].strip().lower().endswith("json")
+
+
+def _is_form(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "").lower()
+    return content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded"))
 
 
 def _short(text: str, limit: int = 30) -> str:
