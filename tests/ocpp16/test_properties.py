@@ -129,7 +129,7 @@ def from_schema(schema: dict[str, Any], *, sloppy: bool) -> st.SearchStrategy[An
     elif kind == "string":
         # No NUL (refused as unstorable, like lone surrogates, which st.text never draws).
         strategy = st.text(
-            st.characters(blacklist_characters="\x00"),
+            st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
             max_size=min(schema.get("maxLength", 40), 60),
         )
     elif kind == "integer":
