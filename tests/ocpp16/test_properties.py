@@ -127,7 +127,7 @@ def from_schema(schema: dict[str, Any], *, sloppy: bool) -> st.SearchStrategy[An
     elif kind == "string" and schema.get("format") == "uri":
         strategy = URIS
     elif kind == "string":
-        # No NUL (refused as unstorable, like lone surrogates, which st.text never draws).
+        # No NUL and no lone surrogates (both refused as unstorable).
         strategy = st.text(
             st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
             max_size=min(schema.get("maxLength", 40), 60),
