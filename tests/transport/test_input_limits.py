@@ -6,6 +6,7 @@ answers that echo undecodable text keep the connection, unusable message ids are
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 from pathlib import Path
@@ -174,3 +175,16 @@ async def test_lookalikes_of_a_known_id_are_refused(harness: Harness, lookalike:
             pass
     assert refused.value.response.status_code in (400, 404)
     assert [cp.id for cp in await harness.store.list_charge_points()] == ["SECURE1"]
+
+
+async def test_basic_auth_credentials_that_are_not_utf8_get_401(harness: Harness) -> None:
+    put = await harness.api.put("/charge-points/SECURE2", json={"password": "p" * 16})
+    assert put.status_code == 200
+    for raw in (b"SECURE2:\xff\xfe", b"\xff:pppppppppppppppp", b"SECURE2:" + b"\xed\xa0\x80" * 6):
+        token = base64.b64encode(raw).decode()
+        with pytest.raises(InvalidStatus) as refused:
+            async with connect(
+                f"{harness.url}/SECURE2", additional_headers={"Authorization": f"Basic {token}"}
+            ):
+                pass
+        assert refused.value.response.status_code == 401
