@@ -17,6 +17,9 @@ from tests.harness import Harness, csms
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from csms.ocppj import Call
+from csms.transport import Admitted, Handled, OcppConnection, OcppServer, Refused, Registry
+
 BOOT = {"chargePointVendor": "V", "chargePointModel": "M"}
 STATUS = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
 START = {"connectorId": 1, "idTag": "T1", "meterStart": 0, "timestamp": "2025-01-01T00:00:00Z"}
@@ -188,3 +191,27 @@ async def test_basic_auth_credentials_that_are_not_utf8_get_401(harness: Harness
             ):
                 pass
         assert refused.value.response.status_code == 401
+
+
+class _AdmitAll:
+    async def admit(
+        self, charge_point_id: str, credentials: tuple[str, str] | None
+    ) -> Admitted | Refused:
+        return Admitted(accepted=True)
+
+
+class _FailingDispatcher:
+    """A dispatcher whose every CALL fails: the transport must still answer each one."""
+
+    async def dispatch(self, connection: OcppConnection, call: Call) -> Handled:
+        raise RuntimeError(f"{call.action} broke")
+
+
+async def test_a_call_whose_dispatch_fails_is_still_answered() -> None:
+    server = OcppServer(registry=Registry(), admission=_AdmitAll(), dispatcher=_FailingDispatcher())
+    async with await server.start("127.0.0.1", 0) as listening:
+        port = next(iter(listening.sockets)).getsockname()[1]
+        async with connect(f"ws://127.0.0.1:{port}/ocpp/CP1", subprotocols=["ocpp1.6"]) as ws:  # type: ignore[list-item]
+            for unique_id in ("a", "b"):
+                answer = await _raw_frame(ws, json.dumps([2, unique_id, "Heartbeat", {}]))
+                assert answer[:3] == [4, unique_id, "InternalError"]
