@@ -21,8 +21,27 @@ READY = re.compile(
 )
 
 
+# Each running server's log lines, after the ready line (keyed by process id).
+LOGS: dict[int, asyncio.Queue[bytes]] = {}
+
+
+def _ignore_sigint() -> None:
+    # As a shell does for a background job (or nohup, some supervisors).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+async def _log_line(process: asyncio.subprocess.Process, pattern: bytes) -> bytes:
+    while True:
+        line = await asyncio.wait_for(LOGS[process.pid].get(), 30)
+        assert line, "csms serve exited"
+        if pattern in line:
+            return line
+
+
 @asynccontextmanager
-async def serve(database: Path) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, int]]:
+async def serve(
+    database: Path, *, ignore_sigint: bool = False
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, int]]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -42,6 +61,7 @@ async def serve(database: Path) -> AsyncIterator[tuple[asyncio.subprocess.Proces
         str(database.parent / "data"),
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "CSMS_LOG_LEVEL": "INFO"},
+        preexec_fn=_ignore_sigint if ignore_sigint else None,
     )
     assert process.stderr is not None
     try:
@@ -51,13 +71,21 @@ async def serve(database: Path) -> AsyncIterator[tuple[asyncio.subprocess.Proces
             if match := READY.search(line):
                 break
         # Keep draining the log so the process never blocks on a full pipe.
-        drain = asyncio.create_task(process.stderr.read())
+        lines = LOGS[process.pid] = asyncio.Queue()
+
+        async def read_lines(stderr: asyncio.StreamReader) -> None:
+            while line := await stderr.readline():
+                lines.put_nowait(line)
+            lines.put_nowait(b"")
+
+        drain = asyncio.create_task(read_lines(process.stderr))
         yield process, int(match[1]), int(match[2])
     finally:
         if process.returncode is None:
             process.kill()
         await process.wait()
         drain.cancel()
+        LOGS.pop(process.pid, None)
 
 
 async def test_sigkill_after_answered_start_transaction_loses_nothing(tmp_path: Path) -> None:
@@ -87,3 +115,34 @@ async def test_sigterm_and_ctrl_c_shut_down_cleanly(tmp_path: Path) -> None:
                 await cp.boot()
             process.send_signal(stop)
             assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+async def test_ctrl_c_works_when_started_with_sigint_ignored(tmp_path: Path) -> None:
+    async with serve(tmp_path / "csms.db", ignore_sigint=True) as (process, _, _):
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+async def test_shutdown_does_not_wait_for_an_abandoned_api_command(tmp_path: Path) -> None:
+    async with (
+        serve(tmp_path / "csms.db") as (process, _, http_port),
+        httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{http_port}/api/v1",
+            headers={"Authorization": "Bearer tok"},
+            timeout=None,
+        ) as client,
+    ):
+        assert (await client.put("/charge-points/GONE", json={})).status_code == 200
+        # A command for a charge point that is not connected, allowed to wait 600 s for it,
+        # whose client then goes away.
+        command = asyncio.create_task(
+            client.post(
+                "/charge-points/GONE/commands/Reset",
+                params={"connect_timeout": 600},
+                json={"type": "Soft"},
+            )
+        )
+        await _log_line(process, b"GONE: waiting up to 600 s")
+        command.cancel()
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0

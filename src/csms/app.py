@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import secrets
 import socket
 import ssl
@@ -40,6 +41,7 @@ class Running:
     api_token: str
     # The diagnostics FTP server's port (None: no FTP).
     ftp_port: int | None = None
+    ocpp_server: OcppServer | None = None
 
 
 @contextlib.asynccontextmanager
@@ -71,6 +73,8 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
                 log_level="warning",
                 lifespan="off",
                 access_log=False,
+                # API calls still running this long after shutdown began are cancelled.
+                timeout_graceful_shutdown=max(1, math.ceil(settings.shutdown_grace)),
             )
         )
         http_task = asyncio.create_task(http_server.serve(sockets=[http_socket]))
@@ -88,8 +92,11 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
                 settings.host,
                 http_port,
             )
-            yield Running(services, ocpp_port, http_port, api_token, files.ftp_port)
+            yield Running(services, ocpp_port, http_port, api_token, files.ftp_port, ocpp)
         finally:
+            # API commands waiting for a charge point to connect give up at once (409); the
+            # rest get shutdown_grace seconds. Answers already received are committed below.
+            registry.close()
             http_server.should_exit = True
             ws_server.close()
             await ws_server.wait_closed()
@@ -109,7 +116,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
 
 
 async def serve(settings: Settings) -> None:
-    """`csms serve`: run until cancelled (Ctrl-C)."""
+    """`csms serve`: run until cancelled (cli.py cancels it on SIGINT and SIGTERM)."""
     async with running(settings):
         await asyncio.Event().wait()
 

@@ -45,6 +45,10 @@ _SERVE_FLAGS: dict[str, str] = {
     "load_stack_level": "stack level of load management TxProfiles (its fallback one below)",
     "load_debounce": "seconds within which load management handles events together",
     "load_retry_interval": "seconds before a charge point that did not answer is tried again",
+    "data_transfer_max_bytes": "bytes of DataTransfer data kept at most (more: refused)",
+    "api_max_body_bytes": "largest operator API request body (bigger: HTTP 413)",
+    "file_max_body_bytes": "largest uploaded file (firmware image, diagnostics over HTTP)",
+    "shutdown_grace": "seconds shutdown waits for API calls in progress before cancelling them",
 }
 
 
@@ -92,10 +96,14 @@ def _run_server(settings: Settings) -> int:
     from csms.app import serve
 
     async def run() -> None:
-        # SIGTERM stops like Ctrl-C: cancel, unwind, commit what was answered, close.
+        # SIGINT (Ctrl-C) and SIGTERM: cancel, unwind, commit what was answered, close. Both
+        # handlers are installed explicitly: Python's default Ctrl-C handling is absent when
+        # the process starts with SIGINT ignored (a background job, nohup, some supervisors).
         task = asyncio.current_task()
         assert task is not None
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        loop = asyncio.get_running_loop()
+        for stop in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(stop, task.cancel)
         await serve(settings)
 
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):

@@ -76,6 +76,15 @@ class Settings:
     load_debounce: float = 0.005
     # A connected charge point that did not answer a profile is tried again after this long.
     load_retry_interval: float = 30.0
+    # Input limits (docs/field-behaviour.md, "Input limits and ids"): DataTransfer data kept
+    # at most (UTF-8 bytes; more is refused with PropertyConstraintViolation) ...
+    data_transfer_max_bytes: int = 64 * 1024
+    # ... operator API request bodies (413 above), and uploaded files (firmware images,
+    # diagnostics over HTTP) ...
+    api_max_body_bytes: int = 1024 * 1024
+    file_max_body_bytes: int = 1024 * 1024 * 1024
+    # ... and how long shutdown waits for API calls in progress before cancelling them.
+    shutdown_grace: float = 5.0
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -54,8 +54,8 @@ def test_error_codes_use_the_16_spellings() -> None:
         ("[]", "not a JSON array"),
         ('[5, "1", "Heartbeat", {}]', "unknown message type"),
         ('["2", "1", "Heartbeat", {}]', "unknown message type"),
-        ('[2, 1, "Heartbeat", {}]', "unusable message id"),
-        ('[2, "' + "x" * 37 + '", "Heartbeat", {}]', "unusable message id"),
+        ("[3, 1, {}]", "unusable message id"),
+        ('[4, "' + "x" * 37 + '", "GenericError", "", {}]', "unusable message id"),
         ('[3, "1", []]', "payload is not a JSON object"),
     ],
 )
@@ -113,3 +113,26 @@ def test_any_json_array_parses_to_a_frame_or_malformed(items: list[object]) -> N
     if isinstance(result, Malformed) and result.reply is not None:
         # Whatever we answer is itself a well-formed CALLERROR.
         assert parse(serialize(result.reply)) == result.reply
+
+
+@pytest.mark.parametrize(
+    ("text", "echo"),
+    [
+        ('[2, 1, "Heartbeat", {}]', "-1"),
+        ("[2]", "-1"),
+        ('[2, "' + "x" * 37 + '", "Heartbeat", {}]', "x" * 37),
+    ],
+)
+def test_a_call_with_an_unusable_id_is_answered_formation_violation(text: str, echo: str) -> None:
+    # J 4.2.3 (unique identifier too long); "-1" when the id is not a string at all.
+    result = parse(text)
+    assert isinstance(result, Malformed) and result.reply is not None
+    assert result.reply.unique_id == echo
+    assert result.reply.error_code == "FormationViolation"
+
+
+def test_an_echoed_lone_surrogate_is_serialized_as_an_escape() -> None:
+    text = serialize(CallError(unique_id="\ud800", error_code="GenericError"))
+    text.encode("utf-8")
+    assert text.startswith('[4,"\\ud800"')
+    assert serialize(CallResult(unique_id="é", payload={})) == '[3,"é",{}]'

@@ -41,9 +41,12 @@ async def test_missing_subprotocol_header_is_accepted_as_16(harness: Harness) ->
 
 
 async def test_percent_encoded_id_is_decoded(harness: Harness) -> None:
-    async with harness.charge_point("RDAM 123") as cp:
+    async with harness.charge_point("RDAM-123", url=harness.url) as cp:
         await cp.boot()
-    stored = await harness.store.get_charge_point("RDAM 123")
+    async with connect(f"{harness.url}/RDAM%2D124", subprotocols=["ocpp1.6"]):  # type: ignore[list-item]
+        pass
+    assert await harness.store.get_charge_point("RDAM-124") is not None
+    stored = await harness.store.get_charge_point("RDAM-123")
     assert stored is not None and stored.boot is not None
 
 

@@ -1,4 +1,7 @@
-"""The operator REST API (FastAPI; OpenAPI at /api/v1/openapi.json)."""
+"""The operator REST API (FastAPI; OpenAPI at /api/v1/openapi.json).
+
+In front of every route: api/limits.py (token before body, body size limits, values no column
+can hold refused with 422 naming the field)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from csms.api import (
     trigger,
 )
 from csms.api.auth import require_token
+from csms.api.limits import RequestGuard, SafeJSONResponse, check_values
 from csms.features.context import Services
 from csms.files import http as files_http
 
@@ -32,6 +36,16 @@ def create_api(services: Services, token: str) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        default_response_class=SafeJSONResponse,
+        dependencies=[Depends(check_values)],
+    )
+    settings = services.settings
+    api.add_middleware(
+        RequestGuard,
+        token=token,
+        public=frozenset({"/api/v1/openapi.json", "/api/v1/docs"}),
+        max_body=settings.api_max_body_bytes,
+        max_file_body=settings.file_max_body_bytes,
     )
     api.state.services = services
     secured = [Depends(require_token(token))]

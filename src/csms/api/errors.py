@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from csms.api.limits import SafeJSONResponse
 from csms.features.charging_profiles import ProfileRefused
 from csms.features.commands import (
     ChargePointOffline,
@@ -32,8 +35,18 @@ async def _command_failed(request: Request, exc: Exception) -> JSONResponse:
     body: dict[str, object] = {"detail": str(exc)}
     if isinstance(exc, InvalidAnswer):
         body["payload"] = exc.payload
-    return JSONResponse(body, status_code=_STATUS.get(type(exc), status.HTTP_502_BAD_GATEWAY))
+    return SafeJSONResponse(body, status_code=_STATUS.get(type(exc), status.HTTP_502_BAD_GATEWAY))
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    # FastAPI's own handler, rendered so that echoed text with lone surrogates cannot fail.
+    assert isinstance(exc, RequestValidationError)
+    return SafeJSONResponse(
+        {"detail": jsonable_encoder(exc.errors())},
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+    )
 
 
 def install(api: FastAPI) -> None:
     api.add_exception_handler(CommandFailed, _command_failed)
+    api.add_exception_handler(RequestValidationError, _invalid_request)

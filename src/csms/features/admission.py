@@ -2,17 +2,33 @@
 
 Unknown ids are registered (policy accept) or refused with HTTP 404 (policy reject). A charge
 point with a stored password must present it with HTTP Basic auth, username = its id.
+
+Under the accept policy a new id that differs from a known one only by case, compatibility form
+or surrounding space (transport/ids.py lookalike_key) is refused with HTTP 404 and logged: it is
+more likely a misconfiguration or an impostor than a new charge point. The registration itself
+is written once the WebSocket is open (Admitted.on_open), never for a failed handshake
+(docs/field-behaviour.md, "Input limits and ids").
 """
 
 from __future__ import annotations
 
+import asyncio
 import http
+import logging
+import math
+import time
 
 from csms.ocpp16 import RegistrationStatus
 from csms.settings import UnknownChargePoints
 from csms.storage import Store
 from csms.transport import Admitted, Refused
 from csms.transport.basic_auth import VerifiedCache
+from csms.transport.ids import lookalike_key
+
+log = logging.getLogger("csms.features.admission")
+
+# Seconds the index of known ids used against lookalikes may be old.
+LOOKALIKES_MAX_AGE = 1.0
 
 
 class ChargePointAdmission:
@@ -20,6 +36,21 @@ class ChargePointAdmission:
         self._store = store
         self._unknown = unknown
         self._verified = VerifiedCache()
+        # lookalike_key -> a known id; read again from the store at most once a second, so
+        # that ids the operator API added are seen without a full read per new charge point.
+        self._lookalike_index: dict[str, str] = {}
+        self._lookalikes_read_at = -math.inf
+        self._lookalikes_lock = asyncio.Lock()
+
+    async def _lookalikes(self) -> dict[str, str]:
+        async with self._lookalikes_lock:
+            if time.monotonic() - self._lookalikes_read_at >= LOOKALIKES_MAX_AGE:
+                index: dict[str, str] = {}
+                for charge_point in await self._store.list_charge_points():
+                    index.setdefault(lookalike_key(charge_point.id), charge_point.id)
+                self._lookalike_index = index
+                self._lookalikes_read_at = time.monotonic()
+        return self._lookalike_index
 
     async def admit(
         self, charge_point_id: str, credentials: tuple[str, str] | None
@@ -28,13 +59,24 @@ class ChargePointAdmission:
         if charge_point is None:
             if self._unknown == UnknownChargePoints.REJECT:
                 return Refused(http.HTTPStatus.NOT_FOUND, "Unknown charge point")
-            await self._store.save_charge_point(
-                charge_point_id,
-                registration_status=RegistrationStatus.ACCEPTED,
-                password_hash=None,
-                description=None,
-            )
-            return Admitted(accepted=False)
+            known = (await self._lookalikes()).get(lookalike_key(charge_point_id))
+            if known is not None and known != charge_point_id:
+                log.warning(
+                    "refused %a: looks like the known charge point %a", charge_point_id, known
+                )
+                return Refused(http.HTTPStatus.NOT_FOUND, "Unknown charge point")
+
+            async def register() -> None:
+                if await self._store.get_charge_point(charge_point_id) is None:
+                    await self._store.save_charge_point(
+                        charge_point_id,
+                        registration_status=RegistrationStatus.ACCEPTED,
+                        password_hash=None,
+                        description=None,
+                    )
+                self._lookalike_index.setdefault(lookalike_key(charge_point_id), charge_point_id)
+
+            return Admitted(accepted=False, on_open=register)
         if charge_point.password_hash is not None:
             if credentials is None:
                 return Refused(http.HTTPStatus.UNAUTHORIZED, "Credentials required")

@@ -38,6 +38,7 @@ from csms.ocpp16 import (
     StopTransactionRequest,
     StopTransactionResponse,
 )
+from csms.ocppj import CallRefused, ErrorCode
 from csms.storage import (
     BootInfo,
     ConnectorStatus,
@@ -268,7 +269,17 @@ def _samples(
 
 async def data_transfer(ctx: Context, request: DataTransferRequest) -> DataTransferResponse:
     """Spec 4.3: a registered vendor handler answers; otherwise UnknownVendorId (no data) or,
-    for a known vendor, UnknownMessageId (TC_064)."""
+    for a known vendor, UnknownMessageId (TC_064). Data over data_transfer_max_bytes (UTF-8) is
+    refused with PropertyConstraintViolation: the schema puts no bound on it, the store does
+    (docs/field-behaviour.md, "Input limits and ids")."""
+    limit = ctx.services.settings.data_transfer_max_bytes
+    if request.data is not None and len(request.data) > limit // 4:
+        size = len(request.data.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            raise CallRefused(
+                ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+                f"data: {size} bytes, more than the {limit} this CSMS keeps",
+            )
     handlers = ctx.services.data_transfer.get(request.vendor_id)
     data: str | None = None
     if handlers is None:

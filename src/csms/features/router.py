@@ -22,7 +22,7 @@ from csms.ocpp16 import (
     to_payload,
     validate_response,
 )
-from csms.ocppj import Call, CallError, CallResult, ErrorCode
+from csms.ocppj import Call, CallError, CallRefused, CallResult, ErrorCode
 from csms.transport import Handled, OcppConnection
 
 log = logging.getLogger("csms.features")
@@ -76,6 +76,8 @@ class Router:
         context = Context(self._services, connection)
         try:
             response = await handler(context, request)
+        except CallRefused as refused:
+            return Handled(_error(call, refused.error_code, refused.description))
         except Exception:
             log.exception("%s: %s handler failed", connection.charge_point_id, call.action)
             return Handled(_error(call, ErrorCode.INTERNAL_ERROR, f"{call.action} failed"))

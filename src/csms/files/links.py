@@ -44,10 +44,13 @@ class Signer:
     def verify(self, resource: str, expires: str, signature: str, now: datetime) -> int:
         """The expiry of a link that grants access to `resource` at `now`; else LinkRefused.
         The signature is checked first: an expiry nobody signed says nothing."""
-        if not expires.isdigit() or len(expires) > 12:
+        # ASCII digits only ("²".isdigit() is true); the signature compared as bytes, since
+        # compare_digest refuses non-ASCII str (a hostile URL must get 403, not an error).
+        if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
             raise BadSignature("invalid link: malformed expiry")
         expiry = int(expires)
-        if not hmac.compare_digest(self.sign(resource, expiry), signature):
+        given = signature.encode("utf-8", "surrogatepass")
+        if not hmac.compare_digest(self.sign(resource, expiry).encode(), given):
             raise BadSignature("invalid link: the signature does not match")
         if now.timestamp() >= expiry:
             at = datetime.fromtimestamp(expiry, UTC).isoformat().replace("+00:00", "Z")

@@ -25,6 +25,13 @@ Two deliberate departures from a plain compile of the schema files:
   the binary floating point trap of `0.3 % 0.1`, and `Decimal` values from `to_payload` are
   checked the same way (fastjsonschema's own check cannot take a Decimal, and older versions use
   float modulo).
+
+And one addition, after the schema has passed: every value must be one the store can hold
+(docs/field-behaviour.md, "Input limits and ids"). The schemas say only "integer" and "string";
+OCPP 1.6 integers are 32-bit (the spec's data types) and our columns are, so an integer outside
+-2^31 .. 2^31-1, a number that is not finite (NaN, Infinity), and a string holding NUL or a lone
+UTF-16 surrogate (a JSON escape like \ud800 that no UTF-8 column can store) are each refused with
+PropertyConstraintViolation naming the field.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ from __future__ import annotations
 import copy
 import importlib.resources
 import json
+import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -101,11 +110,58 @@ def _compile(action: str, kind: Kind) -> _Validator:
             compiled(payload)
         except fastjsonschema.JsonSchemaValueException as exc:
             return _violation(exc)
-        if check_tenths is not None:
-            return check_tenths(payload, "")
-        return None
+        if check_tenths is not None and (found := check_tenths(payload, "")) is not None:
+            return found
+        return unstorable(payload)
 
     return validate
+
+
+INT32_MIN: Final = -(2**31)
+INT32_MAX: Final = 2**31 - 1
+# NUL and lone surrogates: no PostgreSQL text, and no UTF-8 text at all, can hold them.
+UNSTORABLE_TEXT: Final = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(value: Any, path: str = "") -> SchemaViolation | None:
+    """The first value in a decoded JSON document that no column can hold: an integer outside
+    32 bits, a NaN or infinite number, a string (or object key) with NUL or a lone surrogate."""
+    problem = unstorable_reason(value)
+    if problem is not None:
+        return SchemaViolation(
+            error_code=ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+            description=f"{path or 'payload'}: {problem}",
+        )
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and UNSTORABLE_TEXT.search(key) is not None:
+                return SchemaViolation(
+                    error_code=ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+                    description=f"{_join(path, ascii(key)[1:-1])}: "
+                    "a property name with NUL or a lone surrogate",
+                )
+            if (found := unstorable(item, _join(path, key))) is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := unstorable(item, f"{path}[{index}]")) is not None:
+                return found
+    return None
+
+
+def unstorable_reason(value: Any) -> str | None:
+    """Why a single (non-container) value cannot be stored, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if INT32_MIN <= value <= INT32_MAX:
+            return None
+        return f"{_short(value)} is outside the 32-bit integer range"
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"{value!r} is not a finite number"
+    if isinstance(value, str) and UNSTORABLE_TEXT.search(value) is not None:
+        return "text with NUL or a lone surrogate (\\u0000, \\ud800-\\udfff)"
+    return None
 
 
 # J 4.2.3 error codes by fastjsonschema rule name; anything not here is a FormationViolation.

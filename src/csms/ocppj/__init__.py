@@ -3,6 +3,7 @@
 from csms.ocppj.frames import (
     Call,
     CallError,
+    CallRefused,
     CallResult,
     ErrorCode,
     Frame,
@@ -23,6 +24,7 @@ from csms.ocppj.session import (
 __all__ = [
     "Call",
     "CallError",
+    "CallRefused",
     "CallResult",
     "ErrorCode",
     "Event",

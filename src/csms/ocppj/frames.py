@@ -2,17 +2,29 @@
 
 Parsing never raises on peer input: anything that is not a well-formed frame comes back as a
 `Malformed` value saying what to do about it (answer with a CALLERROR, or ignore).
+
+A CALL whose message id is unusable is still answered (J 4.2.3 names "unique identifier too
+long" among the errors a CALLERROR reports): a string id (empty or over 36 characters) is echoed
+as it came, any other id (a number, null, an object, or none at all) is answered with the id
+"-1", the convention OCPP 2.0.1 adopted for a CALL whose id cannot be read. Serialized text is
+always encodable as UTF-8: an echoed lone surrogate is written as a JSON escape
+(docs/field-behaviour.md, "Input limits and ids").
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any, Final
 
 # J 4.1.4: a message id is a string of at most 36 characters.
 MAX_UNIQUE_ID_LENGTH: Final = 36
+# The id a CALLERROR carries when the CALL's own id cannot be echoed (not a string).
+UNREADABLE_ID: Final = "-1"
+# Lone UTF-16 surrogates: a JSON text may escape them, UTF-8 cannot carry them.
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 class MessageTypeId(IntEnum):
@@ -94,7 +106,19 @@ def parse(text: str | bytes) -> Frame | Malformed:
         return Malformed(reason=f"unknown message type {type_id!r}")
     unique_id = message[1] if len(message) > 1 else None
     if not isinstance(unique_id, str) or not 0 < len(unique_id) <= MAX_UNIQUE_ID_LENGTH:
-        return Malformed(reason=f"unusable message id {unique_id!r}")
+        reason = f"unusable message id {_short(unique_id)}"
+        if type_id != MessageTypeId.CALL:
+            return Malformed(reason=reason)
+        echo = unique_id if isinstance(unique_id, str) else UNREADABLE_ID
+        return Malformed(
+            reason=reason,
+            reply=CallError(
+                unique_id=echo,
+                error_code=ErrorCode.FORMATION_VIOLATION,
+                error_description=f"message id must be a string of 1 to {MAX_UNIQUE_ID_LENGTH}"
+                " characters (J 4.1.4)",
+            ),
+        )
     if len(message) != _ARITY[type_id]:
         return _malformed_shape(type_id, unique_id, f"expected {_ARITY[type_id]} elements")
     if type_id == MessageTypeId.CALL:
@@ -135,7 +159,20 @@ def serialize(frame: Frame) -> str:
             frame.error_description,
             frame.error_details,
         ]
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    text = json.dumps(message, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+    if _SURROGATE.search(text) is not None:
+        # An echoed lone surrogate (a peer's id or key): escaped, the text stays valid UTF-8.
+        text = json.dumps(message, separators=(",", ":"), default=_json_default)
+    return text
+
+
+class CallRefused(Exception):
+    """Raised by a handler to answer the CALL with this CALLERROR instead of a CALLRESULT."""
+
+    def __init__(self, error_code: ErrorCode, description: str) -> None:
+        super().__init__(description)
+        self.error_code = error_code
+        self.description = description
 
 
 _ARITY: Final[dict[int, int]] = {
@@ -156,6 +193,11 @@ def _malformed_shape(type_id: int, unique_id: str, reason: str) -> Malformed:
         error_description=reason,
     )
     return Malformed(reason=reason, reply=reply)
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = ascii(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _error_code(code: str) -> ErrorCode | str:

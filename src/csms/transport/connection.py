@@ -21,6 +21,7 @@ from csms.ocppj import (
     Call,
     CallError,
     CallResult,
+    ErrorCode,
     IncomingCall,
     Reply,
     ResponseReceived,
@@ -168,7 +169,14 @@ class OcppConnection:
                 handled = await self._dispatcher.dispatch(self, call)
             except Exception:  # task boundary: the dispatcher already answers peer errors
                 log.exception("%s: dispatching %s failed", self.charge_point_id, call.action)
-                continue
+                # Still answered (J 4.2.3), so the charge point does not wait for a timeout.
+                handled = Handled(
+                    CallError(
+                        unique_id=call.unique_id,
+                        error_code=ErrorCode.INTERNAL_ERROR,
+                        error_description=f"{call.action} failed",
+                    )
+                )
             try:
                 await self.websocket.send(serialize(handled.response))
             except ConnectionClosed:

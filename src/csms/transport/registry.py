@@ -1,21 +1,26 @@
 """Which charge points are connected, and on which connection.
 
 A new connection from the same charge point replaces the old one; the late close of the old
-socket never evicts the new one (catalogue R-CONN-05).
+socket never evicts the new one (catalogue R-CONN-05). At shutdown `close` wakes everybody
+waiting for a charge point to connect: none will any more.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 
 from csms.transport.connection import OcppConnection
+
+log = logging.getLogger("csms.transport")
 
 
 class Registry:
     def __init__(self) -> None:
         self._connections: dict[str, OcppConnection] = {}
         self._arrivals: dict[str, asyncio.Event] = {}
+        self._closed = False
 
     def __len__(self) -> int:
         return len(self._connections)
@@ -43,11 +48,19 @@ class Registry:
     async def wait_for(self, charge_point_id: str, timeout: float) -> OcppConnection | None:
         """The charge point's connection, waiting up to `timeout` s for it to connect."""
         connection = self._connections.get(charge_point_id)
-        if connection is not None or timeout <= 0:
+        if connection is not None or timeout <= 0 or self._closed:
             return connection
+        log.info("%s: waiting up to %g s for it to connect", charge_point_id, timeout)
         arrival = self._arrivals.setdefault(charge_point_id, asyncio.Event())
         try:
             await asyncio.wait_for(arrival.wait(), timeout)
         except TimeoutError:
             return None
         return self._connections.get(charge_point_id)
+
+    def close(self) -> None:
+        """Shutdown: wake every wait_for (they return None) and let no new one wait."""
+        self._closed = True
+        for arrival in self._arrivals.values():
+            arrival.set()
+        self._arrivals.clear()

@@ -5,6 +5,12 @@ J 3.1.1: the charge point id is the last path segment, percent-decoded. J 3.1.2 
 sub-protocol `ocpp1.6` is chosen from the offered list, and a handshake that offers only other
 protocols is refused with HTTP 400 (no upgrade). A handshake that offers none at all is accepted
 as 1.6 (some chargers omit the header; catalogue R-CONN-02).
+
+The charge point id must follow transport/ids.py (else HTTP 400). Admission runs only once the
+WebSocket handshake itself has succeeded (a plain GET gets 426, a handshake without a sub-protocol
+we speak 400, and neither costs a database read); what admission registers is written only when
+the handshake is known to succeed. Nothing is kept for a handshake that fails
+(docs/field-behaviour.md, "Input limits and ids").
 """
 
 from __future__ import annotations
@@ -12,7 +18,8 @@ from __future__ import annotations
 import http
 import logging
 import ssl
-from collections.abc import Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote
@@ -22,9 +29,11 @@ from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHeader, NegotiationError
 from websockets.headers import build_www_authenticate_basic, parse_authorization_basic
 from websockets.http11 import Request, Response
+from websockets.protocol import State
 from websockets.typing import Subprotocol
 
 from csms.transport.connection import Dispatcher, OcppConnection
+from csms.transport.ids import RULE, is_valid_charge_point_id
 from csms.transport.registry import Registry
 
 log = logging.getLogger("csms.transport")
@@ -37,6 +46,9 @@ class Admitted:
     # Whether the charge point may send more than BootNotification right away: it was
     # accepted before and reconnects without a new boot (J 5.4).
     accepted: bool
+    # Work to do once the WebSocket handshake has succeeded, just before the 101 goes out
+    # (registering a new charge point); never done for a handshake that fails.
+    on_open: Callable[[], Awaitable[None]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +84,15 @@ class OcppServer:
         self._call_timeout = call_timeout
         self._ping_interval = ping_interval
         self._ping_timeout = ping_timeout
-        self._admitted: dict[ServerConnection, tuple[str, Admitted]] = {}
+        # Admitted handshakes not yet handed to _handle. Weak: a connection that dies between
+        # its handshake response and its handler takes its entry with it.
+        self._admitted: weakref.WeakKeyDictionary[ServerConnection, tuple[str, Admitted]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def admitted_count(self) -> int:
+        """Handshakes admitted whose connection has not started yet (0 when idle)."""
+        return len(self._admitted)
 
     async def start(
         self, host: str, port: int, *, ssl_context: ssl.SSLContext | None = None
@@ -85,6 +105,7 @@ class OcppServer:
             subprotocols=[OCPP16],
             select_subprotocol=_select_subprotocol,
             process_request=self._process_request,
+            process_response=self._process_response,
             ping_interval=self._ping_interval,
             ping_timeout=self._ping_timeout,
             # permessage-deflate costs ~100 KB per connection; OCPP messages are small (J 5.1).
@@ -93,12 +114,26 @@ class OcppServer:
             server_header=None,
         )
 
-    async def _process_request(
-        self, connection: ServerConnection, request: Request
-    ) -> Response | None:
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Path checks only: nothing is looked up or kept before the handshake succeeds."""
         charge_point_id = self._charge_point_id(request.path)
         if charge_point_id is None:
             return connection.respond(http.HTTPStatus.NOT_FOUND, "Unknown path\n")
+        if not is_valid_charge_point_id(charge_point_id):
+            log.info("refused charge point id %a: not %s", charge_point_id[:60], RULE)
+            return connection.respond(
+                http.HTTPStatus.BAD_REQUEST, f"Invalid charge point id: must be {RULE}\n"
+            )
+        return None
+
+    async def _process_response(
+        self, connection: ServerConnection, request: Request, response: Response
+    ) -> Response | None:
+        """Admission, once the WebSocket handshake itself has succeeded."""
+        if response.status_code != http.HTTPStatus.SWITCHING_PROTOCOLS:
+            return None
+        charge_point_id = self._charge_point_id(request.path)
+        assert charge_point_id is not None  # _process_request let it through
         try:
             credentials = _credentials(request.headers)
         except InvalidHeader:
@@ -109,6 +144,16 @@ class OcppServer:
             if decision.status == http.HTTPStatus.UNAUTHORIZED:
                 return _unauthorized(connection, decision.reason)
             return connection.respond(decision.status, decision.reason + "\n")
+        if connection.state is not State.CONNECTING:
+            return None  # the client went away while we decided
+        if decision.on_open is not None:
+            try:
+                await decision.on_open()
+            except Exception:  # the store failed: the charge point tries again later
+                log.exception("%s: registration failed", charge_point_id)
+                return connection.respond(
+                    http.HTTPStatus.SERVICE_UNAVAILABLE, "Registration failed, try again\n"
+                )
         self._admitted[connection] = (charge_point_id, decision)
         return None
 
@@ -119,14 +164,15 @@ class OcppServer:
         raw = path[len(self._path_prefix) :]
         if not raw or "/" in raw:
             return None
-        charge_point_id = unquote(raw)
-        # The id is a CiString (spec 5.x identity): printable, at most 48 characters here.
-        if not charge_point_id.isprintable() or len(charge_point_id) > 48:
-            return None
-        return charge_point_id
+        # Undecodable bytes become U+FFFD, which the id rule refuses (no two URLs collide).
+        return unquote(raw, errors="replace")
 
     async def _handle(self, websocket: ServerConnection) -> None:
-        charge_point_id, admitted = self._admitted.pop(websocket)
+        entry = self._admitted.pop(websocket, None)
+        if entry is None:  # cannot happen: _handle runs only after a 101 from _process_response
+            await websocket.close(1011, "not admitted")
+            return
+        charge_point_id, admitted = entry
         connection = OcppConnection(
             websocket,
             charge_point_id,
