@@ -86,3 +86,8 @@ async def test_round_trip(database_url: str) -> None:
     assert await current_revisions(database_url) == HEADS
     assert await table_names(database_url) == set(metadata.tables) | {"alembic_version"}
     await check_schema(database_url)
+
+
+def test_one_head() -> None:
+    """Every new migration revises the single head before it (docs/architecture.md)."""
+    assert len(HEADS) == 1, HEADS
