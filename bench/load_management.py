@@ -42,7 +42,7 @@ from typing import Any
 
 import httpx
 
-from csms.features.load_allocation import GroupNode, LeafDemand, allocate_tree
+from csms.features.load_management.allocation import GroupNode, LeafDemand, allocate_tree
 from csms.simulator import SimulatedChargePoint
 from csms.simulator.answers import DEFAULT_ANSWERS
 

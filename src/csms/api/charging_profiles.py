@@ -21,8 +21,9 @@ from csms import smart_charging as sc
 from csms.api.commands import answer
 from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
-from csms.features import commands, smart_charging
-from csms.features.charging_profiles import Composite
+from csms.features import commands
+from csms.features.smart_charging import commands as smart_charging
+from csms.features.smart_charging.profiles import Composite
 from csms.ocpp16 import Action
 from csms.ocppj import CallResult
 from csms.storage import InstalledChargingProfile

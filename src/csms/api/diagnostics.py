@@ -24,8 +24,8 @@ from csms.api.firmware import (
     job_detail,
 )
 from csms.api.models import Model
-from csms.features.diagnostics import get_diagnostics
-from csms.features.file_jobs import JobKind
+from csms.features.firmware.diagnostics import get_diagnostics
+from csms.features.firmware.jobs import JobKind
 
 router = APIRouter(tags=["diagnostics"])
 

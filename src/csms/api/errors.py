@@ -8,7 +8,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from csms.api.limits import SafeJSONResponse
-from csms.features.charging_profiles import ProfileRefused
 from csms.features.commands import (
     ChargePointOffline,
     CommandFailed,
@@ -18,6 +17,7 @@ from csms.features.commands import (
     NotAllowedNow,
     UnknownCommand,
 )
+from csms.features.smart_charging.profiles import ProfileRefused
 
 _STATUS: dict[type[CommandFailed], int] = {
     UnknownCommand: status.HTTP_404_NOT_FOUND,

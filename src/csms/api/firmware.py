@@ -23,8 +23,8 @@ from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
 from csms.features.commands import Sent
 from csms.features.context import Services
-from csms.features.file_jobs import JobKind
-from csms.features.firmware import UnknownFirmwareImage, update_firmware
+from csms.features.firmware.firmware import UnknownFirmwareImage, update_firmware
+from csms.features.firmware.jobs import JobKind
 from csms.files.host import FileHost, expiry, safe_file_name
 from csms.files.images import delete_image, save_image
 from csms.ocppj import CallError

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 
 from csms.api.deps import services_of
 from csms.api.models import IdTagIn, IdTagOut
-from csms.features import local_auth_list
+from csms.features.local_list import sync as local_auth_list
 from csms.storage import IdTag
 
 router = APIRouter(prefix="/id-tags", tags=["id tags"])

@@ -24,10 +24,10 @@ from pydantic import Field
 
 from csms.api.deps import services_of
 from csms.api.models import Model
-from csms.features import load_state
 from csms.features.context import Services
-from csms.features.load_model import group_limit_amps
-from csms.features.load_view import allocation_view
+from csms.features.load_management import state as load_state
+from csms.features.load_management.model import group_limit_amps
+from csms.features.load_management.view import allocation_view
 from csms.storage import (
     LoadAllocation,
     LoadGroup,

@@ -27,14 +27,14 @@ from pydantic import Field, StringConstraints, model_validator
 from csms.api.commands import answer
 from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
-from csms.features import local_auth_list
 from csms.features.context import Services
-from csms.features.local_auth_list import LocalListRefused, LocalListView
-from csms.features.local_list_plan import (
+from csms.features.local_list import sync as local_auth_list
+from csms.features.local_list.plan import (
     authorization_data,
     desired_entries,
     removal_data,
 )
+from csms.features.local_list.sync import LocalListRefused, LocalListView
 from csms.ocpp16 import UpdateType
 from csms.ocppj import CallResult
 from csms.storage import LocalListPolicy

@@ -14,8 +14,8 @@ from csms.api.commands import answer
 from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
 from csms.features import commands
-from csms.features.core_commands import remote_start
-from csms.features.smart_charging import check_remote_start
+from csms.features.core.commands import remote_start
+from csms.features.smart_charging.commands import check_remote_start
 from csms.ocpp16 import Action
 from csms.ocppj import CallResult
 

@@ -20,7 +20,7 @@ from pydantic import AwareDatetime, Field
 
 from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
-from csms.features import reservation as feature
+from csms.features.reservation import reservations as feature
 from csms.ocppj import CallError
 from csms.storage import Reservation, ReservationState
 

@@ -17,7 +17,7 @@ from pydantic import Field
 from csms.api.commands import answer
 from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
-from csms.features.remote_trigger import TriggerRefused, trigger_message
+from csms.features.remote_trigger.trigger import TriggerRefused, trigger_message
 from csms.ocpp16 import MessageTrigger
 from csms.ocppj import CallError
 

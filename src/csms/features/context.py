@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from csms.features.load_model import LoadModel
-from csms.features.local_list_worker import LocalListQueue
+from csms.features.load_management.model import LoadModel
+from csms.features.local_list.worker import LocalListQueue
 from csms.features.transaction_starts import TransactionStarts
 from csms.files.host import FileHost
 from csms.ocppj import Call

@@ -25,7 +25,7 @@ from aioftp.common import Connection
 from aioftp.server import worker
 
 from csms.features.context import Services
-from csms.features.diagnostics import upload_finished, upload_target
+from csms.features.firmware.diagnostics import upload_finished, upload_target
 from csms.files.host import FileHost, ftp_login, job_of_ftp_login, safe_file_name
 
 log = logging.getLogger("csms.files.ftp")

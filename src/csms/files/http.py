@@ -16,8 +16,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.datastructures import UploadFile
 
 from csms.features.context import Services
-from csms.features.diagnostics import upload_broke_off, upload_finished, upload_target
-from csms.features.firmware import download_refused, download_started
+from csms.features.firmware.diagnostics import upload_broke_off, upload_finished, upload_target
+from csms.features.firmware.firmware import download_refused, download_started
 from csms.files.host import FileHost, safe_file_name
 from csms.files.links import LinkExpired, LinkRefused
 

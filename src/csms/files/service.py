@@ -8,7 +8,7 @@ import contextlib
 import logging
 
 from csms.features.context import Services
-from csms.features.file_jobs import sweep
+from csms.features.firmware.jobs import sweep
 from csms.files.ftp import DiagnosticsFtpServer, start_ftp
 from csms.files.host import FileHost
 

@@ -14,7 +14,7 @@ from typing import Any, Final
 from csms.features import commands
 from csms.features.commands import CommandFailed, Sent, on_result
 from csms.features.context import Services
-from csms.features.local_list_plan import (
+from csms.features.local_list.plan import (
     ListStatus,
     Payload,
     changes,

@@ -13,9 +13,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from csms.features import commands, local_auth_list
+from csms.features import commands
 from csms.features.commands import Sent, on_result
 from csms.features.context import Context, Services
+from csms.features.local_list import sync as local_auth_list
 from csms.ocpp16 import (
     Action,
     AvailabilityStatus,

@@ -38,8 +38,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from csms.features.context import Services
-from csms.features.load_allocation import GroupNode, Share, allocate_tree, fallback_limits
-from csms.features.load_model import (
+from csms.features.load_management.allocation import (
+    GroupNode,
+    Share,
+    allocate_tree,
+    fallback_limits,
+)
+from csms.features.load_management.model import (
     CpState,
     LoadModel,
     Round,
@@ -47,9 +52,15 @@ from csms.features.load_model import (
     TxState,
     group_limit_amps,
 )
-from csms.features.load_send import OFFLINE, UNANSWERED, clear_departed, profile_of, set_profile
-from csms.features.load_state import load, refresh
-from csms.features.load_view import reason_of
+from csms.features.load_management.send import (
+    OFFLINE,
+    UNANSWERED,
+    clear_departed,
+    profile_of,
+    set_profile,
+)
+from csms.features.load_management.state import load, refresh
+from csms.features.load_management.view import reason_of
 from csms.ocpp16 import ChargingProfileStatus
 from csms.storage import LoadAllocation
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from csms.features.local_list_plan import (
+from csms.features.local_list.plan import (
     Changes,
     as_entry,
     changes,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from csms.features.load_allocation import Share
-from csms.features.load_model import CpState, LoadModel, Round, TxState, group_limit_amps
+from csms.features.load_management.allocation import Share
+from csms.features.load_management.model import CpState, LoadModel, Round, TxState, group_limit_amps
 from csms.transport import Registry
 
 _STRATEGY_WORDS = {"EqualShare": "equal share", "Priority": "priority share"}

@@ -22,7 +22,9 @@ from typing import Any
 
 from csms import smart_charging as sc
 from csms.features import commands
-from csms.features.charging_profiles import (
+from csms.features.commands import InvalidCommand, Sent, on_result
+from csms.features.context import Context, Services
+from csms.features.smart_charging.profiles import (
     Composite,
     Difference,
     ProfileRefused,
@@ -32,8 +34,6 @@ from csms.features.charging_profiles import (
     differences,
     to_wire,
 )
-from csms.features.commands import InvalidCommand, Sent, on_result
-from csms.features.context import Context, Services
 from csms.ocpp16 import (
     Action,
     ChargingProfileStatus,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from csms.features.commands import Sent, on_result
 from csms.features.context import Context, Handler, Services
-from csms.features.file_jobs import (
+from csms.features.firmware.jobs import (
     JobKind,
     JobStep,
     Outcome,

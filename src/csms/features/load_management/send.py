@@ -18,8 +18,8 @@ from typing import Any
 
 from csms.features import commands
 from csms.features.context import Services
-from csms.features.load_model import CpState, TxState
-from csms.features.load_state import PROFILE_ID_BASE
+from csms.features.load_management.model import CpState, TxState
+from csms.features.load_management.state import PROFILE_ID_BASE
 from csms.ocpp16 import (
     Action,
     ChargingProfileStatus,

@@ -10,13 +10,13 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csms.features.load_allocation import (
+from csms.features.load_management.allocation import (
     GroupNode,
     LeafDemand,
     allocate_tree,
     fallback_limits,
 )
-from csms.features.load_meter import measured_current
+from csms.features.load_management.meter import measured_current
 from csms.ocpp16 import MeterValue, SampledValue
 from csms.smart_charging import Strategy
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from tests.features.test_charging_profiles import (
+from tests.features.smart_charging.test_charging_profiles import (
     CP,
     TAG,
     cp,
@@ -21,8 +21,8 @@ from tests.features.test_charging_profiles import (
 from tests.harness import Harness
 
 from csms import smart_charging as sc
-from csms.features import smart_charging
-from csms.features.charging_profiles import ProfileRefused
+from csms.features.smart_charging import commands as smart_charging
+from csms.features.smart_charging.profiles import ProfileRefused
 from csms.simulator import SimulatedChargePoint
 
 # `cp` is the fixture of test_charging_profiles.py, imported so that pytest finds it here.

@@ -21,8 +21,8 @@ from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from csms.features.load_allocation import GroupNode, LeafDemand, Share
-from csms.features.load_meter import measured_current
+from csms.features.load_management.allocation import GroupNode, LeafDemand, Share
+from csms.features.load_management.meter import measured_current
 from csms.ocpp16 import (
     Action,
     MeterValuesRequest,

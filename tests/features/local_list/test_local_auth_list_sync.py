@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from tests.harness import Harness, csms
 
-from csms.features.local_auth_list import FULL_RESENDS
+from csms.features.local_list.sync import FULL_RESENDS
 from csms.ocppj import CallError, ErrorCode
 from csms.simulator import SimulatedChargePoint
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from tests.harness import Harness, csms
 
-from csms.features.file_jobs import sweep
+from csms.features.firmware.jobs import sweep
 from csms.ocppj import CallError
 from csms.simulator import SimulatedChargePoint
 

@@ -9,9 +9,9 @@ from collections.abc import Collection, Mapping
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from csms.features.charging_profiles import capabilities_of
 from csms.features.context import Services
-from csms.features.load_model import NOT_DRAWING, CpState, TxState
+from csms.features.load_management.model import NOT_DRAWING, CpState, TxState
+from csms.features.smart_charging.profiles import capabilities_of
 from csms.smart_charging import ChargingRateUnit
 from csms.storage import InstalledChargingProfile, LoadGroup, Transaction
 

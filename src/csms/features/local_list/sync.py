@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from csms.features.commands import CommandFailed
 from csms.features.context import Context, Services
-from csms.features.local_list_plan import (
+from csms.features.local_list.plan import (
     LOCAL_AUTH_LIST_MAX_LENGTH,
     SEND_LOCAL_LIST_MAX_LENGTH,
     Changes,
@@ -33,7 +33,7 @@ from csms.features.local_list_plan import (
     next_version,
     selects,
 )
-from csms.features.local_list_updates import (
+from csms.features.local_list.updates import (
     FULL_RESENDS,
     Exchange,
     LocalListRefused,

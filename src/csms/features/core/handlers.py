@@ -8,13 +8,16 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from csms.features import reservation
 from csms.features.authorization import authorize, tag_info
 from csms.features.clocks import clock_suspect
 from csms.features.context import Context, Handler
-from csms.features.core_commands import after_accepted_boot
-from csms.features.local_auth_list import status_reported
-from csms.features.smart_charging import transaction_profiles_ended, transaction_profiles_started
+from csms.features.core.commands import after_accepted_boot
+from csms.features.local_list.sync import status_reported
+from csms.features.reservation import reservations as reservation
+from csms.features.smart_charging.commands import (
+    transaction_profiles_ended,
+    transaction_profiles_started,
+)
 from csms.ocpp16 import (
     Action,
     AuthorizationStatus,

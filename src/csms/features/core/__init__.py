@@ -1,0 +1,1 @@
+"""The core feature profile package."""

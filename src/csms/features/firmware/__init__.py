@@ -1,0 +1,1 @@
+"""The firmware feature profile package."""

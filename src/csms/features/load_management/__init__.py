@@ -1,0 +1,1 @@
+"""The load_management feature profile package."""

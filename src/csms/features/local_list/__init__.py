@@ -1,0 +1,1 @@
+"""The local_list feature profile package."""

@@ -1,0 +1,1 @@
+"""The remote_trigger feature profile package."""

@@ -1,0 +1,1 @@
+"""The smart_charging feature profile package."""
