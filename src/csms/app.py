@@ -19,9 +19,9 @@ from csms.api import create_api
 from csms.features import ROUTES
 from csms.features.admission import ChargePointAdmission
 from csms.features.context import Services
-from csms.features.load_management.worker import run_load_management
-from csms.features.local_list.sync import run_local_list_sync
-from csms.features.reservation.reservations import expire_reservations
+from csms.features.load_management import run_load_management
+from csms.features.local_list import run_local_list_sync
+from csms.features.reservation import expire_reservations
 from csms.features.router import Router
 from csms.files.service import start_file_service
 from csms.settings import Settings

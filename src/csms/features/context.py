@@ -6,10 +6,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from csms.features.load_management.model import LoadModel
-from csms.features.local_list.worker import LocalListQueue
 from csms.features.transaction_starts import TransactionStarts
 from csms.files.host import FileHost
 from csms.ocppj import Call
@@ -17,6 +15,10 @@ from csms.settings import Settings
 from csms.storage import Store
 from csms.transport import FollowUp, OcppConnection, Registry
 from csms.transport.replay import ReplayMemory
+
+if TYPE_CHECKING:
+    from csms.features.load_management.model import LoadModel
+    from csms.features.local_list.worker import LocalListQueue
 
 
 class Clock(Protocol):
@@ -39,6 +41,20 @@ CallObserver = Callable[[str, Call, Any], None]
 DataTransferHandler = Callable[[str, str | None], Awaitable[tuple[str, str | None]]]
 
 
+def _local_list_queue() -> LocalListQueue:
+    # Imported here, not above: a feature package imports this module (the dependency runs from
+    # the features to the plumbing, docs/architecture.md); the queue itself imports nothing.
+    from csms.features.local_list.worker import LocalListQueue
+
+    return LocalListQueue()
+
+
+def _load_model() -> LoadModel:
+    from csms.features.load_management.model import LoadModel  # as _local_list_queue
+
+    return LoadModel()
+
+
 @dataclass(slots=True, kw_only=True)
 class Services:
     """Everything long-lived the features use; built once by the composition root (app.py)."""
@@ -54,9 +70,9 @@ class Services:
     # Set when a reservation may now expire sooner than the expiry task planned (reservation.py).
     reservations_changed: asyncio.Event = field(default_factory=asyncio.Event)
     # Charge points whose local authorization list is to be brought up to date.
-    local_lists: LocalListQueue = field(default_factory=LocalListQueue)
+    local_lists: LocalListQueue = field(default_factory=_local_list_queue)
     # Site load management: the groups, their members and what is in force (load_model.py).
-    load: LoadModel = field(default_factory=LoadModel)
+    load: LoadModel = field(default_factory=_load_model)
 
     # The answers last given to each charge point, for CALLs sent again (transport/replay.py).
     replays: ReplayMemory = field(default_factory=ReplayMemory)
