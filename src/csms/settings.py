@@ -67,7 +67,7 @@ class Settings:
     # times out; the sweeper looks every file_job_sweep_interval seconds.
     file_job_grace: int = 3600
     file_job_sweep_interval: float = 30.0
-    # Site load management (features/load_management.py; never in certification mode): keep
+    # Site load management (features/load_management/; never in certification mode): keep
     # each load group within its limit with TxProfiles at this stack level (or the charge
     # point's ChargeProfileMaxStackLevel if lower) and a fallback TxDefaultProfile one below;
     # events coming within load_debounce seconds are handled together.

@@ -1,4 +1,4 @@
-"""Site load management (features/load_management.py): groups of charge points on one supply,
+"""Site load management (features/load_management/): groups of charge points on one supply,
 their members, transactions' own priorities, and the allocation with its history.
 
     /load-groups                              GET list, POST create

@@ -33,7 +33,7 @@ class SystemClock:
 
 # Told of each CALL of a charge point once its handler has answered it (stored what it reports),
 # before the answer is sent: (charge point id, the CALL, its decoded request). Must not raise or
-# block. A TriggerMessage waits for the message it asked for this way (remote_trigger.py).
+# block. A TriggerMessage waits for the message it asked for this way (features/remote_trigger/).
 CallObserver = Callable[[str, Call, Any], None]
 
 
@@ -67,11 +67,11 @@ class Services:
     data_transfer: dict[str, dict[str | None, DataTransferHandler]] = field(default_factory=dict)
     transaction_starts: TransactionStarts = field(default_factory=TransactionStarts)
     call_observers: list[CallObserver] = field(default_factory=list)
-    # Set when a reservation may now expire sooner than the expiry task planned (reservation.py).
+    # Set when a reservation may now expire sooner than the expiry task planned (reservation/).
     reservations_changed: asyncio.Event = field(default_factory=asyncio.Event)
     # Charge points whose local authorization list is to be brought up to date.
     local_lists: LocalListQueue = field(default_factory=_local_list_queue)
-    # Site load management: the groups, their members and what is in force (load_model.py).
+    # Site load management: the groups, their members and what is in force (load_management/).
     load: LoadModel = field(default_factory=_load_model)
 
     # The answers last given to each charge point, for CALLs sent again (transport/replay.py).

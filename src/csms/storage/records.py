@@ -293,7 +293,7 @@ class LocalListPolicy:
     assigned to it (spec 3.5.2: all identifiers or a selection)."""
 
     name: str
-    kind: str  # all | parentIdTags | idTags (features/local_list_plan.PolicyKind)
+    kind: str  # all | parentIdTags | idTags (features/local_list/plan.PolicyKind)
     # The group tags (parentIdTags) or the tags themselves (idTags); empty for all.
     id_tags: tuple[str, ...] = ()
     description: str | None = None

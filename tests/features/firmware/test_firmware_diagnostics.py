@@ -1,4 +1,4 @@
-"""Diagnostics jobs (features/diagnostics.py): GetDiagnostics through the typed and the generic
+"""Diagnostics jobs (firmware/diagnostics.py): GetDiagnostics through the typed and the generic
 endpoint, what Uploaded and UploadFailed mean given what arrived, and real uploads over HTTP."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Firmware jobs (features/firmware.py, file_jobs.py): the typed and the generic UpdateFirmware,
+"""Firmware jobs (features/firmware/firmware.py, jobs.py): the typed and the generic UpdateFirmware,
 the job followed through every FirmwareStatusNotification and across reboots, Idle, failures,
 and the timeout sweeper."""
 

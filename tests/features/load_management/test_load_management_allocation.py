@@ -1,5 +1,5 @@
-"""The arithmetic of load management over a tree of groups (features/load_allocation.py) and
-the measured current of meter values (load_model.measured_current): examples, and properties
+"""The arithmetic of load management over a tree of groups (load_management/allocation.py) and
+the measured current of meter values (load_management/meter.py): examples, and properties
 that hold for any tree."""
 
 from __future__ import annotations

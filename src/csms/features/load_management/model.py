@@ -2,7 +2,7 @@
 connectors, transactions and the limits in force, and which group trees are due for a new
 allocation. Told of the charge points' messages by `observe` (a call observer, router.py),
 which must stay cheap: it only notes what changed and marks the tree due; the worker
-(load_management.py) does the rest. Imports nothing of the features (Services holds it).
+(worker.py) does the rest. Imports nothing of the features (Services holds it).
 
 A limit is "in force" from the moment a raise is sent and until a lowering is Accepted (the
 CSMS cannot know which moment in between the charge point applies it). A transaction without

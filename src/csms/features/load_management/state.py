@@ -1,7 +1,7 @@
-"""Site load management, from the store into the model (load_model.py): the groups and members,
+"""Site load management, from the store into the model (model.py): the groups and members,
 and for each member what the CSMS knows of it: its connectors, their status, its active
 transactions, their own priorities, the profiles of ours it Accepted (the profile store is the
-record of what is in force, features/smart_charging.py) and its smart charging keys."""
+record of what is in force, features/smart_charging/) and its smart charging keys."""
 
 from __future__ import annotations
 
@@ -138,7 +138,7 @@ def _by_charge_point(transactions: list[Transaction]) -> dict[str, list[Transact
 def _set_transactions(cp: CpState, active: list[Transaction]) -> bool:
     """Make the charge point's transactions the active ones (the latest per connector);
     whether any is new. After the first read, a transaction is new only once its
-    StartTransaction was seen answered (load_model.CpState.starts_seen)."""
+    StartTransaction was seen answered (model.CpState.starts_seen)."""
     known = {tx.transaction_id: tx for tx in cp.transactions.values()}
     latest: dict[int, TxState] = {}
     new = False

@@ -1,7 +1,7 @@
 """Site load management: several charge points on one supply never draw more than its limit.
 
 Groups of charge points form trees (a site > its feeders > their charge points), each group
-with a limit (A per phase, or W) and a strategy (features/load_allocation.py). Whenever a
+with a limit (A per phase, or W) and a strategy (allocation.py). Whenever a
 transaction starts or stops, a connector stops or resumes drawing (SuspendedEV/SuspendedEVSE
 and back to Charging), meter values show a car drawing clearly less than allowed (or all it is
 allowed again), a group or membership changes, or a charge point boots, the tree is allocated
@@ -10,7 +10,7 @@ level of its own, one Relative period in A with numberPhases) goes to each trans
 limit changed, and only to those.
 
 The sum of the limits in force in a group never exceeds its limit, also while profiles are on
-their way (load_model.py says when a limit is in force): every lowering is sent first and
+their way (model.py says when a limit is in force): every lowering is sent first and
 awaited; a lowering not Accepted (refused, no answer, charge point offline) keeps its old limit
 reserved and the rest is allocated again; only then are the raises sent, each checked against
 the limits in force at that moment. A transaction below its group's minimum current is paused
@@ -291,7 +291,7 @@ async def _send(
     services: Services, change: _Change, *, lowering: bool, history: list[LoadAllocation]
 ) -> bool:
     """SetChargingProfile with the change; whether the charge point Accepted it. A lowering
-    counts once Accepted, a raise from now on (load_model.py)."""
+    counts once Accepted, a raise from now on (model.py)."""
     model = services.load
     cp, tx = change.cp, change.tx
     group = model.groups.get(cp.member.group_id)

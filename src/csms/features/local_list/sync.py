@@ -1,6 +1,6 @@
 """Local Auth List Management profile (spec 3.5.2, 5.10, 5.15; errata 3.52).
 
-The CSMS owns each charge point's list: a policy (local_list_plan.PolicyKind) chooses which of
+The CSMS owns each charge point's list: a policy (plan.PolicyKind) chooses which of
 its id tags the list holds, and the CSMS remembers per charge point the version and entries it
 believes installed, the highest version it sent, and what GetLocalListVersion last reported.
 What a Differential update would carry (the pending changes) is the difference between the

@@ -1,7 +1,7 @@
 """Local list updates (spec 5.10, 5.15): what the answers to SendLocalList and
 GetLocalListVersion change, the updates the CSMS plans from a charge point's policy, and how
 they are sent (in order, stopping at the first not Accepted; outside certification mode the
-Full list again after a failure, at most FULL_RESENDS times). See local_auth_list.py.
+Full list again after a failure, at most FULL_RESENDS times). See sync.py.
 """
 
 from __future__ import annotations

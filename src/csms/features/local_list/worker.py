@@ -3,7 +3,7 @@ one owned task that works them off (DESIGN 5: no fire-and-forget).
 
 Requests are coalesced per charge point; a charge point is never worked on twice at once, and a
 request that comes while it is being worked on runs once that work ends. The work itself
-(features/local_auth_list.converge) is handed to `run`, so that this module imports nothing of
+(sync.converge) is handed to `run`, so that this module imports nothing of
 the features (Services holds the queue).
 """
 
