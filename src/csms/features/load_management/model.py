@@ -2,7 +2,10 @@
 connectors, transactions and the limits in force, and which group trees are due for a new
 allocation. Told of the charge points' messages by `observe` (a call observer, router.py),
 which must stay cheap: it only notes what changed and marks the tree due; the worker
-(worker.py) does the rest. Imports nothing of the features (Services holds it).
+(worker.py) does the rest. Imports nothing of the features (Services holds it). Each
+transaction's state is a small state machine (machine.py): the messages are its events.
+Over 400 lines: the model is one class with the tree, the observer and the worker's bookkeeping,
+which share its fields; split, each part would reach into the others.
 
 A limit is "in force" from the moment a raise is sent and until a lowering is Accepted (the
 CSMS cannot know which moment in between the charge point applies it). A transaction without
@@ -22,6 +25,14 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from csms.features.load_management.allocation import GroupNode, LeafDemand, Share
+from csms.features.load_management.machine import (
+    Control,
+    Draw,
+    TxEvent,
+    TxMode,
+    status_event,
+    step,
+)
 from csms.features.load_management.meter import measured_current
 from csms.ocpp16 import (
     Action,
@@ -36,8 +47,6 @@ from csms.storage import LoadGroup, LoadGroupMember
 
 _TENTH = Decimal("0.1")
 _ZERO = Decimal(0)
-# Connector states in which the car draws nothing although its transaction runs (spec 4.9).
-NOT_DRAWING = frozenset({"SuspendedEV", "Finishing"})
 # The admission priority of an idle transaction: after every charging one.
 IDLE_PRIORITY = -(10**9)
 
@@ -74,17 +83,32 @@ class TxState:
     pending: Decimal | None = None  # sent, not answered yet
     # When the limit in force last changed (monotonic): older draw readings say nothing.
     limit_since: float = field(default_factory=time.monotonic)
-    # Its limit cannot be changed now: the last send failed (until the charge point is heard
-    # from again) or was refused (for the rest of the transaction, unless it reboots).
-    stuck: bool = False
-    refused: bool = False
-    # The car draws nothing now (SuspendedEV, Finishing, or suspended by the charge point
-    # under a limit above 0): it gets the minimum, and only where no charging car waits.
-    idle: bool = False
+    # Whether its limit can be changed now, and whether the car draws (machine.py).
+    mode: TxMode = field(default_factory=TxMode)
     draw: Decimal | None = None  # measured, A per phase
     draw_seen: float = 0.0  # monotonic
     share: Share | None = None  # the last allocation computed
     last: Sending | None = None
+
+    def on(self, event: TxEvent) -> bool:
+        """Apply `event` (machine.step); whether the mode changed."""
+        before, self.mode = self.mode, step(self.mode, event)
+        return self.mode != before
+
+    @property
+    def stuck(self) -> bool:
+        """Its limit cannot be changed until its charge point is heard from again."""
+        return self.mode.control == Control.UNANSWERED
+
+    @property
+    def refused(self) -> bool:
+        """Its limit cannot be changed for the rest of the transaction (unless it reboots)."""
+        return self.mode.control == Control.REFUSED
+
+    @property
+    def idle(self) -> bool:
+        """The car draws nothing now: it gets the minimum, only where no charging car waits."""
+        return self.mode.draw == Draw.IDLE
 
 
 @dataclass(slots=True)
@@ -280,16 +304,13 @@ class LoadModel:
                 self.wakeup.set()
             return
         if cp.stuck:
-            cp.stuck = False
             self.retry_at.pop(charge_point_id, None)
-            for tx in cp.transactions.values():
-                tx.stuck = False
-            self.mark(cp)
+            self.heard_from(cp)
         action = call.action
         if action == Action.BOOT_NOTIFICATION:
             cp.needs_default = cp.refresh = True
             for tx in cp.transactions.values():
-                tx.stuck = tx.refused = False
+                tx.on(TxEvent.BOOTED)
             self.mark(cp)
         elif isinstance(request, StartTransactionRequest):
             key = (request.connector_id, request.id_tag.casefold(), request.meter_start)
@@ -316,17 +337,8 @@ class LoadModel:
         tx = cp.transactions.get(connector_id)
         if tx is None or status == before:
             return
-        idle = tx.idle
-        if status in NOT_DRAWING:
-            idle = True
-        elif status == "SuspendedEVSE":
-            # Suspended by the charge point itself, unless it is our limit 0 (then it waits
-            # for current, or stays idle if it was).
-            idle = idle or cp.in_force(tx) > 0
-        elif status == "Charging":
-            idle = False
-        if idle != tx.idle:
-            tx.idle = idle
+        event = status_event(status, cp.in_force(tx) > 0)
+        if event is not None and tx.on(event):
             self.mark(cp)
 
     def _meter_values(self, cp: CpState, request: MeterValuesRequest) -> None:
@@ -365,10 +377,14 @@ class LoadModel:
             del self.retry_at[charge_point_id]
             cp = self.cps.get(charge_point_id)
             if cp is not None and cp.stuck:
-                cp.stuck = False
-                for tx in cp.transactions.values():
-                    tx.stuck = False
-                self.mark(cp)
+                self.heard_from(cp)
+
+    def heard_from(self, cp: CpState) -> None:
+        """A charge point whose sending failed may be sent to again: allocate its tree."""
+        cp.stuck = False
+        for tx in cp.transactions.values():
+            tx.on(TxEvent.HEARD_FROM)
+        self.mark(cp)
 
     def take_due(self) -> list[int]:
         due = [root for root in self.dirty if root not in self.busy]

@@ -10,7 +10,8 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from csms.features.context import Services
-from csms.features.load_management.model import NOT_DRAWING, CpState, TxState
+from csms.features.load_management.machine import starting_mode
+from csms.features.load_management.model import CpState, TxState
 from csms.features.smart_charging.profiles import capabilities_of
 from csms.smart_charging import ChargingRateUnit
 from csms.storage import InstalledChargingProfile, LoadGroup, Transaction
@@ -157,7 +158,7 @@ def _set_transactions(cp: CpState, active: list[Transaction]) -> bool:
             tx = TxState(
                 transaction_id=transaction.id,
                 connector_id=transaction.connector_id,
-                idle=cp.statuses.get(transaction.connector_id) in NOT_DRAWING,
+                mode=starting_mode(cp.statuses.get(transaction.connector_id)),
             )
             new = True
         latest[transaction.connector_id] = tx

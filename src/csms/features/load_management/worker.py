@@ -44,6 +44,7 @@ from csms.features.load_management.allocation import (
     allocate_tree,
     fallback_limits,
 )
+from csms.features.load_management.machine import TxEvent
 from csms.features.load_management.model import (
     CpState,
     LoadModel,
@@ -323,9 +324,9 @@ async def _send(
         tx.accepted = change.limit
         tx.limit_since = time.monotonic()
     elif sending.status in UNANSWERED:
-        tx.stuck = True
+        tx.on(TxEvent.UNANSWERED)
     else:
-        tx.refused = True  # Rejected, NotSupported, a CALLERROR: not again for this one
+        tx.on(TxEvent.REFUSED)  # Rejected, NotSupported, a CALLERROR: not again for this one
     if sending.status in UNANSWERED:
         cp.stuck = True  # until it is heard from again ...
         if sending.status != OFFLINE:
