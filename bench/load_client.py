@@ -409,7 +409,9 @@ class Worker:
             kind, mid, text = self.build(cp, self.next_token(cp))
             await self.send(cp, kind, mid, text, self.mix)
 
-    def check(self, cp: ChargePoint, payload: Any, now: float) -> None:
+    # One branch per action's .conf (spec chapter 6), read top to bottom like the spec; a bench
+    # oracle kept in one piece so that it is checked against the spec at a glance.
+    def check(self, cp: ChargePoint, payload: Any, now: float) -> None:  # noqa: C901
         """Check a CALLRESULT against what the action's .conf must contain (spec chapter 6)."""
         kind = cp.pending_kind
         stats = cp.pending_stats

@@ -102,6 +102,15 @@ def _check_registration(registration: str | None, charge_point_id: str, action: 
         raise NotAllowedNow(f"{charge_point_id} is Pending: {action} is not allowed until Accepted")
 
 
+def _check_request(action: str, payload: dict[str, Any]) -> None:
+    """A Central System request of OCPP 1.6, valid against its schema (and nothing else)."""
+    if action not in ACTIONS or not can_send(action, Sender.CENTRAL_SYSTEM):
+        raise UnknownCommand(f"{action!r} is not an OCPP 1.6 Central System request")
+    violation = validate_request(action, payload)
+    if violation is not None:
+        raise InvalidCommand(f"{violation.error_code}: {violation.description}")
+
+
 async def send(
     services: Services,
     charge_point_id: str,
@@ -112,11 +121,7 @@ async def send(
     timeout: float | None = None,
 ) -> Sent:
     """Validate, send through the connection's one-CALL-in-flight path, and record the answer."""
-    if action not in ACTIONS or not can_send(action, Sender.CENTRAL_SYSTEM):
-        raise UnknownCommand(f"{action!r} is not an OCPP 1.6 Central System request")
-    violation = validate_request(action, payload)
-    if violation is not None:
-        raise InvalidCommand(f"{violation.error_code}: {violation.description}")
+    _check_request(action, payload)
     connection = await services.registry.wait_for(charge_point_id, connect_timeout)
     if connection is None:
         raise ChargePointOffline(f"charge point {charge_point_id!r} is not connected")

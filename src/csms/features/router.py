@@ -55,21 +55,10 @@ class Router:
         # the same again) or on a passing state (not accepted yet, a failure) a resend should
         # meet afresh.
         replays = self._services.replays
-        if call.action in _ANSWERED_AFRESH:
-            if call.action == Action.BOOT_NOTIFICATION:
-                replays.forget(connection.charge_point_id)
-            replayable = False
-        else:
-            replayed = replays.answer(connection.charge_point_id, call)
-            if replayed is not None:
-                log.info(
-                    "%s: %s %s sent again: answered as before",
-                    connection.charge_point_id,
-                    call.action,
-                    call.unique_id,
-                )
-                return Handled(replayed)
-            replayable = True
+        replayable = call.action not in _ANSWERED_AFRESH
+        replayed = self._replayed(connection.charge_point_id, call)
+        if replayed is not None:
+            return Handled(replayed)
         request = decode_request(call.action, call.payload)
         if isinstance(request, SchemaViolation):
             return Handled(_error(call, request.error_code, request.description))
@@ -92,6 +81,23 @@ class Router:
             # Also if sending it fails: the work is done, and the resend will come.
             replays.remember(connection.charge_point_id, call, result)
         return Handled(result, context.follow_ups)
+
+    def _replayed(self, charge_point_id: str, call: Call) -> CallResult | CallError | None:
+        """The answer given before, when `call` is one sent again (transport/replay.py)."""
+        replays = self._services.replays
+        if call.action in _ANSWERED_AFRESH:
+            if call.action == Action.BOOT_NOTIFICATION:
+                replays.forget(charge_point_id)
+            return None
+        replayed = replays.answer(charge_point_id, call)
+        if replayed is not None:
+            log.info(
+                "%s: %s %s sent again: answered as before",
+                charge_point_id,
+                call.action,
+                call.unique_id,
+            )
+        return replayed
 
 
 def _observe(services: Services, charge_point_id: str, call: Call, request: object) -> None:

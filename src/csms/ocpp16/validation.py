@@ -273,24 +273,30 @@ def _take_multiple_of(schema: dict[str, Any]) -> _Check | None:
     items = schema.get("items")
     check_item = _take_multiple_of(items) if isinstance(items, dict) else None
     if children:
-
-        def check_object(value: Any, path: str) -> SchemaViolation | None:
-            for key, check in children.items():
-                if key in value and (found := check(value[key], _join(path, key))) is not None:
-                    return found
-            return None
-
-        return check_object
+        return _object_check(children)
     if check_item is not None:
-
-        def check_array(value: Any, path: str) -> SchemaViolation | None:
-            for index, item in enumerate(value):
-                if (found := check_item(item, f"{path}[{index}]")) is not None:
-                    return found
-            return None
-
-        return check_array
+        return _array_check(check_item)
     return None
+
+
+def _object_check(children: dict[str, _Check]) -> _Check:
+    def check_object(value: Any, path: str) -> SchemaViolation | None:
+        for key, check in children.items():
+            if key in value and (found := check(value[key], _join(path, key))) is not None:
+                return found
+        return None
+
+    return check_object
+
+
+def _array_check(check_item: _Check) -> _Check:
+    def check_array(value: Any, path: str) -> SchemaViolation | None:
+        for index, item in enumerate(value):
+            if (found := check_item(item, f"{path}[{index}]")) is not None:
+                return found
+        return None
+
+    return check_array
 
 
 def _check_tenth(value: Any, path: str) -> SchemaViolation | None:

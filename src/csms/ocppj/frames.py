@@ -106,28 +106,11 @@ def parse(text: str | bytes) -> Frame | Malformed:
         return Malformed(reason=f"unknown message type {type_id!r}")
     unique_id = message[1] if len(message) > 1 else None
     if not isinstance(unique_id, str) or not 0 < len(unique_id) <= MAX_UNIQUE_ID_LENGTH:
-        reason = f"unusable message id {_short(unique_id)}"
-        if type_id != MessageTypeId.CALL:
-            return Malformed(reason=reason)
-        echo = unique_id if isinstance(unique_id, str) else UNREADABLE_ID
-        return Malformed(
-            reason=reason,
-            reply=CallError(
-                unique_id=echo,
-                error_code=ErrorCode.FORMATION_VIOLATION,
-                error_description=f"message id must be a string of 1 to {MAX_UNIQUE_ID_LENGTH}"
-                " characters (J 4.1.4)",
-            ),
-        )
+        return _unusable_id(type_id, unique_id)
     if len(message) != _ARITY[type_id]:
         return _malformed_shape(type_id, unique_id, f"expected {_ARITY[type_id]} elements")
     if type_id == MessageTypeId.CALL:
-        action, payload = message[2], message[3]
-        if not isinstance(action, str) or not action:
-            return _malformed_shape(type_id, unique_id, "action is not a string")
-        if not isinstance(payload, dict):
-            return _malformed_shape(type_id, unique_id, "payload is not a JSON object")
-        return Call(unique_id=unique_id, action=action, payload=payload)
+        return _call(unique_id, message[2], message[3])
     if type_id == MessageTypeId.CALLRESULT:
         payload = message[2]
         if not isinstance(payload, dict):
@@ -142,6 +125,31 @@ def parse(text: str | bytes) -> Frame | Malformed:
         error_description=description,
         error_details=details if isinstance(details, dict) else {"details": details},
     )
+
+
+def _unusable_id(type_id: int, unique_id: Any) -> Malformed:
+    """A frame whose message id is unusable; a CALL's is answered (J 4.1.4)."""
+    reason = f"unusable message id {_short(unique_id)}"
+    if type_id != MessageTypeId.CALL:
+        return Malformed(reason=reason)
+    echo = unique_id if isinstance(unique_id, str) else UNREADABLE_ID
+    return Malformed(
+        reason=reason,
+        reply=CallError(
+            unique_id=echo,
+            error_code=ErrorCode.FORMATION_VIOLATION,
+            error_description=f"message id must be a string of 1 to {MAX_UNIQUE_ID_LENGTH}"
+            " characters (J 4.1.4)",
+        ),
+    )
+
+
+def _call(unique_id: str, action: Any, payload: Any) -> Call | Malformed:
+    if not isinstance(action, str) or not action:
+        return _malformed_shape(MessageTypeId.CALL, unique_id, "action is not a string")
+    if not isinstance(payload, dict):
+        return _malformed_shape(MessageTypeId.CALL, unique_id, "payload is not a JSON object")
+    return Call(unique_id=unique_id, action=action, payload=payload)
 
 
 def serialize(frame: Frame) -> str:

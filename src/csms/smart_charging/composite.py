@@ -153,15 +153,7 @@ def composite_schedule(
     `local_limit` is the charge point's own maximum, when known. Raises ValueError on bad
     arguments and when two profiles of one stack share a stack level.
     """
-    if start.utcoffset() is None:
-        raise ValueError("start must be an aware datetime")
-    if duration < 0 or connector_id < 0:
-        raise ValueError("duration and connector_id must be >= 0")
-    if connector_id == 0 and transaction is not None:
-        raise ValueError("connector 0 has no transaction")
-    if not voltage > 0 or not 1 <= default_phases <= 3:
-        raise ValueError("voltage must be > 0 and default_phases 1, 2 or 3")
-
+    _check_arguments(start, duration, connector_id, transaction, voltage, default_phases)
     charge_point_max, tx = _stacks(installed, connector_id, transaction)
     relative_start = transaction.start if transaction is not None else start
     cells = _evaluate(charge_point_max, tx, start, duration, relative_start)
@@ -194,6 +186,24 @@ def composite_schedule(
         charging_schedule_period=tuple(periods),
         min_charging_rate=min_charging_rate,
     )
+
+
+def _check_arguments(
+    start: datetime,
+    duration: int,
+    connector_id: int,
+    transaction: ActiveTransaction | None,
+    voltage: Decimal,
+    default_phases: int,
+) -> None:
+    if start.utcoffset() is None:
+        raise ValueError("start must be an aware datetime")
+    if duration < 0 or connector_id < 0:
+        raise ValueError("duration and connector_id must be >= 0")
+    if connector_id == 0 and transaction is not None:
+        raise ValueError("connector 0 has no transaction")
+    if not voltage > 0 or not 1 <= default_phases <= 3:
+        raise ValueError("voltage must be > 0 and default_phases 1, 2 or 3")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -270,33 +270,8 @@ class GroupCommit:
         batched requests (all of one kind at once), then the rows grouped into one executemany
         per statement, then the touches."""
         async with self._engine.begin() as connection:
-            results: list[Any] = [None] * len(ops)
-            batches: dict[Batched[Any, Any], list[int]] = {}
-            for index, op in enumerate(ops):
-                if op.work is not None:
-                    results[index] = await op.work(connection)
-                elif op.batched is not None:
-                    batches.setdefault(op.batched, []).append(index)
-            for batched, indexes in batches.items():
-                answers = await batched(connection, [ops[index].request for index in indexes])
-                for index, answer in zip(indexes, answers, strict=True):
-                    results[index] = answer
-            rows: dict[Executable, list[Mapping[str, Any]]] = {}
-            keyed: dict[Executable, dict[Hashable, KeyedRow]] = {}
-            for op in ops:
-                for group in op.rows:
-                    rows.setdefault(group.statement, []).extend(group.rows)
-                for item in op.keyed:
-                    by_key = keyed.setdefault(item.statement, {})
-                    earlier = by_key.pop(item.key, None)  # the last queued goes last
-                    if earlier is not None and item.rank is not None and earlier.rank > item.rank:
-                        item = earlier
-                    by_key[item.key] = item
-            for statement, values in rows.items():
-                if values:
-                    await connection.execute(statement, values)
-            for statement, by_key in keyed.items():
-                await connection.execute(statement, [item.row for item in by_key.values()])
+            results = await _work(connection, ops)
+            await _write_rows(connection, ops)
             if touches:
                 await connection.execute(
                     self._touch_statement,
@@ -304,6 +279,44 @@ class GroupCommit:
                 )
         self.commits += 1
         return results
+
+
+async def _work(connection: AsyncConnection, ops: list[_Op[Any]]) -> list[Any]:
+    """Each operation's work in queue order, then the batched requests (all of one kind at
+    once); the results in queue order."""
+    results: list[Any] = [None] * len(ops)
+    batches: dict[Batched[Any, Any], list[int]] = {}
+    for index, op in enumerate(ops):
+        if op.work is not None:
+            results[index] = await op.work(connection)
+        elif op.batched is not None:
+            batches.setdefault(op.batched, []).append(index)
+    for batched, indexes in batches.items():
+        answers = await batched(connection, [ops[index].request for index in indexes])
+        for index, answer in zip(indexes, answers, strict=True):
+            results[index] = answer
+    return results
+
+
+async def _write_rows(connection: AsyncConnection, ops: list[_Op[Any]]) -> None:
+    """The rows of every operation, one executemany per statement; of keyed rows with one key
+    the last queued wins, unless an earlier one ranks higher."""
+    rows: dict[Executable, list[Mapping[str, Any]]] = {}
+    keyed: dict[Executable, dict[Hashable, KeyedRow]] = {}
+    for op in ops:
+        for group in op.rows:
+            rows.setdefault(group.statement, []).extend(group.rows)
+        for item in op.keyed:
+            by_key = keyed.setdefault(item.statement, {})
+            earlier = by_key.pop(item.key, None)  # the last queued goes last
+            if earlier is not None and item.rank is not None and earlier.rank > item.rank:
+                item = earlier
+            by_key[item.key] = item
+    for statement, values in rows.items():
+        if values:
+            await connection.execute(statement, values)
+    for statement, by_key in keyed.items():
+        await connection.execute(statement, [item.row for item in by_key.values()])
 
 
 def _fail(op: _Op[Any], exc: Exception) -> None:

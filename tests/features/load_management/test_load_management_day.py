@@ -277,7 +277,8 @@ async def check_composites(day: Day) -> None:
         assert sim_limit(cp, connector_id) == Decimal(str(row["limit"])), row
 
 
-def frames_sum(cps: list[SimulatedChargePoint]) -> tuple[Decimal, int]:
+# A replay of the wire, one branch per frame kind: a test oracle kept in one piece.
+def frames_sum(cps: list[SimulatedChargePoint]) -> tuple[Decimal, int]:  # noqa: C901
     """Replay every frame of every charge point in the order they crossed: the highest sum of
     the TxProfile limits in force, and how many SetChargingProfile came."""
     frames = sorted(

@@ -298,10 +298,7 @@ class LoadModel:
         """A CALL of a charge point, handled and stored (a Services.call_observers entry)."""
         cp = self.cps.get(charge_point_id)
         if cp is None:
-            if charge_point_id in self.departed and self.enabled:
-                self.departed_due.add(charge_point_id)
-                self._idle.clear()
-                self.wakeup.set()
+            self._departed_heard_from(charge_point_id)
             return
         if cp.stuck:
             self.retry_at.pop(charge_point_id, None)
@@ -318,14 +315,24 @@ class LoadModel:
             cp.refresh = True  # its transactionId is in the store
             self.mark(cp)
         elif isinstance(request, StopTransactionRequest):
-            for connector_id, tx in list(cp.transactions.items()):
-                if tx.transaction_id == request.transaction_id:
-                    del cp.transactions[connector_id]
-                    self.mark(cp)
+            self._stopped(cp, request)
         elif isinstance(request, StatusNotificationRequest):
             self._status(cp, request)
         elif isinstance(request, MeterValuesRequest):
             self._meter_values(cp, request)
+
+    def _departed_heard_from(self, charge_point_id: str) -> None:
+        """A charge point not in a group: one that left it may now be cleared of our profiles."""
+        if charge_point_id in self.departed and self.enabled:
+            self.departed_due.add(charge_point_id)
+            self._idle.clear()
+            self.wakeup.set()
+
+    def _stopped(self, cp: CpState, request: StopTransactionRequest) -> None:
+        for connector_id, tx in list(cp.transactions.items()):
+            if tx.transaction_id == request.transaction_id:
+                del cp.transactions[connector_id]
+                self.mark(cp)
 
     def _status(self, cp: CpState, request: StatusNotificationRequest) -> None:
         connector_id = request.connector_id

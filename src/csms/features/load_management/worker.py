@@ -274,6 +274,30 @@ def _on_fallback(cp: CpState) -> list[TxState]:
     return [tx for tx in cp.transactions.values() if tx.accepted is None]
 
 
+def _answered(services: Services, change: _Change, status: str) -> bool:
+    """Record the answer to a profile sent (what is in force, the transaction's state);
+    whether it was Accepted."""
+    cp, tx = change.cp, change.tx
+    accepted = status == ChargingProfileStatus.ACCEPTED
+    if tx is None:
+        # Accepted: installed; else the next boot tries again.
+        cp.needs_default = False
+        if accepted:
+            cp.default_accepted = change.limit
+    elif accepted:
+        tx.accepted = change.limit
+        tx.limit_since = time.monotonic()
+    elif status in UNANSWERED:
+        tx.on(TxEvent.UNANSWERED)
+    else:
+        tx.on(TxEvent.REFUSED)  # Rejected, NotSupported, a CALLERROR: not again for this one
+    if status in UNANSWERED:
+        cp.stuck = True  # until it is heard from again ...
+        if status != OFFLINE:
+            services.load.retry_later(cp, services.settings.load_retry_interval)  # ... or later
+    return accepted
+
+
 def _mark_pending(change: _Change) -> None:
     if change.tx is None:
         change.cp.default_pending = change.limit
@@ -315,24 +339,7 @@ async def _send(
     finally:
         _clear_pending(change)
     sending.answered_at = services.clock.now()
-    accepted = sending.status == ChargingProfileStatus.ACCEPTED
-    if tx is None:
-        if accepted:
-            cp.default_accepted = change.limit
-            cp.needs_default = False
-    elif accepted:
-        tx.accepted = change.limit
-        tx.limit_since = time.monotonic()
-    elif sending.status in UNANSWERED:
-        tx.on(TxEvent.UNANSWERED)
-    else:
-        tx.on(TxEvent.REFUSED)  # Rejected, NotSupported, a CALLERROR: not again for this one
-    if sending.status in UNANSWERED:
-        cp.stuck = True  # until it is heard from again ...
-        if sending.status != OFFLINE:
-            model.retry_later(cp, services.settings.load_retry_interval)  # ... or later
-    if not accepted and tx is None:
-        cp.needs_default = False  # the next boot tries again
+    accepted = _answered(services, change, sending.status)
     history.append(
         LoadAllocation(
             group_id=group.id,
