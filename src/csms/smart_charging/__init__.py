@@ -1,6 +1,6 @@
 """Smart charging arithmetic: composite schedules, stacking, A<->W, site load allocation.
 
-Pure: no I/O, no asyncio, standard library only (DESIGN.md section 2).
+Pure: no I/O, no asyncio, standard library only (docs/architecture.md, "Layers").
 """
 
 from csms.smart_charging.allocation import (

@@ -1,5 +1,5 @@
-"""Group commit (DESIGN 7): one writer task runs every queued write of the store in one
-transaction, commits once, and only then answers each caller.
+"""Group commit (docs/architecture.md, "Dependency rules"): one writer task runs every queued
+write of the store in one transaction, commits once, and only then answers each caller.
 
 Durability costs one synchronous commit (an fsync on SQLite, a WAL flush on PostgreSQL); paying
 it once for hundreds of concurrent writes instead of once each is what makes a durable CSMS fast.

@@ -2,7 +2,7 @@
 
 Each method is one database transaction. Writes from the charge-point message path go through
 group commit: a call returns only after its data is committed, and many concurrent calls share
-one commit (DESIGN 7).
+one commit (docs/architecture.md, "Dependency rules").
 """
 
 from __future__ import annotations

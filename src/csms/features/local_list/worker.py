@@ -1,5 +1,6 @@
 """The charge points whose local authorization list the CSMS is to bring up to date, and the
-one owned task that works them off (DESIGN 5: no fire-and-forget).
+one owned task that works them off (no fire-and-forget: docs/architecture.md, "Dependency
+rules").
 
 Requests are coalesced per charge point; a charge point is never worked on twice at once, and a
 request that comes while it is being worked on runs once that work ends. The work itself

@@ -9,11 +9,11 @@ upgrade a scratch database and let autogenerate compare it with schema.py::
     from csms.storage.migrations import alembic_config, migrate
     url = "sqlite+aiosqlite:///scratch.db"
     asyncio.run(migrate(url))
-    command.revision(alembic_config(url), "message", autogenerate=True, rev_id="0002")
+    command.revision(alembic_config(url), "message", autogenerate=True, rev_id="0011")
 
-Write revisions with `op.batch_alter_table` so they also run on SQLite. A feature's new tables
-go on their own branch (down_revision = the Core head it builds on), so that features written at
-the same time do not have to agree on one chain; `migrate` upgrades every branch.
+Write revisions with `op.batch_alter_table` so they also run on SQLite. There is one head:
+every new revision revises the single head before it (docs/architecture.md, "Migrations";
+tests/storage/test_migrations.py::test_one_head keeps it so).
 """
 
 from __future__ import annotations
