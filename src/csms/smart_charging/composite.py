@@ -44,6 +44,9 @@ The semantic decisions, each with its source:
   fills it (OCTT TC_067 expects the charge point's local limit when no profile is left).
 * minChargingRate (7.13) describes one EV; it is kept only when one single profile prevails
   over the whole window and it is already in the output unit.
+
+Over 400 lines: the composite schedule (5.7) is one algorithm (the stacks, their evaluation over
+time, the units); its helpers are private to it.
 """
 
 from __future__ import annotations

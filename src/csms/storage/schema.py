@@ -4,6 +4,8 @@ exactly this (a test compares them with Alembic's autogenerate).
 Every row of a charge point's data references `charge_points.id` with ON DELETE CASCADE:
 deleting a charge point deletes what it reported. Transaction ids are never reused
 (SQLite AUTOINCREMENT, PostgreSQL identity), so a deleted transaction's id cannot come back.
+
+Over 400 lines: every table in one MetaData, the one thing the migrations are compared with.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Reads go straight to the database, in autocommit (each is one statement). Writes go through
 the group-commit writer (groupcommit.py): a write returns once it is committed, and concurrent
 writes share commits.
+
+Over 400 lines: the Core tables (charge points, connectors, id tags, transactions, meter
+values, notifications), whose writes share the message path's batching; each feature's tables
+have a mixin of their own (sql_*.py).
 """
 
 from __future__ import annotations

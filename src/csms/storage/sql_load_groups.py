@@ -2,7 +2,11 @@
 members, transactions' own priorities, and the history of the limits sent. A mixin of SqlStore
 over its shared plumbing (sql_base.py); every change is one transaction of the group-commit
 writer, where the tree's rules are checked (one writer: nothing changes between check and
-write)."""
+write).
+
+Over 400 lines: groups, members, their profiles in force and the allocation history, which load
+management reads and writes together.
+"""
 
 from __future__ import annotations
 

@@ -3,6 +3,8 @@
 Each method is one database transaction. Writes from the charge-point message path go through
 group commit: a call returns only after its data is committed, and many concurrent calls share
 one commit (docs/architecture.md, "Dependency rules").
+
+Over 400 lines: the one list of everything persistent, each method a signature and a docstring.
 """
 
 from __future__ import annotations

@@ -113,6 +113,11 @@ class TxState:
 
 @dataclass(slots=True)
 class CpState:
+    """One member charge point. Its transactions carry their state (machine.py); its own flags
+    are work still to do for the worker (needs_default: install the fallback; refresh: read its
+    transactions again) and whether it may be sent to (stuck: a send failed, until it is heard
+    from again or its retry is due)."""
+
     member: LoadGroupMember
     connectors: int = 1
     statuses: dict[int, str] = field(default_factory=dict)
