@@ -54,6 +54,8 @@ class MeOut(Model):
     name: str
     role: Role
     user_id: int | None
+    # For calls authenticated by the console's session cookie: the X-CSRF-Token they need.
+    csrf_token: str | None
 
 
 class TokenIn(Model):
@@ -108,7 +110,8 @@ class AuditOut(Model):
 
 @router.get("/me", summary="Who I am")
 async def me(caller: Caller) -> MeOut:
-    return MeOut(name=caller.name, role=caller.role, user_id=caller.user_id)
+    csrf = None if caller.session is None else caller.session.csrf_token
+    return MeOut(name=caller.name, role=caller.role, user_id=caller.user_id, csrf_token=csrf)
 
 
 def _own_user(caller: Principal) -> int:
