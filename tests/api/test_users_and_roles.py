@@ -60,7 +60,8 @@ async def test_tokens_are_shown_once_and_stored_as_digests(harness: Harness, as_
     listed = (await harness.api.get(f"/users/{user_id}/tokens")).json()
     assert "token" not in listed[0] and token.startswith(listed[0]["prefix"])
     stored_user = await harness.store.get_user(user_id)
-    assert stored_user.password_hash.startswith("scrypt$") and PASSWORD not in stored_user.password_hash
+    stored_hash = stored_user.password_hash
+    assert stored_hash.startswith("scrypt$") and PASSWORD not in stored_hash
 
 
 async def test_every_route_needs_its_role(harness: Harness, as_user: Any) -> None:
@@ -86,10 +87,11 @@ async def test_every_route_needs_its_role(harness: Harness, as_user: Any) -> Non
             response = await client.request(
                 method, url, content=b'{"not json', headers={"Content-Type": "application/json"}
             )
+            where = (role, method, path, response.text)
             if role.allows(needed):
-                assert response.status_code not in (401, 403, 500), (role, method, path, response.text)
+                assert response.status_code not in (401, 403, 500), where
             else:
-                assert response.status_code == 403, (role, method, path, response.text)
+                assert response.status_code == 403, where
     assert all(checked.values()), checked
 
 
