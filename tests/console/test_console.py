@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from tests.harness import Harness
 
 from csms.accounts import LoginLimiter
+from tests.harness import Harness
 
 PASSWORD = "correct horse battery"
 
@@ -116,7 +116,8 @@ async def test_login_attempts_are_limited_per_name_and_address(
     limited = await browser.post("/login", data={"name": "dora", "password": PASSWORD})
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
     assert "set-cookie" not in limited.headers
-    assert (await browser.post("/login", data={"name": "eve", "password": PASSWORD})).status_code == 303
+    other = await browser.post("/login", data={"name": "eve", "password": PASSWORD})
+    assert other.status_code == 303
 
 
 def test_the_login_limiter_forgets_old_failures_and_stays_bounded() -> None:
