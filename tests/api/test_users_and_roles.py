@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.api.test_abuse import _fill, _routes, _url
+from tests.api.test_abuse import _fill, _head, _raw_status, _routes, _url
 from tests.harness import Harness
 
 from csms.api.roles import required_role
@@ -174,3 +174,11 @@ async def test_passwords_never_reach_the_audit_log(harness: Harness) -> None:
     added = next(e for e in entries if e["path"] == "/api/v1/users")
     assert PASSWORD not in str(entries) and '"password":"***"' in added["summary"]
     assert added["status"] == 201
+
+
+async def test_a_role_too_small_is_refused_before_the_body_is_read(harness: Harness) -> None:
+    _, token = await add_user(harness, "xena", "viewer")
+    port = harness.app.http_port
+    # Announced huge and never sent: a 403 that waited for the body would not come.
+    for path in ("/api/v1/firmware", "/api/v1/users", "/api/v1/id-tags"):
+        assert await _raw_status(port, _head(path, 300_000_000, token), b"x" * 1000) == 403
