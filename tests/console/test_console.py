@@ -201,3 +201,20 @@ async def test_my_tokens_are_created_shown_once_and_revoked(
         revoked = await browser.post(f"/tokens/{token_id}/revoke", data={"csrf_token": csrf})
         assert revoked.status_code == 303
         assert (await client.get("/me")).status_code == 401
+
+
+async def test_admins_read_the_audit_log_page_and_viewers_do_not(
+    harness: Harness, browser: httpx.AsyncClient
+) -> None:
+    await add_user(harness, "jo", "admin")
+    await harness.api.put("/id-tags/<b>TAG</b>", json={})
+    await sign_in(browser, "jo")
+    page = await browser.get("/audit")
+    assert page.status_code == 200
+    assert "console.login" in page.text and "PUT /api/v1/id-tags/" in page.text
+    assert "<b>TAG</b>" not in page.text and "&lt;b&gt;TAG&lt;/b&gt;" in page.text  # escaped
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    await add_user(harness, "kim", "viewer")
+    async with httpx.AsyncClient(base_url=str(browser.base_url)) as other:
+        await sign_in(other, "kim")
+        assert (await other.get("/audit")).status_code == 403
