@@ -218,3 +218,18 @@ async def test_admins_read_the_audit_log_page_and_viewers_do_not(
     async with httpx.AsyncClient(base_url=str(browser.base_url)) as other:
         await sign_in(other, "kim")
         assert (await other.get("/audit")).status_code == 403
+
+
+async def test_the_cookie_is_secure_when_the_console_is_reached_over_https(
+    harness: Harness, browser: httpx.AsyncClient
+) -> None:
+    # A TLS-terminating proxy on the same host says so (uvicorn trusts 127.0.0.1).
+    await add_user(harness, "lou", "viewer")
+    response = await browser.post(
+        "/login",
+        data={"name": "lou", "password": PASSWORD},
+        headers={"X-Forwarded-Proto": "https"},
+    )
+    assert response.status_code == 303
+    flags = {part.strip().lower() for part in response.headers["set-cookie"].split(";")}
+    assert {"secure", "httponly", "samesite=strict"} <= flags
