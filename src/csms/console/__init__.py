@@ -8,6 +8,7 @@ page, the Users page (admins) and My tokens. Every form post carries the session
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +31,8 @@ from csms.console.auth import (
     signed_in,
 )
 from csms.storage import Role, UserExistsError
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -140,6 +143,7 @@ async def login(
     try:
         session_id, session = await accounts.login(name, password, address)
     except TooManyAttempts as exc:
+        log.warning("console login of %r from %s refused: %s", name, address, exc)
         response = page(
             request,
             "login.html",
@@ -151,6 +155,7 @@ async def login(
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except LoginRefused as exc:
+        log.info("console login of %r from %s failed", name, address)
         return page(
             request, "login.html", None, status.HTTP_401_UNAUTHORIZED, error=str(exc), name=name
         )
