@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 from collections import OrderedDict
@@ -25,6 +26,8 @@ from datetime import datetime, timedelta
 
 from csms.storage import ApiToken, AuditEntry, ConsoleSession, Role, Store, User
 from csms.transport.basic_auth import hash_password, verify_password
+
+log = logging.getLogger(__name__)
 
 STATIC_ACTOR = "api-token"
 TOKEN_PREFIX = "csms_"
@@ -137,6 +140,8 @@ class Accounts:
         self._sessions: dict[str, ConsoleSession] = {}
         self._loaded = False
         self._lock = asyncio.Lock()
+        # Audit log writes under way (audit_soon); readers of the log wait for them.
+        self._audit_writes: set[asyncio.Task[None]] = set()
 
     async def ready(self) -> None:
         """Fill the memory from the store (once)."""
@@ -306,6 +311,43 @@ class Accounts:
             status=status,
         )
 
+    def audit_soon(
+        self,
+        principal: Principal,
+        *,
+        method: str,
+        path: str,
+        operation: str | None,
+        charge_point_id: str | None = None,
+        summary: str | None = None,
+        status: int,
+    ) -> None:
+        """Start writing an entry without waiting for it; audit_entries() and drain() do."""
+        write = asyncio.get_running_loop().create_task(
+            self.audit(
+                principal,
+                method=method,
+                path=path,
+                operation=operation,
+                charge_point_id=charge_point_id,
+                summary=summary,
+                status=status,
+            ),
+            name="csms.audit",
+        )
+        self._audit_writes.add(write)
+        write.add_done_callback(self._audit_written)
+
+    def _audit_written(self, write: asyncio.Task[None]) -> None:
+        self._audit_writes.discard(write)
+        if not write.cancelled() and write.exception() is not None:
+            log.error("could not write an audit log entry", exc_info=write.exception())
+
+    async def drain(self) -> None:
+        """Wait for the audit log writes under way."""
+        while self._audit_writes:
+            await asyncio.wait(set(self._audit_writes))
+
     async def audit_entries(
         self,
         *,
@@ -314,6 +356,8 @@ class Accounts:
         actor: str | None = None,
         charge_point_id: str | None = None,
     ) -> list[AuditEntry]:
+        """Newest first, the writes started before this call included."""
+        await self.drain()
         return await self._store.list_audit_entries(
             limit=limit, before_id=before_id, actor=actor, charge_point_id=charge_point_id
         )

@@ -109,6 +109,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             ws_server.close()
             await ws_server.wait_closed()
             await http_task
+            await accounts.drain()
             expiry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await expiry

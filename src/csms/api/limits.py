@@ -73,8 +73,8 @@ AUDIT_BODY_BYTES = 2048
 class RequestGuard:
     """Before the app: who is calling (bearer token or console session cookie), whether their
     role may use the route (api/roles.py), CSRF for cookie-authenticated changes, body limits.
-    After the app: every change (any method but GET/HEAD/OPTIONS) is written to the audit log
-    before the last byte of its answer is sent."""
+    After the app: every change (any method but GET/HEAD/OPTIONS) is written to the audit log;
+    the write starts before the last byte of its answer is sent."""
 
     def __init__(
         self,
@@ -122,8 +122,8 @@ class RequestGuard:
                 detail = (
                     refusal or f"this needs the {needed} role; {principal.name} is {principal.role}"
                 )
+                self._audit(scope, principal, status.HTTP_403_FORBIDDEN, b"", size)
                 await _refuse(receive, send, size, status.HTTP_403_FORBIDDEN, detail)
-                await self._audit(scope, principal, status.HTTP_403_FORBIDDEN, b"", size)
                 return
         limit = self._max_file_body if _is_file_upload(scope) else self._max_body
         if size is not None and size > limit:
@@ -164,7 +164,7 @@ class RequestGuard:
                 and message["type"] == "http.response.body"
                 and not message.get("more_body", False)
             ):
-                await self._audit(scope, principal, answer_status, bytes(kept), received)
+                self._audit(scope, principal, answer_status, bytes(kept), received)
             await send(message)
 
         try:
@@ -195,25 +195,22 @@ class RequestGuard:
                 return principal, "missing or wrong X-CSRF-Token header"
         return principal, ""
 
-    async def _audit(
+    def _audit(
         self, scope: Scope, principal: Principal, answer: int, body: bytes, size: int | None
     ) -> None:
+        """Start writing the entry (the answer is not held up by the write; the audit log's
+        readers wait for the writes started before them, accounts.py)."""
         route = scope.get("route")
         document = _json_document(scope, body, size)
-        try:
-            await self._accounts.audit(
-                principal,
-                method=scope["method"],
-                path=scope["path"],
-                operation=getattr(route, "name", None),
-                charge_point_id=_charge_point_of(scope, document),
-                summary=_summary(scope, body, size, document),
-                status=answer,
-            )
-        except Exception:
-            log.exception(
-                "could not write the audit log entry of %s %s", scope["method"], scope["path"]
-            )
+        self._accounts.audit_soon(
+            principal,
+            method=scope["method"],
+            path=scope["path"],
+            operation=getattr(route, "name", None),
+            charge_point_id=_charge_point_of(scope, document),
+            summary=_summary(scope, body, size, document),
+            status=answer,
+        )
 
 
 def _json_document(scope: Scope, body: bytes, size: int | None) -> Any:
