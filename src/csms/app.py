@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import uvicorn
 
+from csms.accounts import Accounts
 from csms.api import create_api
 from csms.features import ROUTES
 from csms.features.admission import ChargePointAdmission
@@ -65,11 +66,15 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         ws_server = await ocpp.start(
             settings.host, settings.ocpp_port, ssl_context=_ssl_context(settings)
         )
+        accounts = Accounts(
+            store, api_token, session_ttl=settings.session_ttl, now=services.clock.now
+        )
+        await accounts.ready()
         http_socket = _bind(settings.host, settings.http_port)
         files = await start_file_service(services, http_port=http_socket.getsockname()[1])
         http_server = _HttpServer(
             uvicorn.Config(
-                create_api(services, api_token),
+                create_api(services, api_token, accounts),
                 log_level="warning",
                 lifespan="off",
                 access_log=False,
@@ -85,10 +90,13 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             ocpp_port = next(iter(ws_server.sockets)).getsockname()[1]
             http_port = http_socket.getsockname()[1]
             log.info(
-                "OCPP on %s://%s:%d/ocpp/{chargePointId}, API on http://%s:%d/api/v1",
+                "OCPP on %s://%s:%d/ocpp/{chargePointId}, API on http://%s:%d/api/v1,"
+                " console on http://%s:%d/",
                 "wss" if settings.tls_cert else "ws",
                 settings.host,
                 ocpp_port,
+                settings.host,
+                http_port,
                 settings.host,
                 http_port,
             )
@@ -101,6 +109,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             ws_server.close()
             await ws_server.wait_closed()
             await http_task
+            await accounts.drain()
             expiry.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await expiry

@@ -49,6 +49,7 @@ _SERVE_FLAGS: dict[str, str] = {
     "api_max_body_bytes": "largest operator API request body (bigger: HTTP 413)",
     "file_max_body_bytes": "largest uploaded file (firmware image, diagnostics over HTTP)",
     "shutdown_grace": "seconds shutdown waits for API calls in progress before cancelling them",
+    "session_ttl": "seconds a console session lasts after sign-in",
 }
 
 
@@ -70,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     serve.add_argument("--log-level", default=os.environ.get("CSMS_LOG_LEVEL", "INFO"))
     client.add_commands(commands)
+    _add_user_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "serve":
         try:
@@ -89,7 +91,85 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         return _run_server(settings)
+    if args.command == "user":
+        return _run_user_command(args)
     return client.run(args, dict(os.environ))
+
+
+def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`csms user add|list`: accounts of the console and API, written to the database directly
+    (the first admin is made this way; a running server sees a new user at its first login)."""
+    user = commands.add_parser("user", help="add or list console/API users (in the database)")
+    actions = user.add_subparsers(dest="user_command", required=True)
+    add = actions.add_parser("add", help="add a user")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["admin", "operator", "viewer"])
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    listing = actions.add_parser("list", help="list users")
+    for parser in (add, listing):
+        parser.add_argument(
+            "--database",
+            default=None,
+            help=f"[env CSMS_DATABASE; default {Settings().database}]",
+        )
+
+
+def _run_user_command(args: argparse.Namespace) -> int:
+    from csms.accounts import check_name, check_password
+
+    database = args.database or os.environ.get("CSMS_DATABASE") or Settings().database
+    password = ""
+    if args.user_command == "add":
+        try:
+            check_name(args.name)
+            password = _read_password(args.password_stdin)
+            check_password(password)
+        except ValueError as exc:
+            print(f"csms: {exc}", file=sys.stderr)
+            return 2
+    return asyncio.run(_user_command(args, database, password))
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        raise ValueError("no terminal to ask for the password: use --password-stdin")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise ValueError("the passwords differ")
+    return first
+
+
+async def _user_command(args: argparse.Namespace, database: str, password: str) -> int:
+    import json
+    from datetime import UTC, datetime
+
+    from csms.accounts import hash_new_password
+    from csms.storage import Role, UserExistsError
+    from csms.storage.sql import open_store
+
+    async with await open_store(database) as store:
+        if args.user_command == "list":
+            users = await store.list_users()
+            shown = [
+                {"id": u.id, "name": u.name, "role": u.role, "disabled": u.disabled} for u in users
+            ]
+            print(json.dumps(shown, indent=2))
+            return 0
+        try:
+            user = await store.add_user(
+                args.name, Role(args.role), await hash_new_password(password), datetime.now(UTC)
+            )
+        except UserExistsError as exc:
+            print(f"csms: {exc}", file=sys.stderr)
+            return 1
+        print(json.dumps({"id": user.id, "name": user.name, "role": user.role}, indent=2))
+        return 0
 
 
 def _run_server(settings: Settings) -> int:

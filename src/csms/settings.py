@@ -85,6 +85,8 @@ class Settings:
     file_max_body_bytes: int = 1024 * 1024 * 1024
     # ... and how long shutdown waits for API calls in progress before cancelling them.
     shutdown_grace: float = 5.0
+    # Console sessions (docs/console.md) end this many seconds after sign-in.
+    session_ttl: float = 12 * 3600.0
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

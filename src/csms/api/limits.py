@@ -1,7 +1,8 @@
 """Input limits of the HTTP side (docs/field-behaviour.md, "Input limits and ids").
 
-`RequestGuard` is a pure ASGI middleware in front of FastAPI: an operator API request without the
-bearer token is answered 401 before a byte of its body is read, and a body over its limit is
+`RequestGuard` is a pure ASGI middleware in front of FastAPI: an operator API request without a
+valid bearer token or console session is answered 401 before a byte of its body is read (and
+one whose role may not use the route 403, docs/console.md), and a body over its limit is
 answered 413 (from Content-Length at once, else as soon as the stream passes the limit). Uploads
 of files (POST /api/v1/firmware, the charge points' /files/ routes) have a larger limit.
 
@@ -15,16 +16,21 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import types
 import typing
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.requests import cookie_parser
 
+from csms.accounts import Accounts, Principal
+from csms.api.roles import SAFE_METHODS, required_role
 from csms.ocpp16.validation import INT32_MAX, INT32_MIN, UNSTORABLE_TEXT, unstorable_reason
 from csms.transport.ids import RULE, is_valid_charge_point_id
 
@@ -35,6 +41,10 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 API_PREFIX = "/api/v1/"
+# Where RequestGuard puts the caller (accounts.Principal) in the ASGI scope.
+PRINCIPAL_KEY = "csms.principal"
+
+log = logging.getLogger(__name__)
 
 
 class SafeJSONResponse(JSONResponse):
@@ -54,18 +64,29 @@ class BodyTooLarge(HTTPException):
         )
 
 
+SESSION_COOKIE = "csms_session"
+CSRF_HEADER = b"x-csrf-token"
+# Bytes of a request body kept for its audit log summary.
+AUDIT_BODY_BYTES = 2048
+
+
 class RequestGuard:
+    """Before the app: who is calling (bearer token or console session cookie), whether their
+    role may use the route (api/roles.py), CSRF for cookie-authenticated changes, body limits.
+    After the app: every change (any method but GET/HEAD/OPTIONS) is written to the audit log;
+    the write starts before the last byte of its answer is sent."""
+
     def __init__(
         self,
         app: ASGIApp,
         *,
-        token: str,
+        accounts: Accounts,
         public: frozenset[str],
         max_body: int,
         max_file_body: int,
     ) -> None:
         self._app = app
-        self._token = token.encode()
+        self._accounts = accounts
         self._public = public
         self._max_body = max_body
         self._max_file_body = max_file_body
@@ -77,21 +98,35 @@ class RequestGuard:
             await self._app(scope, receive, send)
             return
         path: str = scope["path"]
+        method: str = scope["method"]
         length = _header(scope, b"content-length")
         if length is not None and not length.isdigit():
             await _answer(send, status.HTTP_400_BAD_REQUEST, "invalid Content-Length")
             return
         size = None if length is None else int(length)
-        if path.startswith(API_PREFIX) and path not in self._public and not self._authorized(scope):
-            await _refuse(
-                receive,
-                send,
-                size,
-                status.HTTP_401_UNAUTHORIZED,
-                "Missing or invalid bearer token",
-                [(b"www-authenticate", b"Bearer")],
-            )
-            return
+        principal: Principal | None = None
+        if path.startswith(API_PREFIX) and path not in self._public:
+            await self._accounts.ready()
+            principal, refusal = self._authenticate(scope)
+            if principal is None:
+                await _refuse(
+                    receive,
+                    send,
+                    size,
+                    status.HTTP_401_UNAUTHORIZED,
+                    refusal,
+                    [(b"www-authenticate", b"Bearer")],
+                )
+                return
+            scope[PRINCIPAL_KEY] = principal
+            needed = required_role(method, path)
+            if refusal or not principal.role.allows(needed):
+                detail = (
+                    refusal or f"this needs the {needed} role; {principal.name} is {principal.role}"
+                )
+                self._audit(scope, principal, status.HTTP_403_FORBIDDEN, b"", size)
+                await _refuse(receive, send, size, status.HTTP_403_FORBIDDEN, detail)
+                return
         limit = self._max_file_body if _is_file_upload(scope) else self._max_body
         if size is not None and size > limit:
             await _refuse(
@@ -102,22 +137,36 @@ class RequestGuard:
                 f"request body larger than {limit} bytes",
             )
             return
+        audited = principal is not None and method not in SAFE_METHODS
         received = 0
+        kept = bytearray()
         started = False
+        answer_status = 0
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
+                if audited and len(kept) < AUDIT_BODY_BYTES:
+                    kept.extend(chunk[: AUDIT_BODY_BYTES - len(kept)])
                 if received > limit:
                     raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
-            nonlocal started
+            nonlocal started, answer_status
             if message["type"] == "http.response.start":
                 started = True
+                answer_status = message["status"]
+            elif (
+                audited
+                and principal is not None
+                and message["type"] == "http.response.body"
+                and not message.get("more_body", False)
+            ):
+                self._audit(scope, principal, answer_status, bytes(kept), received)
             await send(message)
 
         try:
@@ -127,10 +176,91 @@ class RequestGuard:
                 raise
             await _answer(send, exc.status_code, str(exc.detail))
 
-    def _authorized(self, scope: Scope) -> bool:
-        header = _header(scope, b"authorization") or b""
-        scheme, _, given = header.partition(b" ")
-        return scheme.lower() == b"bearer" and hmac.compare_digest(given, self._token)
+    def _authenticate(self, scope: Scope) -> tuple[Principal | None, str]:
+        """(who, why refused): no principal is 401; a principal with a reason is 403."""
+        header = _header(scope, b"authorization")
+        if header is not None:
+            scheme, _, given = header.partition(b" ")
+            if scheme.lower() != b"bearer":
+                return None, "Missing or invalid bearer token"
+            principal = self._accounts.by_bearer(given.decode("latin-1"))
+            return principal, "" if principal else "Missing or invalid bearer token"
+        cookie = _header(scope, b"cookie")
+        session_id = cookie_parser(cookie.decode("latin-1")).get(SESSION_COOKIE) if cookie else None
+        principal = self._accounts.by_session(session_id) if session_id else None
+        if principal is None or principal.session is None:
+            return None, "Missing or invalid bearer token"
+        if scope["method"] not in SAFE_METHODS:
+            given_csrf = _header(scope, CSRF_HEADER) or b""
+            wanted = principal.session.csrf_token.encode()
+            if not hmac.compare_digest(given_csrf, wanted):
+                return principal, "missing or wrong X-CSRF-Token header"
+        return principal, ""
+
+    def _audit(
+        self, scope: Scope, principal: Principal, answer: int, body: bytes, size: int | None
+    ) -> None:
+        """Start writing the entry (the answer is not held up by the write; the audit log's
+        readers wait for the writes started before them, accounts.py)."""
+        route = scope.get("route")
+        document = _json_document(scope, body, size)
+        self._accounts.audit_soon(
+            principal,
+            method=scope["method"],
+            path=scope["path"],
+            operation=getattr(route, "name", None),
+            charge_point_id=_charge_point_of(scope, document),
+            summary=_summary(scope, body, size, document),
+            status=answer,
+        )
+
+
+def _json_document(scope: Scope, body: bytes, size: int | None) -> Any:
+    content_type = (_header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
+    if not content_type.endswith(b"json") or not body or len(body) < (size or len(body)):
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _charge_point_of(scope: Scope, document: Any) -> str | None:
+    found = scope.get("path_params", {}).get("charge_point_id")
+    if found is None:
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        found = (query.get("charge_point_id") or query.get("chargePointId") or [None])[0]
+    if found is None and isinstance(document, dict):
+        found = document.get("chargePointId")
+    return found if isinstance(found, str) else None
+
+
+# Values of these body keys never reach the audit log.
+_SECRET_KEYS = ("password", "token", "secret", "authorizationkey")
+
+
+def _summary(scope: Scope, body: bytes, size: int | None, document: Any) -> str | None:
+    total = size if size is not None else len(body)
+    if document is not None:
+        text = json.dumps(_redacted(document), separators=(",", ":"), ensure_ascii=False)
+        return text if len(text) <= 500 else text[:497] + "..."
+    if total == 0:
+        return None
+    content_type = (_header(scope, b"content-type") or b"").split(b";")[0].decode("latin-1")
+    return f"{content_type or 'body'}, {total} bytes"
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: "***"
+            if isinstance(key, str) and any(s in key.lower() for s in _SECRET_KEYS)
+            else _redacted(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
 
 
 def _is_file_upload(scope: Scope) -> bool:

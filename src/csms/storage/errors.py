@@ -27,3 +27,7 @@ class LoadGroupConflictError(StoreError):
 
 class TransactionEndedError(StoreError):
     """The transaction was stopped by its charge point or ended by the CSMS already."""
+
+
+class UserExistsError(StoreError):
+    """A user of that name exists already (names are unique, case-insensitively)."""

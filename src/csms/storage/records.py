@@ -495,3 +495,80 @@ class LoadAllocation:
     status: str  # the SetChargingProfile answer: Accepted | Rejected | NotSupported | ... | Offline
     sent_at: datetime
     answered_at: datetime | None
+
+
+# -- operator accounts (docs/console.md) ---------------------------------------------------------
+
+
+class Role(StrEnum):
+    """What an operator account may do; each role may do everything of the roles below it."""
+
+    VIEWER = "viewer"  # read
+    OPERATOR = "operator"  # commands, id tags, groups, reservations, profiles, lists, firmware
+    ADMIN = "admin"  # users, tokens of others, the audit log
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANKS[self]
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= needed.rank
+
+
+_ROLE_RANKS = {Role.VIEWER: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class User:
+    id: int
+    name: str
+    role: Role
+    # scrypt (transport/basic_auth.py's format); never leaves the server.
+    password_hash: str
+    disabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiToken:
+    """A user's API token. Only its SHA-256 digest is stored (tokens are random and long)."""
+
+    id: int
+    user_id: int
+    name: str
+    digest: str
+    # The token's first characters, to tell tokens apart in a list.
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsoleSession:
+    """A console login. `digest`: SHA-256 of the cookie's random id (the id itself is not
+    stored); `csrf_token`: required on every form post of the session."""
+
+    digest: str
+    user_id: int
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEntry:
+    """One operator action: who, what, when and the answer's HTTP status."""
+
+    id: int
+    at: datetime
+    # The user's name, or "api-token" for the static token of --api-token.
+    actor: str
+    user_id: int | None
+    method: str
+    path: str
+    # The API operation's id or the console action's name.
+    operation: str | None
+    charge_point_id: str | None
+    summary: str | None
+    status: int

@@ -549,3 +549,62 @@ load_allocations = Table(
     Index(None, "group_id", "id"),
     Index(None, "sent_at"),
 )
+
+# Operator accounts (docs/console.md). Names are unique case-insensitively (`name_key` is the
+# lower-case name).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, Identity(start=1), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("name_key", Text, nullable=False, unique=True),
+    Column("role", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# API tokens, by the SHA-256 digest (hex) of the token.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, Identity(start=1), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("digest", Text, nullable=False, unique=True),
+    Column("prefix", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Index(None, "user_id"),
+)
+
+# Console sessions, by the SHA-256 digest (hex) of the cookie's random id.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("digest", Text, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "user_id"),
+    Index(None, "expires_at"),
+)
+
+# Every operator action (API calls that change something, console posts).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("user_id", Integer),
+    Column("method", Text, nullable=False),
+    Column("path", Text, nullable=False),
+    Column("operation", Text),
+    Column("charge_point_id", Text),
+    Column("summary", Text),
+    Column("status", Integer, nullable=False),
+    Index(None, "at"),
+)

@@ -72,6 +72,7 @@ from csms.storage.sql_firmware import FirmwareStore
 from csms.storage.sql_load_groups import LoadGroupsStore
 from csms.storage.sql_local_list import LocalListStore
 from csms.storage.sql_reservations import ReservationsStore
+from csms.storage.sql_users import UsersStore
 
 # transactions.id is a 32-bit integer; any other id cannot be one of ours.
 _MAX_TRANSACTION_ID = 2**31 - 1
@@ -115,6 +116,7 @@ class SqlStore(
     LocalListStore,
     FirmwareStore,
     LoadGroupsStore,
+    UsersStore,
 ):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 

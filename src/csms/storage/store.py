@@ -14,12 +14,15 @@ from datetime import datetime
 from typing import Protocol
 
 from csms.storage.records import (
+    ApiToken,
+    AuditEntry,
     Availability,
     BootInfo,
     ChargePoint,
     Configuration,
     ConfigurationEntry,
     ConnectorStatus,
+    ConsoleSession,
     DataTransferRecord,
     DiagnosticsFile,
     FileJob,
@@ -40,9 +43,11 @@ from csms.storage.records import (
     Notification,
     Reservation,
     ReservationRequest,
+    Role,
     Transaction,
     TransactionStart,
     TransactionStop,
+    User,
 )
 
 
@@ -429,3 +434,67 @@ class Store(Protocol):
 
     async def prune_load_allocations(self, before: datetime) -> int:
         """Delete the history sent before `before`; how many rows went."""
+
+    # -- operator accounts (docs/console.md) ---------------------------------------------------
+
+    async def add_user(self, name: str, role: Role, password_hash: str, at: datetime) -> User:
+        """UserExistsError if the name (case-insensitively) is taken."""
+
+    async def get_user(self, user_id: int) -> User | None: ...
+
+    async def get_user_by_name(self, name: str) -> User | None: ...
+
+    async def list_users(self) -> list[User]: ...
+
+    async def update_user(
+        self,
+        user_id: int,
+        *,
+        at: datetime,
+        role: Role | None = None,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+    ) -> User | None:
+        """Change what is given; disabling or a new password ends the user's sessions."""
+
+    async def add_api_token(
+        self, user_id: int, name: str, digest: str, prefix: str, at: datetime
+    ) -> ApiToken: ...
+
+    async def list_api_tokens(self, user_id: int | None = None) -> list[ApiToken]:
+        """A user's tokens (everyone's when None), revoked ones included, oldest first."""
+
+    async def revoke_api_token(self, token_id: int, at: datetime) -> ApiToken | None: ...
+
+    async def add_session(self, session: ConsoleSession) -> None: ...
+
+    async def list_sessions(self, now: datetime) -> list[ConsoleSession]:
+        """The sessions not expired at `now`."""
+
+    async def delete_session(self, digest: str) -> None: ...
+
+    async def delete_expired_sessions(self, now: datetime) -> int: ...
+
+    async def add_audit_entry(
+        self,
+        *,
+        at: datetime,
+        actor: str,
+        user_id: int | None,
+        method: str,
+        path: str,
+        operation: str | None,
+        charge_point_id: str | None,
+        summary: str | None,
+        status: int,
+    ) -> AuditEntry: ...
+
+    async def list_audit_entries(
+        self,
+        *,
+        limit: int = 100,
+        before_id: int | None = None,
+        actor: str | None = None,
+        charge_point_id: str | None = None,
+    ) -> list[AuditEntry]:
+        """Newest first; `before_id` pages back."""
