@@ -85,6 +85,10 @@ class Settings:
     file_max_body_bytes: int = 1024 * 1024 * 1024
     # ... and how long shutdown waits for API calls in progress before cancelling them.
     shutdown_grace: float = 5.0
+    # The message log (docs/message-log.md): every OCPP frame in and out, kept this many days
+    # (0 = no log); at most message_log_queue rows wait to be written (more are dropped).
+    message_log_days: int = 7
+    message_log_queue: int = 50_000
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -67,6 +67,7 @@ from csms.storage.sql_commands import CommandsStore
 from csms.storage.sql_firmware import FirmwareStore
 from csms.storage.sql_load_groups import LoadGroupsStore
 from csms.storage.sql_local_list import LocalListStore
+from csms.storage.sql_message_log import MessageLogStore
 from csms.storage.sql_reservations import ReservationsStore
 
 # transactions.id is a 32-bit integer; any other id cannot be one of ours.
@@ -111,6 +112,7 @@ class SqlStore(
     LocalListStore,
     FirmwareStore,
     LoadGroupsStore,
+    MessageLogStore,
 ):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 
