@@ -38,6 +38,12 @@ class MessageLogStore(SqlBase):
         }
         return self._writer.append(_INSERT, row, len(message.text))
 
+    async def flush_message_log(self) -> None:
+        async def nothing(connection: AsyncConnection) -> None:
+            return None
+
+        await self._writer.run(nothing)
+
     def set_message_log_limit(self, rows: int) -> None:
         self._writer.append_limit = rows
 

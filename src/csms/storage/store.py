@@ -436,6 +436,9 @@ class Store(Protocol):
         """Queue a frame for the log without waiting: written with the next batch of writes or
         within half a second. False (and counted) when the queue is full: the row is dropped."""
 
+    async def flush_message_log(self) -> None:
+        """Return once every frame queued so far is written (or dropped)."""
+
     def set_message_log_limit(self, rows: int) -> None:
         """How many log rows may wait to be written before more are dropped."""
 
