@@ -107,3 +107,20 @@ async def test_closing_writes_what_is_queued(database_url: str) -> None:
     await store.close()
     async with await open_store(database_url) as again:
         assert [r.text for r in await again.message_log("CP1")] == ["[0]"]
+
+
+async def test_a_log_row_the_database_refuses_fails_no_write(
+    store: SqlStore, charge_point: str
+) -> None:
+    store.log_message(_message(0))
+    store.log_message(_message(1, direction=None))  # NOT NULL: the database refuses it
+    boot = BootInfo(charge_point_vendor="V", charge_point_model="M")
+    await store.record_boot(charge_point, boot, NOW)  # in the same batch, written all the same
+
+    stored = await store.get_charge_point(charge_point)
+    assert stored is not None and stored.boot == boot
+    counts = store.message_log_counts()
+    assert (counts.queued, counts.dropped, counts.failed) == (0, 0, 2)  # the rows went together
+    store.log_message(_message(2))
+    await store.flush_message_log()
+    assert [r.text for r in await store.message_log("CP1")] == ["[2]"]
