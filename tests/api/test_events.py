@@ -136,13 +136,18 @@ async def test_commands_sent_and_answered(harness: Harness) -> None:
 
 
 async def test_filtered_by_charge_point_and_type(harness: Harness) -> None:
-    async with events(harness, chargePointId="CP2", types="booted") as stream:
+    types = "booted,disconnected"
+    async with events(harness, chargePointId="CP2", types=types) as stream:
         async with harness.charge_point("CP1") as one:
             await one.boot_and_report()
         async with harness.charge_point("CP2") as two:
             await two.boot_and_report()
-        got = await stream.next()
-    assert (got.type, got.data["chargePointId"]) == ("booted", "CP2")
+        got = [await stream.next(), await stream.next()]
+    assert [(e.type, e.data["chargePointId"]) for e in got] == [
+        ("booted", "CP2"),
+        ("disconnected", "CP2"),
+    ]
+    assert got[1].data["data"] == {"code": 1000}
 
 
 async def test_the_live_message_log(harness: Harness) -> None:

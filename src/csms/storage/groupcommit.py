@@ -116,7 +116,7 @@ class GroupCommit:
         # Figures for tests, metrics and benchmarks.
         self.commits = 0
         self.batch_failures = 0
-        # Appended rows dropped: the queue was full, or the database refused them.
+        # Appended rows lost: dropped (the queue was full), failed (the database refused them).
         self.appends_dropped = 0
         self.appends_failed = 0
 
