@@ -165,3 +165,29 @@ async def test_a_full_queue_drops_rows_without_holding_up_answers(tmp_path: Path
         assert len(logged) == 40 - status["dropped"]
         after = (await harness.api.get("/message-log")).json()
         assert after["queued"] == 0 and after["dropped"] == status["dropped"]
+
+
+async def test_a_late_answer_is_logged_without_an_action(tmp_path: Path) -> None:
+    async with (
+        csms(tmp_path / "csms.db", call_timeout=0.2) as harness,
+        harness.raw("CP1") as raw,
+    ):
+        await raw.exchange([2, "b1", "BootNotification", BOOT])
+        command = asyncio.create_task(
+            harness.api.post("/charge-points/CP1/commands/Reset", json={"type": "Soft"})
+        )
+        call = await raw.receive()
+        assert (await command).status_code == 504  # not answered in time
+        await raw.send([3, call[1], {"status": "Accepted"}])  # too late
+        await raw.exchange([2, "h1", "Heartbeat", {}])  # read after the late answer
+
+        rows = list(reversed((await _messages(harness))["messages"]))
+    late = rows[-3]
+    assert (late["direction"], late["messageType"], late["action"], late["uniqueId"]) == (
+        "in",
+        "CALLRESULT",
+        None,
+        call[1],
+    )
+    assert "matches no pending CALL" in late["note"]
+    assert (rows[-4]["messageType"], rows[-4]["action"]) == ("CALL", "Reset")
