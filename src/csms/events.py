@@ -27,6 +27,22 @@ CAPACITY = 10_000
 # Only delivered to subscriptions that name it in their types.
 MESSAGE = "message"
 RESET = "reset"
+# What is published (docs/live-events.md), and the names a subscription may ask for.
+KINDS = frozenset(
+    {
+        "connected",
+        "disconnected",
+        "booted",
+        "status",
+        "transaction.started",
+        "transaction.stopped",
+        "meter",
+        "command.sent",
+        "command.answered",
+        MESSAGE,
+    }
+)
+TYPES = KINDS | {kind.partition(".")[0] for kind in KINDS}
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,3 +201,9 @@ async def test_resume_from_an_id_no_longer_kept_starts_with_a_reset(harness: Har
         assert reset.type == "reset"
         assert connected.type == "connected"
         assert reset.id is not None and connected.id is not None and connected.id > reset.id
+
+
+async def test_unknown_types_are_refused(harness: Harness) -> None:
+    response = await harness.api.get("/events", params={"types": "status,nonsense"})
+    assert response.status_code == 422
+    assert "nonsense" in response.json()["detail"]

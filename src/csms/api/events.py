@@ -14,11 +14,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 
 from csms.api.deps import services_of
-from csms.events import Event, EventBus
+from csms.events import TYPES, Event, EventBus
 
 router = APIRouter(tags=["events"])
 
@@ -30,7 +30,10 @@ RETRY_MS = 3000
 @router.get(
     "/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={
+        200: {"content": {"text/event-stream": {}}},
+        422: {"description": "Unknown event types"},
+    },
 )
 async def stream_events(
     request: Request,
@@ -43,6 +46,12 @@ async def stream_events(
     bus = services_of(request).events
     resume = request.headers.get("last-event-id") or last_event_id
     wanted = None if types is None else {t.strip() for t in types.split(",") if t.strip()}
+    unknown = sorted((wanted or set()) - TYPES)
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"unknown event types {', '.join(unknown)}; known: {', '.join(sorted(TYPES))}",
+        )
     return StreamingResponse(
         _stream(bus, charge_point_id, wanted, _event_id(resume)),
         media_type="text/event-stream",
