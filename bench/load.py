@@ -200,6 +200,8 @@ def start_server(args: argparse.Namespace, url: str, token: str, workdir: Path) 
             "--heartbeat-interval", str(args.heartbeat_interval),
             "--log-level", args.server_log_level,
         ]  # fmt: skip
+        if args.message_log_days is not None:
+            command += ["--message-log-days", str(args.message_log_days)]
     if args.server_cprofile:
         command[1:1] = ["-m", "cProfile", "-o", str(Path(args.server_cprofile).resolve())]
     log_path = workdir / "server.log"
@@ -965,6 +967,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="run the server from this source tree (its src/ directory)",
     )
     p.add_argument("--heartbeat-interval", type=int, default=300)
+    p.add_argument(
+        "--message-log-days",
+        type=int,
+        help="the server's message log: days kept, 0 = off (default: the server's, on)",
+    )
     p.add_argument("--server-log-level", default="INFO")
     p.add_argument("--startup-timeout", type=float, default=60.0)
     p.add_argument("--timeout", type=float, default=0, help="overall seconds (0: computed)")
