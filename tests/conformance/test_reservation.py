@@ -9,9 +9,7 @@ through the generic command endpoint. Each case also checks the reservation the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +18,6 @@ from csms.simulator import SimulatedChargePoint
 from tests.conformance.octt import (
     CONNECTOR_ID,
     CONNECTORS,
-    HEARTBEAT_INTERVAL,
     IdTags,
     Wire,
     authorized,
@@ -30,27 +27,10 @@ from tests.conformance.octt import (
     parse_time,
     stored_transaction,
 )
-from tests.harness import Harness, csms
+from tests.harness import Harness
 
 # <Configured Expiry Date Offset> of TC_047, in seconds: short, so the expiry is seen soon.
 EXPIRY_OFFSET = 1
-
-
-@pytest.fixture
-def harness_settings() -> dict[str, Any]:
-    """Settings of the CSMS under test beyond the OCTT ones (parametrize to change them)."""
-    return {}
-
-
-@pytest.fixture
-async def harness(tmp_path: Path, harness_settings: dict[str, Any]) -> AsyncIterator[Harness]:
-    async with csms(
-        tmp_path / "csms.db",
-        certification_mode=True,
-        heartbeat_interval=HEARTBEAT_INTERVAL,
-        **harness_settings,
-    ) as running:
-        yield running
 
 
 async def reserve(
