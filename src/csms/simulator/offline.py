@@ -17,7 +17,7 @@ transactionId is filled in from that StartTransaction's answer when it is replay
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -143,12 +143,18 @@ class OfflineQueue:
         return self._queue("StopTransaction", payload, start)
 
     async def replay(
-        self, order: Sequence[QueuedCall] | None = None, *, raise_errors: bool = True
+        self,
+        order: Sequence[QueuedCall] | None = None,
+        *,
+        raise_errors: bool = True,
+        on_answered: Callable[[QueuedCall], None] | None = None,
     ) -> list[QueuedCall]:
         """Connect again if needed (no BootNotification, J 5.4) and send the queued messages,
         in `order` (default: as queued), each with its own message id and timestamps. Each one
-        answered leaves the queue, its answer kept on it; the charge point's state follows the
-        answers as online. A CALLERROR stops the replay (raised) unless not `raise_errors`."""
+        answered leaves the queue, its answer kept on it, and is passed to `on_answered`; the
+        charge point's state follows the answers as online. A CALLERROR stops the replay
+        (raised) unless not `raise_errors`; a lost connection stops it (ConnectionError), what
+        was not answered staying queued."""
         cp = self._cp
         messages = list(self.queued if order is None else order)
         unknown = [m for m in messages if m not in self.queued]
@@ -176,6 +182,8 @@ class OfflineQueue:
                 continue
             self.queued.remove(message)
             cp._after_replay(message.action, message.payload, message.answer)
+            if on_answered is not None:
+                on_answered(message)
         return messages
 
 
