@@ -160,6 +160,7 @@ async def test_tc_057_central_smart_charging_tx_profile(
     (2025: kind Absolute with validFrom, validTo, startSchedule and duration; no
     recurrencyKind, catalogue 3.10.2.)"""
     transaction_id = await charging(cp, id_tags.valid)
+    earlier = set(ids(await installed(harness)).get(CONNECTOR_ID, []))
     wire = Wire(cp)
     profile = absolute_profile(57, "TxProfile", transaction_id=transaction_id)
     answer = await set_profile(harness, cp, CONNECTOR_ID, profile)
@@ -167,8 +168,11 @@ async def test_tc_057_central_smart_charging_tx_profile(
     assert profile["transactionId"] == transaction_id
     assert profile["chargingProfilePurpose"] == "TxProfile"
 
-    (record,) = (await installed(harness))[CONNECTOR_ID]
+    # Besides it, only what the CSMS believed installed before (nothing, on a fresh CSMS).
+    on_connector = (await installed(harness))[CONNECTOR_ID]
+    (record,) = [p for p in on_connector if p["chargingProfileId"] == 57]
     assert (record["chargingProfileId"], record["transactionId"]) == (57, transaction_id)
+    assert {p["chargingProfileId"] for p in on_connector} <= earlier | {57}
     assert wire.calls() == ["CS→ SetChargingProfile"]
     await no_unsolicited_calls(cp)
 
@@ -181,6 +185,7 @@ async def test_tc_059_remote_start_transaction_with_charging_profile(
     (and no recurrencyKind, 2025). Accepted; Authorize, Preparing, StartTransaction and
     Charging follow, Authorize and StartTransaction Accepted. The CSMS then holds the profile
     as the transaction's."""
+    earlier = set(ids(await installed(harness)).get(CONNECTOR_ID, []))
     wire = Wire(cp)
     profile = {
         "chargingProfileId": 59,
@@ -216,7 +221,10 @@ async def test_tc_059_remote_start_transaction_with_charging_profile(
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "Accepted", "transactionId": start["transactionId"]}
 
-    (record,) = (await installed(harness))[CONNECTOR_ID]
+    # Besides it, only what the CSMS believed installed before (nothing, on a fresh CSMS).
+    on_connector = (await installed(harness))[CONNECTOR_ID]
+    (record,) = [p for p in on_connector if p["chargingProfileId"] == 59]
+    assert {p["chargingProfileId"] for p in on_connector} <= earlier | {59}
     assert record["csChargingProfiles"] == profile
     assert (record["transactionId"], record["remoteStartIdTag"]) == (start["transactionId"], None)
     assert wire.calls() == [
