@@ -35,6 +35,7 @@ from tests.conformance.octt import (
     provision_id_tags,
     register,
 )
+from tests.db import run_in_thread
 from tests.harness import API_TOKEN, Harness, csms
 
 MODE_ENV = "CSMS_CONFORMANCE_MODE"
@@ -171,8 +172,6 @@ async def open_session(background: BackgroundCsms) -> IdTags:
 def start_session(directory: Path) -> Session:
     background = BackgroundCsms(directory / "csms.db", heartbeat_interval=HEARTBEAT_INTERVAL)
     background.start()
-    from tests.db import run_in_thread
-
     try:
         id_tags = run_in_thread(open_session(background))
     except BaseException:

@@ -181,10 +181,14 @@ async def test_a_transaction_started_offline_gets_its_id_from_the_replayed_start
     assert cp.transactions == {}
 
 
-async def test_replay_refuses_a_message_that_is_not_queued(cp: SimulatedChargePoint) -> None:
+async def test_replay_refuses_a_message_not_queued_or_twice(cp: SimulatedChargePoint) -> None:
     stray = QueuedCall(action="Heartbeat", payload={})
     with pytest.raises(ValueError, match="not in the queue"):
         await cp.offline.replay([stray])
+    queued = cp.offline.status_notification(1, "Available")
+    with pytest.raises(ValueError, match="twice"):
+        await cp.offline.replay([queued, queued])
+    assert len(cp.offline) == 1
 
 
 # -- (d) a hard reboot loses the queue and the transactions -----------------------------------

@@ -160,6 +160,8 @@ class OfflineQueue:
         unknown = [m for m in messages if m not in self.queued]
         if unknown:
             raise ValueError(f"not in the queue: {[m.action for m in unknown]}")
+        if len({id(m) for m in messages}) != len(messages):
+            raise ValueError("a message is to be replayed twice: lose_next_answer() resends")
         if not cp.connected:
             await cp.connect()
         for message in messages:
