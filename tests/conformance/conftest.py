@@ -46,34 +46,28 @@ _STALE_TRANSACTION = (
     "needs h1-transactions: the StartTransaction is answered ConcurrentTx because a transaction "
     "an earlier case left open (the tool's charge point never stops it) still holds the tag"
 )
-SEQUENCE_KNOWN_FAILURES: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "test_tc_032_1_power_failure_boot_stops_transactions",
-            "test_tc_003_regular_charging_session_plugin_first",
-            "test_tc_004_1_regular_charging_session_identification_first",
-            "test_tc_005_1_ev_side_disconnected",
-            "test_tc_037_1_offline_start_transaction_valid_id_tag",
-            "test_tc_039_offline_transaction",
-            "test_tc_010_remote_start_charging_session_cable_plugged_in_first",
-            "test_tc_011_1_remote_start_charging_session_remote_start_first",
-            "test_tc_011_2_remote_start_charging_session_time_out",
-            "test_tc_012_remote_stop_charging_session",
-            "test_tc_028_remote_stop_transaction_rejected",
-            "test_tc_018_1_unlock_connector_with_charging_session",
-            "test_tc_046_reservation_of_a_connector_transaction",
-            "test_tc_049_reservation_of_a_charge_point_transaction",
-            "test_tc_057_central_smart_charging_tx_profile",
-            "test_tc_067_clear_charging_profile_2025_charging",
-        ),
-        _STALE_TRANSACTION,
+SEQUENCE_KNOWN_FAILURES: dict[str, str] = dict.fromkeys(
+    (
+        "test_tc_032_1_power_failure_boot_stops_transactions",
+        "test_tc_003_regular_charging_session_plugin_first",
+        "test_tc_004_1_regular_charging_session_identification_first",
+        "test_tc_005_1_ev_side_disconnected",
+        "test_tc_037_1_offline_start_transaction_valid_id_tag",
+        "test_tc_039_offline_transaction",
+        "test_tc_010_remote_start_charging_session_cable_plugged_in_first",
+        "test_tc_011_1_remote_start_charging_session_remote_start_first",
+        "test_tc_011_2_remote_start_charging_session_time_out",
+        "test_tc_012_remote_stop_charging_session",
+        "test_tc_028_remote_stop_transaction_rejected",
+        "test_tc_018_1_unlock_connector_with_charging_session",
+        "test_tc_046_reservation_of_a_connector_transaction",
+        "test_tc_049_reservation_of_a_charge_point_transaction",
+        "test_tc_057_central_smart_charging_tx_profile",
+        "test_tc_067_clear_charging_profile_2025_charging",
+        "test_tc_059_remote_start_transaction_with_charging_profile",
     ),
-    "test_tc_059_remote_start_transaction_with_charging_profile": (
-        f"{_STALE_TRANSACTION}; and then the remote start's TxProfile is bound to that stale "
-        "transaction, not to the one the remote start leads to (features/smart_charging.py "
-        "_remote_start_profile binds to any active transaction of the tag on the connector)"
-    ),
-}
+    _STALE_TRANSACTION,
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

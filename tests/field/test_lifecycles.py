@@ -26,6 +26,18 @@ from tests.harness import Harness
 TAG = "FIELD-TAG"
 CONNECTOR = 1
 
+# A TxProfile given with a RemoteStartTransaction (spec 5.11, errata 3.41: no transactionId).
+REMOTE_START_PROFILE = {
+    "chargingProfileId": 7,
+    "stackLevel": 1,
+    "chargingProfilePurpose": "TxProfile",
+    "chargingProfileKind": "Relative",
+    "chargingSchedule": {
+        "chargingRateUnit": "A",
+        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}],
+    },
+}
+
 NEEDS_TRANSACTIONS = pytest.mark.xfail(reason="needs h1-transactions", strict=True)
 NEEDS_REPLAYS = pytest.mark.xfail(reason="needs h2-replays", strict=True)
 
@@ -59,6 +71,17 @@ async def transactions(harness: Harness) -> list[dict[str, Any]]:
 async def connector(harness: Harness, connector_id: int = CONNECTOR) -> dict[str, Any]:
     charge_point = await get(harness, "/charge-points/FIELD-CP")
     return next(c for c in charge_point["connectors"] if c["connectorId"] == connector_id)
+
+
+async def profiles_on_connector(harness: Harness) -> list[tuple[int, int | None]]:
+    """(chargingProfileId, transactionId) of the profiles the CSMS believes installed."""
+    installed = await get(harness, "/charge-points/FIELD-CP/charging-profiles")
+    return [
+        (profile["chargingProfileId"], profile["transactionId"])
+        for connector in installed["connectors"]
+        if connector["connectorId"] == CONNECTOR
+        for profile in connector["chargingProfiles"]
+    ]
 
 
 def moment(text: str) -> datetime:
@@ -280,12 +303,6 @@ async def test_a_clock_at_1970_is_stored_as_sent(harness: Harness) -> None:
     assert moment(history[0]["timestamp"]) < EPOCH + timedelta(minutes=5)
 
 
-@pytest.mark.xfail(
-    reason="needs h1-transactions, and then a fix: the remote start's TxProfile is bound to the "
-    "stale transaction of the tag on the connector (features/smart_charging.py "
-    "_remote_start_profile), which the new start ends",
-    strict=True,
-)
 async def test_a_remote_start_profile_belongs_to_the_new_transaction_after_a_lost_stop(
     harness: Harness, cp: SimulatedChargePoint
 ) -> None:
@@ -294,17 +311,7 @@ async def test_a_remote_start_profile_belongs_to_the_new_transaction_after_a_los
     whose StopTransaction was lost (a hard reboot)."""
     await cp.start_transaction(CONNECTOR, TAG)
     await cp.hard_reboot()
-    profile = {
-        "chargingProfileId": 7,
-        "stackLevel": 1,
-        "chargingProfilePurpose": "TxProfile",
-        "chargingProfileKind": "Relative",
-        "chargingSchedule": {
-            "chargingRateUnit": "A",
-            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}],
-        },
-    }
-    body = {"connectorId": CONNECTOR, "idTag": TAG, "chargingProfile": profile}
+    body = {"connectorId": CONNECTOR, "idTag": TAG, "chargingProfile": REMOTE_START_PROFILE}
     response = await harness.api.post(
         "/charge-points/FIELD-CP/commands/RemoteStartTransaction", json=body
     )
@@ -313,9 +320,26 @@ async def test_a_remote_start_profile_belongs_to_the_new_transaction_after_a_los
 
     new = await cp.start_transaction(CONNECTOR, TAG)
 
-    assert new["idTagInfo"]["status"] == "Accepted"
-    installed = await get(harness, "/charge-points/FIELD-CP/charging-profiles")
-    (on_connector,) = [c for c in installed["connectors"] if c["connectorId"] == CONNECTOR]
-    assert [
-        (p["chargingProfileId"], p["transactionId"]) for p in on_connector["chargingProfiles"]
-    ] == [(7, new["transactionId"])]
+    # (Whether the start is Accepted: test_hard_reboot_mid_transaction_then_a_new_start_...)
+    assert await profiles_on_connector(harness) == [(7, new["transactionId"])]
+
+
+async def test_a_remote_start_profile_binds_to_a_start_sent_before_the_answer(
+    harness: Harness, cp: SimulatedChargePoint
+) -> None:
+    """A charge point may send its StartTransaction before its answer to the
+    RemoteStartTransaction (J 4.1.1: the CALLs cross): the profile still belongs to it."""
+    started: dict[str, Any] = {}
+
+    async def start_first(payload: dict[str, Any]) -> dict[str, Any]:
+        started.update(await cp.start_transaction(payload["connectorId"], payload["idTag"]))
+        return {"status": "Accepted"}
+
+    cp.answers["RemoteStartTransaction"] = start_first
+    body = {"connectorId": CONNECTOR, "idTag": TAG, "chargingProfile": REMOTE_START_PROFILE}
+    response = await harness.api.post(
+        "/charge-points/FIELD-CP/commands/RemoteStartTransaction", json=body
+    )
+    assert (response.status_code, response.json()) == (200, {"status": "Accepted"})
+
+    assert await profiles_on_connector(harness) == [(7, started["transactionId"])]
