@@ -343,3 +343,30 @@ async def test_a_remote_start_profile_binds_to_a_start_sent_before_the_answer(
     assert (response.status_code, response.json()) == (200, {"status": "Accepted"})
 
     assert await profiles_on_connector(harness) == [(7, started["transactionId"])]
+
+
+async def test_a_firmware_status_sent_before_the_update_firmware_answer_follows_the_job(
+    harness: Harness, cp: SimulatedChargePoint
+) -> None:
+    """A charge point that starts downloading before its answer to UpdateFirmware is read
+    (J 4.1.1: the CALLs cross): its FirmwareStatusNotification belongs to the operator's job,
+    which the answer then does not duplicate."""
+
+    async def download_first(payload: dict[str, Any]) -> dict[str, Any]:
+        assert await cp.firmware_status("Downloading") == {}
+        return {}
+
+    cp.answers["UpdateFirmware"] = download_first
+    response = await harness.api.post(
+        "/firmware", files={"file": ("fw.bin", b"\x7fFW", "application/octet-stream")}
+    )
+    assert response.status_code == 201, response.text
+    response = await harness.api.post(
+        "/charge-points/FIELD-CP/update-firmware", json={"firmwareId": response.json()["id"]}
+    )
+    assert response.status_code == 200, response.text
+    await cp.expect_call("UpdateFirmware")
+    assert await cp.firmware_status("Downloaded") == {}
+
+    jobs = await get(harness, "/charge-points/FIELD-CP/firmware-jobs")
+    assert [(job["id"], job["status"]) for job in jobs] == [(response.json()["id"], "Downloaded")]
