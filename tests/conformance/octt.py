@@ -181,13 +181,16 @@ async def stored_transaction(harness: Harness, transaction_id: int) -> dict[str,
 async def transactions_of(
     harness: Harness, charge_point_id: str = CHARGE_POINT_ID, *, active: bool | None = None
 ) -> list[dict[str, Any]]:
+    """The transactions of this case: in a certification-style session (sequence.py) the
+    ones earlier cases left are not the case's, whatever became of them."""
     params: dict[str, Any] = {"charge_point_id": charge_point_id}
     if active is not None:
         params["active"] = str(active).lower()
     response = await harness.api.get("/transactions", params=params)
     assert response.status_code == 200, response.text
     body: list[dict[str, Any]] = response.json()
-    return body
+    earlier: frozenset[int] = getattr(harness, "earlier_transactions", frozenset())
+    return [transaction for transaction in body if transaction["id"] not in earlier]
 
 
 # -- time -------------------------------------------------------------------------------------

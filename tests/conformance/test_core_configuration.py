@@ -80,7 +80,9 @@ async def test_tc_019_2_retrieve_specific_configuration_key(
     harness: Harness, cp: SimulatedChargePoint
 ) -> None:
     """TC_019_2_CSMS (3.7.2): GetConfiguration for exactly SupportedFeatureProfiles; the
-    answer holds that one key and no unknown key."""
+    answer holds that one key and no unknown key. The CSMS updates that key of what it knew
+    (nothing, on a fresh CSMS) and nothing else."""
+    known = (await stored_configuration(harness))["configurationKey"]
     wire = Wire(cp)
     request = {"key": ["SupportedFeatureProfiles"]}
     answer, call = await operator(harness, cp, "GetConfiguration", request)
@@ -90,7 +92,10 @@ async def test_tc_019_2_retrieve_specific_configuration_key(
     assert not answer.get("unknownKey")
     assert wire.calls() == ["CS→ GetConfiguration"]
     stored = await stored_configuration(harness)
-    assert stored["configurationKey"] == {"SupportedFeatureProfiles": answer["configurationKey"][0]}
+    assert stored["configurationKey"] == {
+        **known,
+        "SupportedFeatureProfiles": answer["configurationKey"][0],
+    }
     await no_unsolicited_calls(cp)
 
 

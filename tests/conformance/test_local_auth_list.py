@@ -122,6 +122,7 @@ async def test_tc_043_1_send_local_authorization_list_not_supported(
     """TC_043_1_CSMS (3.14.2): SendLocalList with updateType Full answered NotSupported; the
     CSMS records it and sends nothing more."""
     await every_tag_policy(harness)
+    before = await local_list(harness)
     cp.answers["SendLocalList"] = {"status": "NotSupported"}
     wire = Wire(cp)
 
@@ -133,7 +134,12 @@ async def test_tc_043_1_send_local_authorization_list_not_supported(
     assert [message["status"] for message in result["messages"]] == ["NotSupported"]
     assert result["messages"][0]["request"] == call.payload
     stored = await local_list(harness)
-    assert (stored["status"], stored["version"], stored["entries"]) == ("NotSupported", None, [])
+    # What the CSMS believes installed stays what it was (nothing, on a fresh CSMS).
+    assert (stored["status"], stored["version"], stored["entries"]) == (
+        "NotSupported",
+        before["version"],
+        before["entries"],
+    )
     assert stored["lastUpdate"]["status"] == "NotSupported"
     assert wire.calls() == ["CS→ SendLocalList"]
     await no_unsolicited_calls(cp)
@@ -146,6 +152,7 @@ async def test_tc_043_3_send_local_authorization_list_failed(
     records that it no longer knows the list (a Full is due) and, in certification mode, does
     not retry on its own."""
     await every_tag_policy(harness)
+    believed = (await local_list(harness))["version"]
     cp.answers["SendLocalList"] = {"status": "Failed"}
     wire = Wire(cp)
 
@@ -155,7 +162,12 @@ async def test_tc_043_3_send_local_authorization_list_failed(
     assert call.payload["updateType"] == "Full"
     assert [message["status"] for message in result["messages"]] == ["Failed"]
     stored = await local_list(harness)
-    assert (stored["status"], stored["version"], stored["fullUpdateDue"]) == ("Failed", None, True)
+    # The version believed installed stays what it was (none on a fresh CSMS).
+    assert (stored["status"], stored["version"], stored["fullUpdateDue"]) == (
+        "Failed",
+        believed,
+        True,
+    )
     assert (stored["lastUpdate"]["updateType"], stored["lastUpdate"]["status"]) == (
         "Full",
         "Failed",

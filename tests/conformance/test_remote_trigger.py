@@ -71,6 +71,9 @@ async def test_tc_054_trigger_message(harness: Harness, cp: SimulatedChargePoint
     for the configured connector, Heartbeat, DiagnosticsStatusNotification and
     FirmwareStatusNotification; each is Accepted and the charge point sends the message, which
     the CSMS answers, stores, and reports to the operator."""
+    # What the CSMS stored of the charge point before the case (nothing, on a fresh CSMS).
+    samples_before = len(await harness.store.meter_values_of(cp.charge_point_id, CONNECTOR_ID))
+    notifications_before = len(await harness.store.list_notifications(cp.charge_point_id))
     wire = Wire(cp)
 
     answer, request = await trigger(
@@ -130,10 +133,10 @@ async def test_tc_054_trigger_message(harness: Harness, cp: SimulatedChargePoint
     ]
     # What the triggered messages reported is stored like any other report.
     samples = await harness.store.meter_values_of(cp.charge_point_id, CONNECTOR_ID)
-    assert [(s.value, s.context) for s in samples] == [("4321", "Trigger")]
+    assert [(s.value, s.context) for s in samples[samples_before:]] == [("4321", "Trigger")]
     assert (await connector_statuses(harness))[CONNECTOR_ID]["status"] == "Available"
     notifications = await harness.store.list_notifications(cp.charge_point_id)
-    assert [(n.kind, n.status) for n in notifications] == [
+    assert [(n.kind, n.status) for n in notifications[notifications_before:]] == [
         ("diagnostics", "Idle"),
         ("firmware", "Idle"),
     ]

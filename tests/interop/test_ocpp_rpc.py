@@ -1,7 +1,9 @@
 """A charge point we did not write: the npm `ocpp-rpc` RPCClient with `strictMode: true` (every
 CALL and CALLRESULT validated both ways against the OCPP 1.6 JSON schemas, dates included) runs
 a whole Core session against the real server, then answers every Core command the operator API
-sends it. The client is `node/charge_point.mjs`; it writes one JSON object per line (see there).
+sends it; and, in a second scenario, loses its connection after a StartTransaction, reconnects
+without a boot and sends the StartTransaction again. The client is `node/charge_point.mjs`; it
+writes one JSON object per line (see there).
 
 Node.js is needed: without `node` the test is skipped (with the reason); with `node`, the pinned
 package is installed once per session (`npm ci`) if `node/node_modules` is missing or stale.
@@ -162,7 +164,7 @@ class NodeChargePoint:
 
 @contextlib.asynccontextmanager
 async def node_charge_point(
-    node: str, url: str, charge_point_id: str, id_tag: str
+    node: str, url: str, charge_point_id: str, id_tag: str, scenario: str = "core"
 ) -> AsyncIterator[NodeChargePoint]:
     process = await asyncio.create_subprocess_exec(
         node,
@@ -172,6 +174,8 @@ async def node_charge_point(
         id_tag,
         "--timeout",
         str(SCRIPT_TIMEOUT),
+        "--scenario",
+        scenario,
         cwd=NODE_DIR,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
@@ -341,3 +345,49 @@ async def test_ocpp_rpc_strict_client_runs_a_core_session_and_answers_every_core
     assert charge_point["boot"]["chargePointModel"] == "Interop-Node"
     assert charge_point["boot"]["chargePointSerialNumber"] == f"SN-{cp_id}"
     assert [c["status"] for c in charge_point["connectors"]] == ["Available"] * 3
+
+
+async def test_ocpp_rpc_client_reconnects_without_boot_and_resends_a_lost_start(
+    node: str, harness: Harness
+) -> None:
+    """The connection drops after StartTransaction: the client takes the answer as lost,
+    reconnects without a BootNotification (J 5.4) and sends the same StartTransaction again
+    (same payload, a new message id). The CSMS answers it as the first time, with the same
+    transaction, and serves the rest of the session on the new connection."""
+    cp_id, tag = "NODE2", "NODETAG2"
+    provisioned = await harness.api.put(f"/id-tags/{tag}", json={"status": "Accepted"})
+    assert provisioned.status_code in (200, 201), provisioned.text
+
+    async with node_charge_point(node, harness.url, cp_id, tag, scenario="replay") as cp:
+        assert (await cp.answer("BootNotification"))["status"] == "Accepted"
+        for _ in range(3):  # connectors 0, 1, 2
+            assert await cp.answer("StatusNotification") == {}
+        assert (await cp.answer("Authorize"))["idTagInfo"]["status"] == "Accepted"
+        assert await cp.answer("StatusNotification") == {}  # Preparing
+        lost = await cp.next()
+        assert lost.get("lost") == "StartTransaction", lost
+        assert await cp.next() == {"reconnected": True}
+        start = await cp.answer("StartTransaction")
+        assert start == lost["response"]  # the same transactionId and idTagInfo
+        transaction_id = start["transactionId"]
+        assert await cp.answer("StatusNotification") == {}  # Charging
+        assert await cp.answer("MeterValues") == {}
+        assert (await cp.answer("StopTransaction"))["idTagInfo"]["status"] == "Accepted"
+        assert await cp.answer("StatusNotification") == {}  # Finishing
+        assert await cp.answer("StatusNotification") == {}  # Available
+        assert await cp.next() == {"ready": True, "transactionId": transaction_id}
+
+        # Still served on the new connection: an operator command reaches it.
+        response = await harness.api.post(f"/charge-points/{cp_id}/commands/ClearCache", json={})
+        assert (response.status_code, response.json()) == (200, {"status": "Accepted"})
+        assert (await cp.command("ClearCache"))["response"] == {"status": "Accepted"}
+
+        returncode = await cp.quit()
+        assert returncode == 0, cp.stderr
+        requests = [line["action"] for line in cp.lines if "action" in line]
+        assert requests.count("BootNotification") == 1
+
+    stored = (await harness.api.get("/transactions", params={"charge_point_id": cp_id})).json()
+    assert [(t["id"], t["active"], t["meterStop"]) for t in stored] == [
+        (transaction_id, False, lost["request"]["meterStart"] + 1500)
+    ]

@@ -9,6 +9,8 @@ action that records what an answer changed (configuration, availability, reserva
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from csms.ocpp16 import (
     validate_response,
 )
 from csms.ocppj import CallError, CallResult
+from csms.storage import Transaction
 from csms.transport import NotConnected
 
 log = logging.getLogger("csms.features.commands")
@@ -72,6 +75,10 @@ class Sent:
     request: dict[str, Any]
     response: CallResult | CallError
     details: dict[str, Any] = field(default_factory=dict)
+    # RemoteStartTransaction: the StartTransaction it leads to (charge point, connector, idTag)
+    # once the CSMS has handled it, which may be before the answer is recorded. A transaction
+    # of that tag that ran before the CALL went out never resolves it.
+    transaction_started: asyncio.Future[Transaction] | None = None
 
 
 # Called after a CALLRESULT that passed schema validation; returns details for the caller.
@@ -131,7 +138,16 @@ async def send(
         connection.triggered.add(payload["requestedMessage"])
     # The answer is recorded before the next CALL to this charge point goes out, so that what
     # the CSMS keeps follows the order of the charge point's answers.
-    async with connection.exclusive() as call:
+    async with connection.exclusive() as call, contextlib.AsyncExitStack() as stack:
+        started = (
+            stack.enter_context(
+                services.transaction_starts.expect(
+                    charge_point_id, payload.get("connectorId"), payload["idTag"]
+                )
+            )
+            if action == Action.REMOTE_START_TRANSACTION
+            else None
+        )
         live.command_sent(services, charge_point_id, action)
         try:
             response = await call(action, payload, timeout=timeout)
@@ -146,7 +162,11 @@ async def send(
             raise ChargePointOffline(f"charge point {charge_point_id!r} disconnected") from None
         live.command_answered(services, charge_point_id, action, response)
         sent = Sent(
-            charge_point_id=charge_point_id, action=action, request=payload, response=response
+            charge_point_id=charge_point_id,
+            action=action,
+            request=payload,
+            response=response,
+            transaction_started=started,
         )
         if isinstance(response, CallError):
             return sent

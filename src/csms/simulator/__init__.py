@@ -3,6 +3,7 @@
 from csms.simulator.charge_point import SimulatedChargePoint
 from csms.simulator.connection import Answer, ChargePointConnection
 from csms.simulator.errors import CallErrorReceived, LoggedFrame, SchemaError
+from csms.simulator.offline import OfflineQueue, QueuedCall
 from csms.simulator.state import ChargePointState, InstalledProfile, Reservation, Transaction
 
 __all__ = [
@@ -12,6 +13,8 @@ __all__ = [
     "ChargePointState",
     "InstalledProfile",
     "LoggedFrame",
+    "OfflineQueue",
+    "QueuedCall",
     "Reservation",
     "SchemaError",
     "SimulatedChargePoint",

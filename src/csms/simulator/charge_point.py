@@ -18,6 +18,7 @@ from csms.ocppj import Call, CallError, CallResult
 from csms.simulator.answers import DEFAULT_ANSWERS
 from csms.simulator.connection import AnswerResult, ChargePointConnection, Payload
 from csms.simulator.meter import default_sampled_values
+from csms.simulator.offline import OfflineQueue
 from csms.simulator.smart_charging import charging_current
 from csms.simulator.state import ChargePointState, Transaction
 from csms.simulator.transfers import Transfers
@@ -67,6 +68,8 @@ class SimulatedChargePoint(ChargePointConnection):
         self.boot_response: Payload | None = None
         # Opt-in: really download firmware / upload diagnostics after answering (transfers.py).
         self.transfers: Transfers | None = Transfers(self) if transfers else None
+        # What it keeps while offline, replayed later (offline.py).
+        self.offline = OfflineQueue(self)
 
     @property
     def connectors(self) -> int:
@@ -114,6 +117,37 @@ class SimulatedChargePoint(ChargePointConnection):
             and result.get("status") == "Accepted"
         ):
             self.password = bytes.fromhex(call.payload["value"]).decode("utf-8", "surrogateescape")
+
+    # -- misbehaviours of real chargers (docs/simulator-misbehaviours.md) ----------------------
+
+    def set_clock(self, clock: Callable[[], datetime]) -> None:
+        """From now on the charge point's clock is `clock` (clocks.py: a skewed one, one that
+        restarted at 1970): its timestamps and its charging schedules follow it."""
+        self.clock = clock
+        self.state.clock = clock
+
+    async def hard_reboot(self, *, boot: bool = True) -> Payload | None:
+        """Power lost and back: the connection drops, and what the charge point kept in memory
+        is gone: the offline queue and its running transactions (no StopTransaction will ever
+        come for them). It connects again and, with `boot`, boots and reports every connector
+        Available (errata 3.22); returns the BootNotification answer."""
+        await self.drop()
+        self.offline.clear()
+        self.state.transactions.clear()
+        self.state.connector_status.clear()
+        await self.connect()
+        if not boot:
+            return None
+        return await self.boot_and_report()
+
+    def _after_replay(self, action: str, payload: Payload, response: Payload) -> None:
+        """What the charge point does with the answer to a message it replayed: as online."""
+        if action == "StartTransaction":
+            self._after_start_transaction(payload, response)
+        elif action == "StopTransaction":
+            self._after_stop_transaction(payload)
+        elif action == "StatusNotification":
+            self._after_status_notification(payload)
 
     # -- scripted steps: one CALL each, returning the CSMS's answer ---------------------------
 
@@ -163,7 +197,31 @@ class SimulatedChargePoint(ChargePointConnection):
         vendor_id: str | None = None,
         vendor_error_code: str | None = None,
     ) -> Payload:
-        payload = _without_none(
+        payload = self._status_notification_payload(
+            connector_id,
+            status,
+            error_code,
+            info=info,
+            timestamp=timestamp,
+            vendor_id=vendor_id,
+            vendor_error_code=vendor_error_code,
+        )
+        response = await self.call("StatusNotification", payload)
+        self._after_status_notification(payload)
+        return response
+
+    def _status_notification_payload(
+        self,
+        connector_id: int,
+        status: str,
+        error_code: str = "NoError",
+        *,
+        info: str | None = None,
+        timestamp: Timestamp = None,
+        vendor_id: str | None = None,
+        vendor_error_code: str | None = None,
+    ) -> Payload:
+        return _without_none(
             connectorId=connector_id,
             errorCode=error_code,
             info=info,
@@ -172,9 +230,9 @@ class SimulatedChargePoint(ChargePointConnection):
             vendorId=vendor_id,
             vendorErrorCode=vendor_error_code,
         )
-        response = await self.call("StatusNotification", payload)
-        self.state.connector_status[connector_id] = status
-        return response
+
+    def _after_status_notification(self, payload: Payload) -> None:
+        self.state.connector_status[payload["connectorId"]] = payload["status"]
 
     async def authorize(self, id_tag: str) -> Payload:
         return await self.call("Authorize", {"idTag": id_tag})
@@ -188,28 +246,49 @@ class SimulatedChargePoint(ChargePointConnection):
         timestamp: Timestamp = None,
         reservation_id: int | None = None,
     ) -> Payload:
-        payload = _without_none(
+        payload = self._start_transaction_payload(
+            connector_id,
+            id_tag,
+            meter_start=meter_start,
+            timestamp=timestamp,
+            reservation_id=reservation_id,
+        )
+        response = await self.call("StartTransaction", payload)
+        self._after_start_transaction(payload, response)
+        return response
+
+    def _start_transaction_payload(
+        self,
+        connector_id: int,
+        id_tag: str,
+        *,
+        meter_start: int = 0,
+        timestamp: Timestamp = None,
+        reservation_id: int | None = None,
+    ) -> Payload:
+        return _without_none(
             connectorId=connector_id,
             idTag=id_tag,
             meterStart=meter_start,
             reservationId=reservation_id,
             timestamp=self.timestamp(timestamp),
         )
-        started_at = _parsed(payload["timestamp"]) or self.clock()
-        response = await self.call("StartTransaction", payload)
+
+    def _after_start_transaction(self, payload: Payload, response: Payload) -> None:
+        connector_id: int = payload["connectorId"]
+        reservation_id: int | None = payload.get("reservationId")
         transaction_id = response["transactionId"]
         self.state.transactions[transaction_id] = Transaction(
             transaction_id=transaction_id,
             connector_id=connector_id,
-            id_tag=id_tag,
-            meter_start=meter_start,
+            id_tag=payload["idTag"],
+            meter_start=payload["meterStart"],
             reservation_id=reservation_id,
-            started_at=started_at,
+            started_at=_parsed(payload["timestamp"]) or self.clock(),
         )
-        self.state.meter_wh[connector_id] = meter_start
+        self.state.meter_wh[connector_id] = payload["meterStart"]
         if reservation_id is not None:
             self.state.reservations.pop(reservation_id, None)  # spec 5.13: reservation used
-        return response
 
     async def meter_values(
         self,
@@ -222,11 +301,32 @@ class SimulatedChargePoint(ChargePointConnection):
     ) -> Payload:
         """One MeterValue; by default the connector's energy register (`energy_wh` sets it)
         plus power and current per phase."""
+        payload = self._meter_values_payload(
+            connector_id,
+            transaction_id=transaction_id,
+            energy_wh=energy_wh,
+            timestamp=timestamp,
+            sampled_values=sampled_values,
+        )
+        return await self.call("MeterValues", payload)
+
+    def _meter_values_payload(
+        self,
+        connector_id: int,
+        *,
+        transaction_id: int | None = None,
+        energy_wh: float | None = None,
+        timestamp: Timestamp = None,
+        sampled_values: list[Payload] | None = None,
+        charging: bool = False,
+    ) -> Payload:
         if energy_wh is not None:
             self.state.meter_wh[connector_id] = energy_wh
         if sampled_values is None:
-            charging = transaction_id is not None or (
-                self.state.transaction_on(connector_id) is not None
+            charging = (
+                charging
+                or transaction_id is not None
+                or (self.state.transaction_on(connector_id) is not None)
             )
             # Spec 3.13: never more than the composite limit of its charging profiles.
             sampled_values = default_sampled_values(
@@ -234,12 +334,11 @@ class SimulatedChargePoint(ChargePointConnection):
                 charging=charging,
                 current_a=charging_current(self.state, connector_id, self.clock()),
             )
-        payload = _without_none(
+        return _without_none(
             connectorId=connector_id,
             transactionId=transaction_id,
             meterValue=[{"timestamp": self.timestamp(timestamp), "sampledValue": sampled_values}],
         )
-        return await self.call("MeterValues", payload)
 
     async def stop_transaction(
         self,
@@ -251,7 +350,29 @@ class SimulatedChargePoint(ChargePointConnection):
         timestamp: Timestamp = None,
         transaction_data: list[Payload] | None = None,
     ) -> Payload:
-        payload = _without_none(
+        payload = self._stop_transaction_payload(
+            transaction_id,
+            meter_stop,
+            reason=reason,
+            id_tag=id_tag,
+            timestamp=timestamp,
+            transaction_data=transaction_data,
+        )
+        response = await self.call("StopTransaction", payload)
+        self._after_stop_transaction(payload)
+        return response
+
+    def _stop_transaction_payload(
+        self,
+        transaction_id: int,
+        meter_stop: int,
+        *,
+        reason: str | None = None,
+        id_tag: str | None = None,
+        timestamp: Timestamp = None,
+        transaction_data: list[Payload] | None = None,
+    ) -> Payload:
+        return _without_none(
             idTag=id_tag,
             meterStop=meter_stop,
             timestamp=self.timestamp(timestamp),
@@ -259,10 +380,11 @@ class SimulatedChargePoint(ChargePointConnection):
             reason=reason,
             transactionData=transaction_data,
         )
-        response = await self.call("StopTransaction", payload)
-        transaction = self.state.transactions.pop(transaction_id, None)
+
+    def _after_stop_transaction(self, payload: Payload) -> None:
+        transaction = self.state.transactions.pop(payload["transactionId"], None)
         if transaction is not None:
-            self.state.meter_wh[transaction.connector_id] = meter_stop
+            self.state.meter_wh[transaction.connector_id] = payload["meterStop"]
             # Spec 3.13.1: a TxProfile ceases to be valid when the transaction terminates.
             self.state.charging_profiles[:] = [
                 installed
@@ -272,7 +394,6 @@ class SimulatedChargePoint(ChargePointConnection):
                     and installed.connector_id == transaction.connector_id
                 )
             ]
-        return response
 
     async def data_transfer(
         self, vendor_id: str, message_id: str | None = None, data: str | None = None

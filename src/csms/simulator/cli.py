@@ -5,6 +5,10 @@
 Each charge point boots, reports its connectors, then per session: Preparing, Authorize,
 StartTransaction, Charging, a few MeterValues, StopTransaction, Finishing, Available. One line is
 printed per charge point and one with the totals; the exit status is 1 if anything failed.
+
+Flags make the charge points misbehave as real ones do (docs/simulator-misbehaviours.md):
+--reconnect-without-boot, --lose-answers, --offline-sessions (with --late-stops), --hard-reboot,
+--clock-offset and --clock-1970.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ import asyncio
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TextIO
 
 from csms.ocppj import Call, CallError, CallResult
 from csms.simulator.charge_point import SimulatedChargePoint
+from csms.simulator.clocks import EPOCH, since, skewed
+from csms.simulator.offline import QueuedCall
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,6 +43,14 @@ class Options:
     validate: bool
     # Seconds to stay connected after the sessions, answering the CSMS's CALLs (0 = leave).
     stay: float = 0.0
+    # Misbehaviours (docs/simulator-misbehaviours.md).
+    reconnect_without_boot: bool = False
+    lose_answers: bool = False
+    offline_sessions: bool = False
+    late_stops: bool = False
+    hard_reboot: bool = False
+    clock_offset: float = 0.0
+    clock_1970: bool = False
 
 
 @dataclass(slots=True, kw_only=True)
@@ -88,11 +103,60 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         default=0.0,
         help="seconds to stay connected after the sessions, answering the CSMS (default 0)",
     )
+    misbehaviours = parser.add_argument_group("misbehaviours of real charge points")
+    misbehaviours.add_argument(
+        "--reconnect-without-boot",
+        action="store_true",
+        help="before every session but the first, lose the connection (no closing handshake) "
+        "and connect again without a BootNotification",
+    )
+    misbehaviours.add_argument(
+        "--lose-answers",
+        action="store_true",
+        help="the answers to StartTransaction and StopTransaction go missing: each is sent "
+        "again with the same message id and payload on a new connection",
+    )
+    misbehaviours.add_argument(
+        "--offline-sessions",
+        action="store_true",
+        help="the connection is lost after the boot; the sessions happen offline, queued "
+        "with their own timestamps, and are replayed after connecting again",
+    )
+    misbehaviours.add_argument(
+        "--late-stops",
+        action="store_true",
+        help="with --offline-sessions: each StopTransaction is replayed after the next "
+        "session's StartTransaction",
+    )
+    misbehaviours.add_argument(
+        "--hard-reboot",
+        action="store_true",
+        help="every session ends with a hard reboot while charging: the StopTransaction is "
+        "lost, the charge point boots again",
+    )
+    misbehaviours.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="the charge points' clock is this many seconds ahead (behind if negative)",
+    )
+    misbehaviours.add_argument(
+        "--clock-1970",
+        action="store_true",
+        help="the charge points' clock starts at 1970-01-01T00:00:00Z (no time kept)",
+    )
     args = parser.parse_args(argv)
     try:
         args.id_tag.format(id="", n=0)
     except (KeyError, IndexError, ValueError) as exc:
         parser.error(f"--id-tag: only {{id}} and {{n}} may be replaced: {exc!r}")
+    if args.late_stops and not args.offline_sessions:
+        parser.error("--late-stops needs --offline-sessions")
+    if args.offline_sessions and (args.hard_reboot or args.lose_answers):
+        parser.error("--offline-sessions goes with neither --hard-reboot nor --lose-answers")
+    if args.clock_1970 and args.clock_offset:
+        parser.error("--clock-1970 and --clock-offset exclude each other")
     return Options(
         url=args.url,
         count=args.count,
@@ -105,6 +169,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         response_timeout=args.response_timeout,
         validate=args.validate,
         stay=args.stay,
+        reconnect_without_boot=args.reconnect_without_boot,
+        lose_answers=args.lose_answers,
+        offline_sessions=args.offline_sessions,
+        late_stops=args.late_stops,
+        hard_reboot=args.hard_reboot,
+        clock_offset=args.clock_offset,
+        clock_1970=args.clock_1970,
     )
 
 
@@ -138,12 +209,17 @@ async def run_charge_point(number: int, charge_point_id: str, options: Options) 
         password=options.password,
         response_timeout=options.response_timeout,
         validate=options.validate,
+        clock=_clock(options),
     )
     try:
         async with cp:
             await cp.boot_and_report()
+            if options.offline_sessions:
+                outcome.transactions = await _charge_offline(cp, options, id_tag)
             meter = 0
-            for session in range(options.sessions):
+            for session in range(0 if options.offline_sessions else options.sessions):
+                if session > 0 and options.reconnect_without_boot:
+                    await cp.drop_and_reconnect()
                 connector_id = 1 + session % options.connectors
                 meter = await _charge(cp, options, id_tag, connector_id, meter)
                 outcome.transactions += 1
@@ -162,6 +238,8 @@ async def _charge(
     await cp.status_notification(connector_id, "Preparing")
     authorized = await cp.authorize(id_tag)
     _require_accepted("Authorize", authorized)
+    if options.lose_answers:
+        cp.lose_next_answer(new_connection=True)
     started = await cp.start_transaction(connector_id, id_tag, meter_start=meter)
     transaction_id: int = started["transactionId"]
     if _status(started) != "Accepted":
@@ -173,10 +251,61 @@ async def _charge(
     for _ in range(options.meter_values):
         meter += 250
         await cp.meter_values(connector_id, transaction_id=transaction_id, energy_wh=meter)
+    if options.hard_reboot:
+        await cp.hard_reboot()  # the StopTransaction is never sent
+        return meter
+    if options.lose_answers:
+        cp.lose_next_answer(new_connection=True)
     await cp.stop_transaction(transaction_id, meter, reason="Local", id_tag=id_tag)
     await cp.status_notification(connector_id, "Finishing")
     await cp.status_notification(connector_id, "Available")
     return meter
+
+
+async def _charge_offline(cp: SimulatedChargePoint, options: Options, id_tag: str) -> int:
+    """Every session offline (authorized locally, spec 3.5), queued; then the replay, each
+    StopTransaction after the next StartTransaction with `late_stops`. Returns the number of
+    transactions replayed: they happened already, whatever idTagInfo the CSMS answers now."""
+    await cp.drop()
+    meter = 0
+    for session in range(options.sessions):
+        connector_id = 1 + session % options.connectors
+        cp.offline.status_notification(connector_id, "Preparing")
+        start = cp.offline.start_transaction(connector_id, id_tag, meter_start=meter)
+        cp.offline.status_notification(connector_id, "Charging")
+        for _ in range(options.meter_values):
+            meter += 250
+            cp.offline.meter_values(connector_id, transaction=start, energy_wh=meter)
+        cp.offline.stop_transaction(start, meter, reason="Local", id_tag=id_tag)
+        cp.offline.status_notification(connector_id, "Finishing")
+        cp.offline.status_notification(connector_id, "Available")
+    order = list(cp.offline.queued)
+    if options.late_stops:
+        order = late_stops(order)
+    replayed = await cp.offline.replay(order)
+    return sum(message.action == "StartTransaction" for message in replayed)
+
+
+def late_stops(order: list[QueuedCall]) -> list[QueuedCall]:
+    """The same messages with each StopTransaction moved after the next StartTransaction (if
+    there is one): the order of a charge point that sends its newest transaction first."""
+    result: list[QueuedCall] = []
+    held: list[QueuedCall] = []
+    for message in order:
+        if message.action == "StopTransaction":
+            held.append(message)
+            continue
+        result.append(message)
+        if message.action == "StartTransaction" and held:
+            result.extend(held)
+            held.clear()
+    return result + held
+
+
+def _clock(options: Options) -> Callable[[], datetime]:
+    if options.clock_1970:
+        return since(EPOCH)
+    return skewed(options.clock_offset)
 
 
 def _status(response: dict[str, object]) -> object:

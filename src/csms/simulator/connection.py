@@ -4,17 +4,24 @@ Two tasks per connection, both owned by the connection and ended by `close()`: t
 never awaits anything but the socket (J 4.1.1: our CALL and the CSMS's may cross), and the
 answerer, which answers the CSMS's CALLs in order, from per-test overrides (`answers`) or from the
 defaults a subclass provides (`_default_answer`), and queues them for `expect_call()`.
+
+Two misbehaviours of real chargers live here (docs/simulator-misbehaviours.md): `drop()` loses
+the connection without a closing handshake, and `lose_next_answer()` makes the next CALL's
+answer go missing, so the CALL is sent again with the same message id and payload (J errata 3.1
+allows a retry to keep its id), on the same connection or a new one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import dataclasses
 import inspect
 import logging
 import ssl as ssl_module
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
@@ -82,7 +89,15 @@ class ChargePointConnection:
         self.answers: dict[str, Answer] = {}
         self.log: list[LoggedFrame] = []
         self._ws: ClientConnection | None = None
-        self._session = Session()
+        # The message id of our next CALL when it is a resend (else a new UUID, J 4.1.4).
+        self._resend_id: str | None = None
+        self._session = Session(new_id=self._next_unique_id)
+        # lose_next_answer(): the answers that went missing, oldest first.
+        self.lost_answers: list[CallResult | CallError] = []
+        self._lose_next: bool = False
+        # How many WebSocket connections it opened so far.
+        self.connections = 0
+        self._resend_on_new_connection: bool = False
         self._tasks: list[asyncio.Task[None]] = []
         self._call_lock = asyncio.Lock()
         self._response: asyncio.Future[CallResult | CallError] | None = None
@@ -135,7 +150,8 @@ class ChargePointConnection:
             user_agent_header=self.user_agent,
         )
         self._ws = ws
-        self._session = Session()
+        self.connections += 1
+        self._session = Session(new_id=self._next_unique_id)
         self._incoming = asyncio.Queue()
         self._unanswered.clear()
         self._tasks = [
@@ -150,9 +166,32 @@ class ChargePointConnection:
 
     async def reconnect(self) -> None:
         """Close and connect again (with the current password and subprotocols); the charge
-        point's state (configuration, transactions, ...) is kept."""
+        point's state (configuration, transactions, ...) is kept. No BootNotification: a
+        charge point reconnecting sends none unless it rebooted (J 5.4)."""
         await self.close()
         await self.connect()
+
+    async def drop(self) -> None:
+        """Lose the connection the way a charge point losing its network does: the TCP
+        connection ends with no WebSocket closing handshake (the CSMS sees code 1006)."""
+        if self._ws is not None:
+            self._ws.transport.abort()
+            with contextlib.suppress(TimeoutError):
+                await self.wait_closed()
+        await self._stop_tasks()
+
+    async def drop_and_reconnect(self) -> None:
+        """drop(), then connect again without a BootNotification (J 5.4)."""
+        await self.drop()
+        await self.connect()
+
+    def lose_next_answer(self, *, new_connection: bool = False) -> None:
+        """The answer to our next CALL goes missing (the CSMS did the work and answered; the
+        answer never reached the charge point): it is kept in `lost_answers`, and the CALL is
+        sent again with the same message id and payload, after a drop and reconnect when
+        `new_connection`, else on the same connection. The CALL returns the second answer."""
+        self._lose_next = True
+        self._resend_on_new_connection = new_connection
 
     async def wait_closed(self, timeout: float = 5.0) -> None:
         """Wait until the connection is closed (by the CSMS); TimeoutError if it stays open."""
@@ -186,35 +225,57 @@ class ChargePointConnection:
         Raises CallErrorReceived on a CALLERROR, TimeoutError after `response_timeout`, and
         SchemaError (validate=True) if the request or the CSMS's response breaks the schema.
         """
+        return await self.call_with_id(action, payload, None)
+
+    async def call_with_id(self, action: str, payload: Payload, unique_id: str | None) -> Payload:
+        """call() with the message id given (a message queued offline was numbered when it was
+        made); None: a new one."""
         # J 4.1.1: one CALL of ours in flight; the next waits until this one is answered.
         async with self._call_lock:
             if self.validate:
                 self._check(action, payload, validate_request, "request")
-            ws = self._require_connection()
-            session = self._session
-            call = session.call(action, payload)
-            future: asyncio.Future[CallResult | CallError] = (
-                asyncio.get_running_loop().create_future()
-            )
-            self._response = future
-            try:
-                await self._send(ws, serialize(call))
-                async with asyncio.timeout(self.response_timeout):
-                    response = await future
-            except TimeoutError:
-                raise TimeoutError(
-                    f"{self.charge_point_id}: {action} not answered within "
-                    f"{self.response_timeout} s"
-                ) from None
-            finally:
-                self._response = None
-                if session.pending is call:
-                    session.abandon()  # a late answer becomes Unmatched
+            call, response = await self._exchange(action, payload, unique_id)
+            if self._lose_next:
+                self._lose_next = False
+                self.lost_answers.append(response)
+                if self._resend_on_new_connection:
+                    await self.drop_and_reconnect()
+                _, response = await self._exchange(action, payload, call.unique_id)
         if isinstance(response, CallError):
             raise CallErrorReceived(action, response)
         if self.validate:
             self._check(action, response.payload, validate_response, "response")
         return response.payload
+
+    async def _exchange(
+        self, action: str, payload: Payload, unique_id: str | None
+    ) -> tuple[Call, CallResult | CallError]:
+        """Send one CALL (with `unique_id`, or a new id) and wait for its answer."""
+        ws = self._require_connection()
+        session = self._session
+        self._resend_id = unique_id
+        try:
+            call = session.call(action, payload)
+        finally:
+            self._resend_id = None
+        future: asyncio.Future[CallResult | CallError] = asyncio.get_running_loop().create_future()
+        self._response = future
+        try:
+            await self._send(ws, serialize(call))
+            async with asyncio.timeout(self.response_timeout):
+                response = await future
+        except TimeoutError:
+            raise TimeoutError(
+                f"{self.charge_point_id}: {action} not answered within {self.response_timeout} s"
+            ) from None
+        finally:
+            self._response = None
+            if session.pending is call:
+                session.abandon()  # a late answer becomes Unmatched
+        return call, response
+
+    def _next_unique_id(self) -> str:
+        return self._resend_id or str(uuid.uuid4())
 
     async def send_raw(self, text: str) -> None:
         """Send any text as it is (malformed-frame tests); its answer arrives via receive_raw."""

@@ -2,12 +2,19 @@
 // validates every CALL and CALLRESULT, both ways, against the OCPP 1.6 JSON schemas.
 //
 //   node charge_point.mjs <csms-url> <charge-point-id> <id-tag> [--timeout <seconds>]
+//                         [--scenario core|replay]
 //
 // Runs a whole Core session against the CSMS at <csms-url> (the client appends "/<id>"), then
 // stays connected and answers the Core commands the CSMS sends, until stdin closes or reads a
-// line "quit". Writes one JSON object per line to stdout:
+// line "quit". With `--scenario replay` the session is the one of a charge point whose
+// connection drops after its StartTransaction: the answer is taken as lost, the charge point
+// reconnects without a BootNotification (OCPP-J 5.4) and sends the StartTransaction again with
+// the same payload (a new message id: the library numbers its messages), then charges and stops.
+// Writes one JSON object per line to stdout:
 //
 //   {"action": A, "request": {...}, "response": {...}}   an answered request of ours
+//   {"lost": A, "request": {...}, "response": {...}}     (replay) an answer taken as lost
+//   {"reconnected": true}                                (replay) connected again, no boot
 //   {"ready": true, "transactionId": N}                  the scripted session is over
 //   {"command": A, "request": {...}, "response": {...}}  a request of the CSMS and our answer
 //   {"error": "...", ...}                                any failure (then the exit code is 1)
@@ -32,7 +39,13 @@ if (timeoutAt !== -1) {
     timeoutSeconds = Number(args[timeoutAt + 1]);
     args.splice(timeoutAt, 2);
 }
-if (args.length !== 3 || !(timeoutSeconds > 0)) {
+let scenario = 'core';
+const scenarioAt = args.indexOf('--scenario');
+if (scenarioAt !== -1) {
+    scenario = args[scenarioAt + 1];
+    args.splice(scenarioAt, 2);
+}
+if (args.length !== 3 || !(timeoutSeconds > 0) || !['core', 'replay'].includes(scenario)) {
     process.stderr.write(`${usage}\n`);
     process.exit(64);
 }
@@ -44,6 +57,7 @@ function emit(line) {
 
 let failed = false;
 let finishing = false;
+let reconnecting = false; // (replay) the connection is being dropped on purpose
 
 function fail(error, extra = {}) {
     failed = true;
@@ -93,7 +107,7 @@ client.on('badMessage', (event) => {
 });
 client.on('socketError', (error) => fail(error, { event: 'socketError' }));
 client.on('disconnect', ({ code, reason }) => {
-    if (!finishing) {
+    if (!finishing && !reconnecting) {
         fail(new Error(`disconnected by the CSMS: ${code} ${reason}`), { event: 'disconnect' });
         process.exit(1);
     }
@@ -390,20 +404,14 @@ client.handle(({ method, params }) => {
     throw error;
 });
 
-// --- The scripted session ---------------------------------------------------------------------
+// --- The scripted sessions --------------------------------------------------------------------
 
 async function session() {
     await client.connect();
     if (client.protocol !== 'ocpp1.6') throw new Error(`negotiated ${client.protocol}`);
+    if (scenario === 'replay') return replaySession();
 
-    const boot = await call('BootNotification', {
-        chargePointVendor: 'ocpp-rpc',
-        chargePointModel: 'Interop-Node',
-        chargePointSerialNumber: `SN-${identity}`,
-        firmwareVersion: '2.2.1',
-        meterType: 'Interop Meter',
-    });
-    if (boot.status !== 'Accepted') throw new Error(`BootNotification ${boot.status}`);
+    await boot();
     await call('Heartbeat', {});
     for (let id = 0; id <= NUMBER_OF_CONNECTORS; id++) await status(id, 'Available');
 
@@ -423,6 +431,49 @@ async function session() {
         messageId: 'Hello',
         data: 'interop',
     });
+    emit({ ready: true, transactionId: start.transactionId });
+}
+
+async function boot() {
+    const answer = await call('BootNotification', {
+        chargePointVendor: 'ocpp-rpc',
+        chargePointModel: 'Interop-Node',
+        chargePointSerialNumber: `SN-${identity}`,
+        firmwareVersion: '2.2.1',
+        meterType: 'Interop Meter',
+    });
+    if (answer.status !== 'Accepted') throw new Error(`BootNotification ${answer.status}`);
+}
+
+// The connection drops after StartTransaction.req went out: its answer is lost. The charge
+// point connects again (no BootNotification) and sends the same StartTransaction.req again.
+async function replaySession() {
+    await boot();
+    for (let id = 0; id <= NUMBER_OF_CONNECTORS; id++) await status(id, 'Available');
+    const authorize = await call('Authorize', { idTag });
+    if (authorize.idTagInfo.status !== 'Accepted') {
+        throw new Error(`Authorize ${authorize.idTagInfo.status}`);
+    }
+    await status(1, 'Preparing');
+    const request = { connectorId: 1, idTag, meterStart: meterWh, timestamp: now() };
+    const lost = await client.call('StartTransaction', request);
+    emit({ lost: 'StartTransaction', request, response: lost });
+
+    reconnecting = true;
+    await client.close({ code: 1001, reason: 'connection lost' });
+    await client.connect();
+    reconnecting = false;
+    if (client.protocol !== 'ocpp1.6') throw new Error(`negotiated ${client.protocol}`);
+    emit({ reconnected: true });
+
+    const start = await call('StartTransaction', request);
+    if (start.idTagInfo.status !== 'Accepted') {
+        throw new Error(`StartTransaction ${start.idTagInfo.status}`);
+    }
+    Object.assign(connectors.get(1), { transactionId: start.transactionId, idTag });
+    await status(1, 'Charging');
+    await sample(1, start.transactionId, 'Sample.Periodic');
+    await stopTransaction(1, 'Local', idTag);
     emit({ ready: true, transactionId: start.transactionId });
 }
 

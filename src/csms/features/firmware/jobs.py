@@ -171,11 +171,21 @@ def timed_out(now: datetime) -> FileJobChange:
 async def requested_job(
     services: Services, charge_point_id: str, kind: JobKind, request: dict[str, Any]
 ) -> FileJob | None:
-    """The job a typed operation made for this request, if the answer is to one."""
+    """The job a typed operation made for this request, if the answer is to one: the latest job
+    for that location not answered yet, still Requested or already at a status the charge point
+    reported (its notification may overtake the answer's processing, J 4.1.1: the CALLs cross)."""
     jobs = await services.store.list_file_jobs(charge_point_id, kind, limit=1)
-    if jobs and jobs[0].status == JobStep.REQUESTED and jobs[0].location == request["location"]:
-        return jobs[0]
-    return None
+    if not jobs or jobs[0].location != request["location"]:
+        return None
+    job = jobs[0]
+    if job.status == JobStep.REQUESTED:
+        return job
+    if job.status == JobStep.ACCEPTED:
+        return None
+    answered = any(
+        logged.event == JobStep.ACCEPTED for logged in await services.store.file_job_events(job.id)
+    )
+    return None if answered else job
 
 
 async def send_for_job(

@@ -153,10 +153,15 @@ async def _remote_start_profile(services: Services, sent: Sent) -> dict[str, Any
         )
     )
     # The StartTransaction may have been handled before this answer: bind to it now. (If it is
-    # handled after the install above, `transaction_profiles_started` binds it.)
-    running = await active_transaction(services, charge_point_id, connector_id)
-    if running is not None and running.id_tag.casefold() == id_tag.casefold():
-        await store.bind_transaction_profiles(charge_point_id, connector_id, running.id, id_tag)
+    # handled after the install above, `transaction_profiles_started` binds it.) Only to the
+    # transaction this remote start led to: a transaction of the same tag that was running on
+    # the connector before (its StopTransaction lost) is not it, and the new start ends it.
+    started = sent.transaction_started
+    if started is not None and started.done() and not started.cancelled():
+        transaction = started.result()
+        await store.bind_transaction_profiles(
+            charge_point_id, transaction.connector_id, transaction.id, id_tag
+        )
     return None
 
 
