@@ -96,6 +96,10 @@ async def test_the_route_table_is_what_this_test_covers(harness: Harness) -> Non
         pytest.param({"Authorization": "Bearer wrong-token"}, id="wrong-token"),
         pytest.param({"Authorization": f"Bearer {API_TOKEN}x"}, id="token-plus-one"),
         pytest.param({"Authorization": f"Basic {API_TOKEN}"}, id="other-scheme"),
+        # Schemes sorting after "bearer", with the right token.
+        pytest.param({"Authorization": f"Token {API_TOKEN}"}, id="token-scheme"),
+        pytest.param({"Authorization": f"Bearerx {API_TOKEN}"}, id="bearer-and-more"),
+        pytest.param({"Authorization": API_TOKEN}, id="token-alone"),
         pytest.param({"Authorization": "Bearer"}, id="empty-token"),
     ],
 )

@@ -11,6 +11,8 @@ import pytest
 from tests.harness import Harness, csms
 from websockets.exceptions import InvalidStatus
 
+from csms.transport.basic_auth import hash_password, verify_password
+
 GOOD = "0123456789abcdef"
 NEW = "fedcba9876543210-new"
 WRONG = [
@@ -92,3 +94,46 @@ async def test_the_cache_does_not_outlive_a_restart_wrongly(tmp_path: Path) -> N
         assert await refused(third, "SECURE", GOOD) == 401
         await logs_in(third, "SECURE", NEW)
         assert await refused(third, "SECURE", GOOD) == 401
+
+
+# -- the stored hashes ---------------------------------------------------------------------------
+
+# scrypt with n=2**14, r=8, p=1 of "0123456789abcdef" under this salt: a hash stored by an earlier
+# version must keep verifying (the parameters are part of the stored format).
+KNOWN_SALT = "000102030405060708090a0b0c0d0e0f"
+KNOWN_HASH = (
+    f"scrypt${KNOWN_SALT}$"
+    "38becf1e8b3984e11d3e62440f954c0b4098aed85db1cd5e5df0e9eeb6eb60bbb2dd1272f0f8f672dd57ac3726a08deded5ad10f4f5fec06b5b68d7e4e6232fa"
+)
+
+
+def test_a_hash_stored_earlier_verifies() -> None:
+    assert verify_password(GOOD, KNOWN_HASH)
+    assert not verify_password(NEW, KNOWN_HASH)
+
+
+def test_a_new_hash_has_a_16_byte_salt_of_its_own() -> None:
+    first, second = hash_password(GOOD), hash_password(GOOD)
+    assert first != second
+    scheme, salt, digest = first.split("$")
+    assert (scheme, len(bytes.fromhex(salt)), len(bytes.fromhex(digest))) == ("scrypt", 16, 64)
+    assert verify_password(GOOD, first) and verify_password(GOOD, second)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "",
+        "garbage",
+        "scrypt$nothex$00",
+        f"scrypt${KNOWN_SALT}",
+        KNOWN_HASH.replace("scrypt$", "bcrypt$", 1),
+        KNOWN_HASH.replace("scrypt$", "Scrypt$", 1),
+        KNOWN_HASH.replace("scrypt$", "aaa$", 1),
+        KNOWN_HASH.replace("scrypt$", "zzz$", 1),
+        KNOWN_HASH + "$extra",
+    ],
+)
+def test_a_malformed_or_foreign_hash_verifies_no_password(stored: str) -> None:
+    for password in (GOOD, "", "garbage"):
+        assert not verify_password(password, stored)
