@@ -43,7 +43,7 @@ MODULES: dict[str, Target] = {
     "ocppj_session": Target("src/csms/ocppj/session.py", ("tests/ocppj", "tests/transport")),
     "router": Target(
         "src/csms/features/router.py",
-        ("tests/transport/test_rpc.py", "tests/conformance/test_extra_scenarios.py"),
+        ("tests/transport/test_rpc.py", "tests/features/test_edges.py"),
     ),
     "admission": Target(
         "src/csms/features/admission.py",
@@ -67,11 +67,30 @@ MODULES: dict[str, Target] = {
     ),
     "core": Target(
         "src/csms/features/core.py",
-        ("tests/features/test_core.py", "tests/conformance/test_core_charging_sessions.py"),
+        (
+            "tests/features/test_core.py",
+            "tests/features/test_start_transaction_answers.py",
+            "tests/conformance/test_core_charging_sessions.py",
+        ),
     ),
     "smart_charging": Target(
         "src/csms/features/smart_charging.py",
-        ("tests/features/test_charging_profiles.py", "tests/conformance/test_smart_charging.py"),
+        (
+            "tests/features/test_charging_profiles.py",
+            "tests/features/test_edges.py",
+            "tests/conformance/test_smart_charging.py",
+        ),
+    ),
+    "charging_profiles": Target(
+        "src/csms/features/charging_profiles.py",
+        ("tests/features/test_charging_profiles.py", "tests/features/test_edges.py"),
+    ),
+    "load_management": Target(
+        "src/csms/features/load_management.py",
+        (
+            "tests/features/test_load_management_safety.py",
+            "tests/features/test_load_management.py",
+        ),
     ),
     "allocation": Target(
         "src/csms/smart_charging/allocation.py",

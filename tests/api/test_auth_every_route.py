@@ -10,6 +10,7 @@ by a dependency, a middleware or anything else, it must be checked before any of
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -106,14 +107,21 @@ async def test_the_route_table_is_what_this_test_covers(harness: Harness) -> Non
 async def test_every_route_refuses_a_missing_or_wrong_token(
     harness: Harness, headers: dict[str, str]
 ) -> None:
-    accepted: list[str] = []
+    requests = _requests(harness)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{harness.app.http_port}") as client:
-        for method, path in _requests(harness):
-            response = await client.request(
-                method, path, json=None if method in ("GET", "HEAD") else {}, headers=headers
+        responses = await asyncio.gather(
+            *(
+                client.request(
+                    method, path, json=None if method in ("GET", "HEAD") else {}, headers=headers
+                )
+                for method, path in requests
             )
-            if response.status_code != 401:
-                accepted.append(f"{method} {path} -> {response.status_code}")
+        )
+    accepted = [
+        f"{method} {path} -> {response.status_code}"
+        for (method, path), response in zip(requests, responses, strict=True)
+        if response.status_code != 401
+    ]
     assert accepted == []
 
 
