@@ -63,6 +63,10 @@ class Flight:
     limit: Decimal
     answer: asyncio.Future[str]
 
+    def __repr__(self) -> str:
+        what = f"transaction {self.transaction_id}" if self.transaction_id else "fallback"
+        return f"<{self.charge_point.charge_point_id} {what}: {self.limit} A>"
+
 
 @dataclass
 class ChargePoint:
@@ -117,14 +121,16 @@ class ChargePoint:
             status = await flight.answer
         finally:
             self.world.flights.remove(flight)
-        if status == "Timeout":
+        if status == "Timeout":  # lost on the way: not applied
             raise TimeoutError
-        if status == "Accepted":
+        if status in ("Accepted", "AnswerLost"):
             if flight.transaction_id is None:
                 self.default = flight.limit
             else:
                 self.tx_limits[flight.transaction_id] = flight.limit
         self.world.check(f"answered {self.charge_point_id} {flight.transaction_id} {status}")
+        if status == "AnswerLost":  # applied, but the answer was lost
+            raise TimeoutError
         return CallResult(unique_id="1", payload={"status": status})
 
 
@@ -240,7 +246,7 @@ async def run_converge(world: World, data: st.DataObject) -> None:
     """converge, answering the profiles in flight one at a time, in an order and with answers
     the test draws."""
     task = asyncio.ensure_future(converge(world.services, ROOT))
-    while True:
+    while not task.done():
         world.sent.clear()
         sent = asyncio.ensure_future(world.sent.wait())
         if not world.flights:
@@ -249,11 +255,12 @@ async def run_converge(world: World, data: st.DataObject) -> None:
         # Let every send started in the same gather reach its charge point.
         for _ in range(5):
             await asyncio.sleep(0)
-        if not world.flights:
-            if task.done():
-                break
+        if not world.flights or task.done():
             continue
-        flight = data.draw(st.sampled_from(world.flights), label="answered next")
+        index = data.draw(st.integers(0, len(world.flights) - 1), label=f"next of {world.flights}")
+        flight = world.flights[index]
+        # "AnswerLost" (applied, then no answer) is left out until the known bug pinned by
+        # test_a_raise_whose_answer_was_lost_stays_reserved is fixed; then add it here.
         status = data.draw(
             st.sampled_from(["Accepted"] * 6 + ["Rejected", "Timeout"]), label="answer"
         )
@@ -358,6 +365,69 @@ def test_a_fallback_raise_under_a_transaction_on_it_waits_for_room(
             await asyncio.wait([task, sent], return_when=asyncio.FIRST_COMPLETED)
             sent.cancel()
         await task
+        world.check("after converge")
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: a raise whose answer was lost counts at its old limit afterwards "
+    "(load_management._send clears the pending limit), so the next round gives the room away",
+)
+def test_a_raise_whose_answer_was_lost_stays_reserved() -> None:
+    """The charge point may have applied a raise it sent no answer to (the answer was lost):
+    until it is heard from, that raise must stay reserved. Group of 12 A: A paused (0 A), B at
+    12 A; equal shares are 6 A each: B is lowered to 6 (Accepted), A raised to 6 (applied, the
+    answer lost). Reserving A at 0 A, a new round would give B 12 A again: 18 A on 12."""
+
+    async def scenario() -> None:
+        services = Services(
+            settings=Settings(certification_mode=False),
+            store=RecordingStore(),  # type: ignore[arg-type]
+            registry=Registry(),
+        )
+        world = World(services)
+        model = services.load
+        model.groups[ROOT] = group(ROOT, None, 12, "EqualShare")
+        for name, transaction_id, before in (("A", 1, Decimal(0)), ("B", 2, Decimal(12))):
+            cp = CpState(
+                member=LoadGroupMember(
+                    charge_point_id=name, group_id=ROOT, max_current=Decimal(16)
+                ),
+                connectors=1,
+                refresh=False,
+                listed=True,
+                needs_default=False,
+            )
+            fake = ChargePoint(world, name, Decimal(16))
+            cp.default_accepted = fake.default = Decimal(6)
+            cp.transactions[1] = TxState(
+                transaction_id=transaction_id, connector_id=1, accepted=before
+            )
+            fake.tx_limits[transaction_id] = before
+            world.charge_points[name] = fake
+            services.registry.add(fake)  # type: ignore[arg-type]
+            model.cps[name] = cp
+        world.check("at the start")
+        lost: list[Flight] = []
+        task = asyncio.ensure_future(converge(services, ROOT))
+        while not task.done():
+            for _ in range(5):
+                await asyncio.sleep(0)
+            for flight in list(world.flights):
+                if flight.answer.done():
+                    continue
+                first_raise_of_a = flight.transaction_id == 1 and not lost
+                if first_raise_of_a:
+                    lost.append(flight)
+                flight.answer.set_result("AnswerLost" if first_raise_of_a else "Accepted")
+            world.sent.clear()
+            sent = asyncio.ensure_future(world.sent.wait())
+            await asyncio.wait([task, sent], return_when=asyncio.FIRST_COMPLETED)
+            sent.cancel()
+        await task
+        assert lost, "A's raise was never sent"
         world.check("after converge")
 
     asyncio.run(scenario())
