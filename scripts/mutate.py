@@ -43,7 +43,11 @@ MODULES: dict[str, Target] = {
     "ocppj_session": Target("src/csms/ocppj/session.py", ("tests/ocppj", "tests/transport")),
     "router": Target(
         "src/csms/features/router.py",
-        ("tests/transport/test_rpc.py", "tests/features/test_edges.py"),
+        (
+            "tests/transport/test_rpc.py",
+            "tests/features/test_router.py",
+            "tests/features/test_edges.py",
+        ),
     ),
     "admission": Target(
         "src/csms/features/admission.py",

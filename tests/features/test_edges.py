@@ -106,7 +106,7 @@ async def test_an_unknown_transaction_is_404(harness: Harness, cp: SimulatedChar
     ],
 )
 async def test_an_unknown_action_is_not_implemented(harness: Harness, action: str) -> None:
-    await refused_with(harness, action, "NotImplemented")
+    await refused_with(harness, action, "NotImplemented", f"unknown action {action!r}")
 
 
 @pytest.mark.parametrize(
@@ -135,15 +135,15 @@ async def test_an_unknown_action_is_not_implemented(harness: Harness, action: st
 async def test_a_central_system_action_from_a_charge_point_is_not_supported(
     harness: Harness, action: str
 ) -> None:
-    await refused_with(harness, action, "NotSupported")
+    await refused_with(harness, action, "NotSupported", f"{action} is sent by a Central System")
 
 
-async def refused_with(harness: Harness, action: str, code: str) -> None:
+async def refused_with(harness: Harness, action: str, code: str, description: str) -> None:
     async with harness.raw() as raw:
         booted = await raw.exchange([2, "boot", "BootNotification", BOOT])
         assert booted[0] == 3 and booted[2]["status"] == "Accepted"
         reply = await raw.exchange([2, "c1", action, {}])
-        assert reply[:3] == [4, "c1", code], reply
+        assert reply[:4] == [4, "c1", code, description], reply
         # The connection stays usable.
         reply = await raw.exchange([2, "ok", "Heartbeat", {}])
         assert reply[0] == 3 and "currentTime" in reply[2]
