@@ -67,7 +67,11 @@ MODULES: dict[str, Target] = {
     ),
     "authorization": Target(
         "src/csms/features/authorization.py",
-        ("tests/features/test_core.py", "tests/conformance/test_core_authorization.py"),
+        (
+            "tests/features/test_core.py",
+            "tests/features/test_edges.py",
+            "tests/conformance/test_core_authorization.py",
+        ),
     ),
     "core": Target(
         "src/csms/features/core.py",

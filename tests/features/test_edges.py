@@ -216,3 +216,31 @@ async def test_another_tag_using_the_reservation_id_ends_it(
         "Used",
         started["transactionId"],
     )
+
+
+# -- a tag's status and its expiry date --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "expired", "answered"),
+    [
+        ("Blocked", True, "Blocked"),
+        ("Invalid", True, "Invalid"),
+        ("Expired", False, "Expired"),
+        ("Accepted", True, "Expired"),
+        ("Accepted", False, "Accepted"),
+    ],
+)
+async def test_only_an_accepted_tag_turns_expired_at_its_expiry_date(
+    harness: Harness, status: str, expired: bool, answered: str
+) -> None:
+    """Spec 7.27, errata 3.73: a Blocked or Invalid tag stays so after its expiryDate."""
+    offset = timedelta(days=-1 if expired else 1)
+    await harness.store.put_id_tag(
+        IdTag(id_tag="TAG", status=status, expiry_date=datetime.now(UTC) + offset)
+    )
+    async with harness.charge_point("CP9") as cp:
+        await cp.boot()
+        assert (await cp.authorize("TAG"))["idTagInfo"]["status"] == answered
+        started = await cp.start_transaction(1, "TAG")
+        assert started["idTagInfo"]["status"] == answered
