@@ -146,10 +146,12 @@ def main() -> int:
     cosmic_ray = shutil.which("cosmic-ray", path=str(Path(sys.executable).parent))
     if cosmic_ray is None:
         parser.error("cosmic-ray is not installed: pip install -e '.[dev,mutate]'")
+    header = "module           mutants  killed  survived  other  kill rate  minutes"
     summaries = []
     for name in args.modules or list(MODULES):
         summaries.append(run(name, MODULES[name], cosmic_ray, args.timeout, args.keep))
-    print("\nmodule           mutants  killed  survived  other  kill rate  minutes")
+        print(f"{header}\n{summaries[-1]}", flush=True)  # each module's figures as it ends
+    print(f"\n{header}")
     for line in summaries:
         print(line)
     return 0
@@ -213,6 +215,7 @@ def report(name: str, target: Target, dump: str, seconds: float) -> str:
     print(f"\n=== {name}: {target.path} ({' '.join(target.tests)})")
     for survivor in survivors:
         print(survivor)
+    sys.stdout.flush()
     return (
         f"{name:16} {total:7d} {killed:7d} {survived:9d} {other:6d} {rate:9.1%} {seconds / 60:8.1f}"
     )
