@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from tests.harness import Harness
 
+from csms.features.authorization import tag_info
 from csms.simulator import SimulatedChargePoint
 from csms.storage import IdTag
 
@@ -244,3 +245,13 @@ async def test_only_an_accepted_tag_turns_expired_at_its_expiry_date(
         assert (await cp.authorize("TAG"))["idTagInfo"]["status"] == answered
         started = await cp.start_transaction(1, "TAG")
         assert started["idTagInfo"]["status"] == answered
+
+
+def test_a_tag_is_expired_from_the_instant_of_its_expiry_date() -> None:
+    expiry = datetime(2030, 1, 1, tzinfo=UTC)
+    tag = IdTag(id_tag="TAG", status="Accepted", expiry_date=expiry, parent_id_tag="P")
+    tick = timedelta(microseconds=1)
+    assert tag_info(tag, expiry - tick).status == "Accepted"
+    assert tag_info(tag, expiry).status == "Expired"
+    assert tag_info(tag, expiry + tick).status == "Expired"
+    assert (tag_info(tag, expiry).expiry_date, tag_info(tag, expiry).parent_id_tag) == (expiry, "P")
