@@ -28,6 +28,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -185,7 +186,8 @@ def run(name: str, target: Target, cosmic_ray: str, timeout: float, keep: bool) 
             capture_output=True,
             text=True,
         ).stdout
-        return report(name, target, dump, time.monotonic() - started)
+        source = (copy / target.path).read_text().splitlines()
+        return report(name, target, dump, source, time.monotonic() - started)
     finally:
         if keep:
             print(f"kept {copy}")
@@ -193,7 +195,16 @@ def run(name: str, target: Target, cosmic_ray: str, timeout: float, keep: bool) 
             shutil.rmtree(copy, ignore_errors=True)
 
 
-def report(name: str, target: Target, dump: str, seconds: float) -> str:
+def _in_annotation(source: list[str], mutation: dict[str, Any]) -> bool:
+    """A `|` of a type annotation on a def line: never evaluated (the modules use `from
+    __future__ import annotations`), so its mutants are equivalent."""
+    line = source[mutation["start_pos"][0] - 1].lstrip()
+    return mutation["operator_name"].startswith("core/ReplaceBinaryOperator_BitOr") and (
+        line.startswith(("def ", "async def ")) or line.startswith(")")
+    )
+
+
+def report(name: str, target: Target, dump: str, source: list[str], seconds: float) -> str:
     killed = survived = other = 0
     survivors: list[str] = []
     for line in dump.splitlines():
@@ -204,8 +215,11 @@ def report(name: str, target: Target, dump: str, seconds: float) -> str:
         if outcome == "killed":
             killed += 1
         elif outcome == "survived":
-            survived += 1
             (mutation,) = item["mutations"]
+            if _in_annotation(source, mutation):
+                other += 1
+                continue
+            survived += 1
             where = f"{target.path}:{mutation['start_pos'][0]} {mutation['operator_name']}"
             survivors.append(f"--- survived: {where}\n{result.get('diff', '').strip()}")
         else:  # incompetent (the mutant cannot even be imported) or not run
