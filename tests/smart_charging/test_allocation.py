@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -11,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from csms.smart_charging import Allocation, Demand, Strategy, allocate, transition_order
+from csms.smart_charging import Allocation, Demand, Strategy, allocate
 
 EQUAL = Strategy.EQUAL_SHARE
 PRIORITY = Strategy.PRIORITY
@@ -150,12 +149,6 @@ def test_bad_demand_is_refused() -> None:
         Demand(key="a", max_current=Decimal(-1))
 
 
-def test_transition_order() -> None:
-    old = {"a": Decimal(16), "b": Decimal(10), "c": Decimal(6), "gone": Decimal(8)}
-    new = {"a": Decimal(10), "b": Decimal(16), "c": Decimal(6), "fresh": Decimal(6)}
-    assert transition_order(old, new) == (["a", "gone"], ["b", "fresh"])
-
-
 # --- properties ---------------------------------------------------------------------------------
 
 amps = st.integers(0, 640).map(lambda tenths: Decimal(tenths) / 10)
@@ -231,35 +224,3 @@ def test_allocation_invariants(
             # Priority: a lower tier gets more than the minimum only after higher tiers are full.
             if strategy is PRIORITY and other.priority < d.priority and b.limit > min_current:
                 assert is_full(d, a)
-
-
-def apply_in_order(old: Mapping[str, Decimal], new: Mapping[str, Decimal], limit: Decimal) -> None:
-    lower_first, raise_after = transition_order(old, new)
-    current = dict(old)
-    assert sum(current.values(), Decimal(0)) <= limit
-    for key in [*lower_first, *raise_after]:
-        current[key] = new.get(key, Decimal(0))
-        assert sum(current.values(), Decimal(0)) <= limit
-    assert {k: v for k, v in current.items() if v} == {k: v for k, v in new.items() if v}
-
-
-@settings(max_examples=200, deadline=None)
-@given(limit=limits, before=demand_lists, after=demand_lists, strategy=st.sampled_from(Strategy))
-def test_lowering_first_never_exceeds_the_limit(
-    limit: Decimal, before: list[Demand], after: list[Demand], strategy: Strategy
-) -> None:
-    old = shares(allocate(limit, before, strategy=strategy))
-    new = shares(allocate(limit, after, strategy=strategy))
-    apply_in_order(old, new, limit)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    old=st.dictionaries(st.sampled_from("abcdef"), amps),
-    new=st.dictionaries(st.sampled_from("abcdef"), amps),
-)
-def test_transition_sum_stays_within_the_larger_end(
-    old: dict[str, Decimal], new: dict[str, Decimal]
-) -> None:
-    bound = max(sum(old.values(), Decimal(0)), sum(new.values(), Decimal(0)))
-    apply_in_order(old, new, bound)

@@ -8,7 +8,6 @@ from csms.smart_charging.allocation import (
     Demand,
     Strategy,
     allocate,
-    transition_order,
 )
 from csms.smart_charging.composite import (
     CompositePeriod,
@@ -48,5 +47,4 @@ __all__ = [
     "allocate",
     "composite_schedule",
     "convert_limit",
-    "transition_order",
 ]

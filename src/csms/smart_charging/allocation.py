@@ -24,7 +24,7 @@ The model, kept simple on purpose:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from enum import StrEnum
@@ -121,20 +121,6 @@ def allocate(
                 Allocation(key=demand.key, limit=_ZERO, paused=True, number_phases=demand.phases)
             )
     return allocations
-
-
-def transition_order(
-    old: Mapping[str, Decimal], new: Mapping[str, Decimal]
-) -> tuple[list[str], list[str]]:
-    """Which limits to send first so that the sum never exceeds the larger of the two sums.
-
-    Returns (lower_first, raise_after): send every lowering, wait for the charge points to
-    accept them, then send the raises. A key missing on one side counts as 0 there.
-    """
-    keys = sorted(old.keys() | new.keys())
-    lower_first = [key for key in keys if new.get(key, _ZERO) < old.get(key, _ZERO)]
-    raise_after = [key for key in keys if new.get(key, _ZERO) > old.get(key, _ZERO)]
-    return lower_first, raise_after
 
 
 def _cap(demand: Demand, min_current: Decimal, draw_margin: Decimal) -> Decimal:
