@@ -1,5 +1,5 @@
 """Load management's safety net, as properties over the production code path
-(features/load_management.py `converge`, load_allocation.py, smart_charging/allocation.py):
+(features/load_management/ `converge`, allocation.py, smart_charging/allocation.py):
 for random group trees, limits, strategies, charge points, transactions, limits in force,
 answers (Accepted, Rejected, no answer) and answer orders, the sum of what may be in force never
 exceeds any group's limit at any instant: while lowerings and raises are in flight (a charge
@@ -29,9 +29,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from csms.features.context import Services
-from csms.features.load_allocation import GroupNode, fallback_limits
 from csms.features.load_management import converge
-from csms.features.load_model import CpState, TxState, group_limit_amps
+from csms.features.load_management.allocation import GroupNode, fallback_limits
+from csms.features.load_management.machine import Draw, TxEvent
+from csms.features.load_management.model import CpState, TxState, group_limit_amps
 from csms.ocppj import CallResult
 from csms.settings import Settings
 from csms.storage import LoadGroup, LoadGroupMember
@@ -213,7 +214,8 @@ def build(data: st.DataObject) -> World:
             if tx.accepted is not None:
                 fake.tx_limits[transaction_id] = tx.accepted
             tx.priority = data.draw(st.none() | st.integers(0, 3), label="tx priority")
-            tx.idle = data.draw(st.integers(0, 4), label="idle") == 0
+            if data.draw(st.integers(0, 4), label="idle") == 0:
+                tx.on(TxEvent.NOT_DRAWING)
             if data.draw(st.integers(0, 3), label="draws") == 0:
                 tx.draw, tx.draw_seen = data.draw(AMPS, label="draw"), float("inf")
             cp.transactions[connector_id] = tx
@@ -276,12 +278,12 @@ def changes(world: World, data: st.DataObject) -> None:
     for cp in model.cps.values():
         cp.stuck = False
         for connector_id, tx in list(cp.transactions.items()):
-            tx.stuck = False
+            tx.on(TxEvent.HEARD_FROM)
             event = data.draw(st.sampled_from(["none", "stop", "idle", "draw"]), label="event")
             if event == "stop":
                 del cp.transactions[connector_id]
             elif event == "idle":
-                tx.idle = not tx.idle
+                tx.on(TxEvent.CHARGING if tx.mode.draw == Draw.IDLE else TxEvent.NOT_DRAWING)
             elif event == "draw":
                 tx.draw, tx.draw_seen = data.draw(AMPS, label="draw"), float("inf")
     model.retry_at.clear()
