@@ -261,10 +261,10 @@ async def run_converge(world: World, data: st.DataObject) -> None:
             continue
         index = data.draw(st.integers(0, len(world.flights) - 1), label=f"next of {world.flights}")
         flight = world.flights[index]
-        # "AnswerLost" (applied, then no answer) is left out until the known bug pinned by
-        # test_a_raise_whose_answer_was_lost_stays_reserved is fixed; then add it here.
+        # "AnswerLost": applied, then no answer (test_a_raise_whose_answer_was_lost_stays_reserved).
         status = data.draw(
-            st.sampled_from(["Accepted"] * 6 + ["Rejected", "Timeout"]), label="answer"
+            st.sampled_from(["Accepted"] * 6 + ["Rejected", "Timeout", "AnswerLost"]),
+            label="answer",
         )
         flight.answer.set_result(status)
     await task
@@ -372,11 +372,6 @@ def test_a_fallback_raise_under_a_transaction_on_it_waits_for_room(
     asyncio.run(scenario())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a raise whose answer was lost counts at its old limit afterwards "
-    "(load_management._send clears the pending limit), so the next round gives the room away",
-)
 def test_a_raise_whose_answer_was_lost_stays_reserved() -> None:
     """The charge point may have applied a raise it sent no answer to (the answer was lost):
     until it is heard from, that raise must stay reserved. Group of 12 A: A paused (0 A), B at

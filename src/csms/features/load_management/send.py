@@ -39,6 +39,8 @@ _TENTH = Decimal("0.1")
 # Outcomes that are no answer of the charge point: its limit is unknown until it is heard from.
 OFFLINE, TIMEOUT, NOT_ALLOWED, INVALID = "Offline", "Timeout", "NotAllowed", "InvalidAnswer"
 UNANSWERED = frozenset({OFFLINE, TIMEOUT, NOT_ALLOWED, INVALID})
+# Sent, and no answer that tells: the charge point may have applied the profile.
+MAYBE_APPLIED = frozenset({TIMEOUT, INVALID})
 
 
 async def set_profile(

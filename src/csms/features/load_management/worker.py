@@ -54,6 +54,7 @@ from csms.features.load_management.model import (
     group_limit_amps,
 )
 from csms.features.load_management.send import (
+    MAYBE_APPLIED,
     OFFLINE,
     UNANSWERED,
     clear_departed,
@@ -332,12 +333,13 @@ async def _send(
             tx.limit_since = time.monotonic()
     connector_id = 0 if tx is None else tx.connector_id
     model.profiles_sent += 1
-    try:
-        sending.status = await set_profile(
-            services, cp.charge_point_id, connector_id, profile_of(services, cp, tx, change.limit)
-        )
-    finally:
+    sending.status = await set_profile(
+        services, cp.charge_point_id, connector_id, profile_of(services, cp, tx, change.limit)
+    )
+    if sending.status not in MAYBE_APPLIED:
         _clear_pending(change)
+    # else the charge point may have applied it: a raise stays reserved (in_force counts the
+    # higher of the two limits) until an answered profile replaces it.
     sending.answered_at = services.clock.now()
     accepted = _answered(services, change, sending.status)
     history.append(
