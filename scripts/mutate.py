@@ -71,58 +71,62 @@ MODULES: dict[str, Target] = {
     "authorization": Target(
         "src/csms/features/authorization.py",
         (
-            "tests/features/test_core.py",
+            "tests/features/core/test_core.py",
             "tests/features/test_edges.py",
             "tests/conformance/test_core_authorization.py",
         ),
     ),
     "core": Target(
-        "src/csms/features/core.py",
+        "src/csms/features/core/handlers.py",
         (
-            "tests/features/test_core.py",
-            "tests/features/test_start_transaction_answers.py",
+            "tests/features/core/test_core.py",
+            "tests/features/core/test_start_transaction_answers.py",
             "tests/conformance/test_core_charging_sessions.py",
         ),
     ),
     "smart_charging": Target(
-        "src/csms/features/smart_charging.py",
+        "src/csms/features/smart_charging/commands.py",
         (
-            "tests/features/test_charging_profiles.py",
+            "tests/features/smart_charging/test_charging_profiles.py",
             "tests/features/test_edges.py",
             "tests/conformance/test_smart_charging.py",
         ),
     ),
     "charging_profiles": Target(
-        "src/csms/features/charging_profiles.py",
-        ("tests/features/test_charging_profiles.py", "tests/features/test_edges.py"),
+        "src/csms/features/smart_charging/profiles.py",
+        ("tests/features/smart_charging/test_charging_profiles.py", "tests/features/test_edges.py"),
     ),
     "load_management": Target(
-        "src/csms/features/load_management.py",
+        "src/csms/features/load_management/worker.py",
         (
-            "tests/features/test_load_management_safety.py",
-            "tests/features/test_load_management.py",
+            "tests/features/load_management/test_safety.py",
+            "tests/features/load_management/test_load_management.py",
         ),
     ),
     "allocation": Target(
         "src/csms/smart_charging/allocation.py",
         (
             "tests/smart_charging/test_allocation.py",
-            "tests/features/test_load_management_safety.py",
+            "tests/features/load_management/test_safety.py",
         ),
     ),
     "load_allocation": Target(
-        "src/csms/features/load_allocation.py",
+        "src/csms/features/load_management/allocation.py",
         (
-            "tests/features/test_load_management_safety.py",
-            "tests/features/test_load_management_allocation.py",
+            "tests/features/load_management/test_safety.py",
+            "tests/features/load_management/test_load_management_allocation.py",
         ),
     ),
     "load_send": Target(
-        "src/csms/features/load_send.py",
-        ("tests/features/test_load_management.py", "tests/features/test_load_management_safety.py"),
+        "src/csms/features/load_management/send.py",
+        (
+            "tests/features/load_management/test_load_management.py",
+            "tests/features/load_management/test_safety.py",
+        ),
     ),
     "local_list_plan": Target(
-        "src/csms/features/local_list_plan.py", ("tests/features/test_local_auth_list_plan.py",)
+        "src/csms/features/local_list/plan.py",
+        ("tests/features/local_list/test_local_auth_list_plan.py",),
     ),
     "api_auth": Target("src/csms/api/auth.py", ("tests/api/test_auth_every_route.py",)),
 }
