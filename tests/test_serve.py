@@ -40,7 +40,7 @@ async def _log_line(process: asyncio.subprocess.Process, pattern: bytes) -> byte
 
 @asynccontextmanager
 async def serve(
-    database: Path, *, ignore_sigint: bool = False
+    database: Path, *, ignore_sigint: bool = False, args: tuple[str, ...] = ()
 ) -> AsyncIterator[tuple[asyncio.subprocess.Process, int, int]]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -59,6 +59,7 @@ async def serve(
         "0",
         "--data-dir",
         str(database.parent / "data"),
+        *args,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "CSMS_LOG_LEVEL": "INFO"},
         preexec_fn=_ignore_sigint if ignore_sigint else None,
@@ -146,3 +147,22 @@ async def test_shutdown_does_not_wait_for_an_abandoned_api_command(tmp_path: Pat
         command.cancel()
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+async def test_shutdown_ends_open_event_streams(tmp_path: Path) -> None:
+    # Were the stream left open, the HTTP server would wait the whole grace period for it.
+    async with (
+        serve(tmp_path / "csms.db", args=("--shutdown-grace", "600")) as (process, _, http_port),
+        httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{http_port}/api/v1",
+            headers={"Authorization": "Bearer tok"},
+            timeout=None,
+        ) as client,
+        client.stream("GET", "/events") as stream,
+    ):
+        lines = stream.aiter_lines()
+        assert (await anext(lines)).startswith("retry: ")
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+        rest = [line async for line in lines]  # the stream ended cleanly, not cut off
+        assert all(line == "" or line.startswith(":") for line in rest)

@@ -25,6 +25,7 @@ from csms.features.local_auth_list import run_local_list_sync
 from csms.features.reservation import expire_reservations
 from csms.features.router import Router
 from csms.files.service import start_file_service
+from csms.message_log import MessageLog, prune_message_log
 from csms.settings import Settings
 from csms.storage.sql import open_store
 from csms.transport import OcppServer, Registry
@@ -55,6 +56,13 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     try:
         registry = Registry()
         services = Services(settings=settings, store=store, registry=registry)
+        store.set_message_log_limit(settings.message_log_queue)
+        message_log = MessageLog(
+            store,
+            services.events,
+            enabled=settings.message_log_days > 0,
+            clock=services.clock.now,
+        )
         ocpp = OcppServer(
             registry=registry,
             admission=ChargePointAdmission(store, settings.unknown_charge_points),
@@ -62,6 +70,8 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             call_timeout=settings.call_timeout,
             ping_interval=settings.ping_interval or None,
             ping_timeout=settings.ping_timeout or None,
+            frame_log=message_log,
+            events=services.events,
         )
         ws_server = await ocpp.start(
             settings.host, settings.ocpp_port, ssl_context=_ssl_context(settings)
@@ -86,6 +96,14 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         expiry = asyncio.create_task(expire_reservations(services), name="csms.reservations")
         local_lists = asyncio.create_task(run_local_list_sync(services), name="csms.local_lists")
         load = asyncio.create_task(run_load_management(services), name="csms.load_management")
+        pruning = (
+            asyncio.create_task(
+                prune_message_log(store, settings.message_log_days, services.clock.now),
+                name="csms.message_log",
+            )
+            if settings.message_log_days > 0
+            else None
+        )
         try:
             ocpp_port = next(iter(ws_server.sockets)).getsockname()[1]
             http_port = http_socket.getsockname()[1]
@@ -105,6 +123,8 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             # API commands waiting for a charge point to connect give up at once (409); the
             # rest get shutdown_grace seconds. Answers already received are committed below.
             registry.close()
+            # Open event streams end now, so that the HTTP server need not wait for them.
+            services.events.close()
             http_server.should_exit = True
             ws_server.close()
             await ws_server.wait_closed()
@@ -118,6 +138,10 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             load.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await load
+            if pruning is not None:
+                pruning.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pruning
             await files.stop()
     finally:
         await store.close()

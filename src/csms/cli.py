@@ -50,6 +50,8 @@ _SERVE_FLAGS: dict[str, str] = {
     "file_max_body_bytes": "largest uploaded file (firmware image, diagnostics over HTTP)",
     "shutdown_grace": "seconds shutdown waits for API calls in progress before cancelling them",
     "session_ttl": "seconds a console session lasts after sign-in",
+    "message_log_days": "days every OCPP frame in and out is kept in the message log (0 = off)",
+    "message_log_queue": "log rows waiting to be written at most (more are dropped, counted)",
 }
 
 

@@ -87,6 +87,10 @@ class Settings:
     shutdown_grace: float = 5.0
     # Console sessions (docs/console.md) end this many seconds after sign-in.
     session_ttl: float = 12 * 3600.0
+    # The message log (docs/message-log.md): every OCPP frame in and out, kept this many days
+    # (0 = no log); at most message_log_queue rows wait to be written (more are dropped).
+    message_log_days: int = 7
+    message_log_queue: int = 50_000
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

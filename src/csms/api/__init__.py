@@ -24,10 +24,12 @@ from csms.api import (
     commands,
     diagnostics,
     errors,
+    events,
     firmware,
     id_tags,
     load_groups,
     local_list,
+    messages,
     operations,
     reservations,
     transactions,
@@ -92,6 +94,8 @@ def create_api(services: Services, token: str, accounts: Accounts | None = None)
         firmware,
         diagnostics,
         users,
+        messages,
+        events,
     ):
         api.include_router(module.router, prefix="/api/v1", dependencies=secured)
     # For charge points: no operator token, each link is signed (files/http.py).

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from csms.features import live
 from csms.features.context import Services
 from csms.ocpp16 import (
     ACTIONS,
@@ -126,15 +127,19 @@ async def send(
     # The answer is recorded before the next CALL to this charge point goes out, so that what
     # the CSMS keeps follows the order of the charge point's answers.
     async with connection.exclusive() as call:
+        live.command_sent(services, charge_point_id, action)
         try:
             response = await call(action, payload, timeout=timeout)
         except TimeoutError:
+            live.command_answered(services, charge_point_id, action, None, "timeout")
             raise CommandTimeout(
                 f"{charge_point_id} did not answer {action} within "
                 f"{timeout or services.settings.call_timeout} s"
             ) from None
         except NotConnected:
+            live.command_answered(services, charge_point_id, action, None, "disconnected")
             raise ChargePointOffline(f"charge point {charge_point_id!r} disconnected") from None
+        live.command_answered(services, charge_point_id, action, response)
         sent = Sent(
             charge_point_id=charge_point_id, action=action, request=payload, response=response
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from csms.events import EventBus
 from csms.features.load_model import LoadModel
 from csms.features.local_list_worker import LocalListQueue
 from csms.features.transaction_starts import TransactionStarts
@@ -63,6 +64,9 @@ class Services:
 
     # Hosted files and the links to them (files/); set by the composition root.
     files: FileHost | None = None
+
+    # What happens, as it happens, for the console's live views (events.py).
+    events: EventBus = field(default_factory=EventBus)
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from csms.features import reservation
+from csms.features import live, reservation
 from csms.features.authorization import authorize, tag_info
 from csms.features.clocks import clock_suspect
 from csms.features.context import Context, Handler
@@ -84,6 +84,7 @@ async def boot_notification(
         if status == RegistrationStatus.ACCEPTED
         else settings.boot_retry_interval
     )
+    live.booted(ctx, request, status)
     return BootNotificationResponse(status=status, current_time=now, interval=interval)
 
 
@@ -116,6 +117,7 @@ async def status_notification(
         )
     )
     status_reported(ctx, request.error_code)  # spec 3.5.2: LocalListConflict
+    live.status(ctx, request, timestamp)
     return StatusNotificationResponse()
 
 
@@ -158,6 +160,7 @@ async def start_transaction(
         )
     )
     ctx.services.transaction_starts.started(transaction)
+    live.transaction_started(ctx, transaction)
     await transaction_profiles_started(ctx, transaction)  # spec 5.16.2: remote start profile
     await reservation.transaction_started(ctx, transaction)  # spec 4.8: it may end a reservation
     if transaction.id_tag_status != info.status:  # a replay: answer as the first time
@@ -195,6 +198,7 @@ async def stop_transaction(
             id_tag=request.id_tag,
         )
     )
+    live.transaction_stopped(ctx, request, transaction)
     if transaction is None:
         log.warning(
             "%s: StopTransaction for unknown transaction %s",
@@ -233,6 +237,7 @@ async def meter_values(ctx: Context, request: MeterValuesRequest) -> MeterValues
             received_at=ctx.now(),
         )
     )
+    live.meter_values(ctx, request)
     return MeterValuesResponse()
 
 

@@ -41,9 +41,10 @@ class Reply:
 @dataclass(frozen=True, slots=True)
 class Unmatched:
     """Nothing to do but log: unparsable text, unknown message type (J 4.1.3), or a response
-    that matches no pending CALL (late, after a timeout, or unknown id)."""
+    that matches no pending CALL (late, after a timeout, or unknown id: then `frame` is it)."""
 
     reason: str
+    frame: CallResult | CallError | None = None
 
 
 Event = IncomingCall | ResponseReceived | Reply | Unmatched
@@ -80,6 +81,8 @@ class Session:
             return IncomingCall(call=frame)
         pending = self._pending
         if pending is None or frame.unique_id != pending.unique_id:
-            return Unmatched(reason=f"response {frame.unique_id!r} matches no pending CALL")
+            return Unmatched(
+                reason=f"response {frame.unique_id!r} matches no pending CALL", frame=frame
+            )
         self._pending = None
         return ResponseReceived(call=pending, response=frame)

@@ -9,6 +9,11 @@ queue up and form the next batch.
 
 If a batch fails, its operations are run again one by one, each in its own transaction, so that
 a bad operation fails only its own caller, with its own exception.
+
+Appended rows (the message log, docs/message-log.md) are fire-and-forget: nobody waits for
+them. They ride along with the next batch, or get a transaction of their own at most
+APPEND_DELAY seconds after the first of them; the queue is bounded (rows and text size), and a
+row that does not fit is dropped and counted instead of growing memory or delaying a caller.
 """
 
 from __future__ import annotations
@@ -34,6 +39,10 @@ T = TypeVar("T")
 TOUCH_DELAY = 1.0
 
 R = TypeVar("R")
+
+# Seconds an appended row may wait for a batch to be written with; rows written per transaction.
+APPEND_DELAY = 0.5
+MAX_APPENDS_PER_BATCH = 5000
 
 # A write that needs to read or to return something: runs inside the batch transaction.
 Work = Callable[[AsyncConnection], Awaitable[T]]
@@ -97,9 +106,19 @@ class GroupCommit:
         # Called when a transaction of the writer rolls back: an in-memory index that work
         # functions update as they write (sql.py, open transactions) forgets what it learned.
         self.rollback_listeners: list[Callable[[], None]] = []
+        # Fire-and-forget rows (append()); at most append_limit rows and append_limit_size
+        # (a caller-given size, e.g. characters of text) queued.
+        self._appends: deque[tuple[Executable, Mapping[str, Any], int]] = deque()
+        self._append_size = 0
+        self._append_timer: asyncio.TimerHandle | None = None
+        self.append_limit = 50_000
+        self.append_limit_size = 64 * 1024 * 1024
         # Figures for tests, metrics and benchmarks.
         self.commits = 0
         self.batch_failures = 0
+        # Appended rows dropped: the queue was full, or the database refused them.
+        self.appends_dropped = 0
+        self.appends_failed = 0
 
     def start(self) -> None:
         if self._task is None:
@@ -148,6 +167,42 @@ class GroupCommit:
         self._touch_timer = None
         self._wakeup.set()
 
+    def append(self, statement: Executable, row: Mapping[str, Any], size: int = 0) -> bool:
+        """Queue a row for `statement` (an INSERT) without waiting for it: written with the next
+        batch or within APPEND_DELAY seconds. False (and counted) if the queue is full or the
+        store is closing: the row is dropped."""
+        if (
+            self._closing
+            or len(self._appends) >= self.append_limit
+            or self._append_size + size > self.append_limit_size
+        ):
+            self.appends_dropped += 1
+            return False
+        self._appends.append((statement, row, size))
+        self._append_size += size
+        if self._append_timer is None:
+            self._append_timer = asyncio.get_running_loop().call_later(
+                APPEND_DELAY, self._append_due
+            )
+        return True
+
+    @property
+    def appends_queued(self) -> int:
+        return len(self._appends)
+
+    def _append_due(self) -> None:
+        self._append_timer = None
+        self._wakeup.set()
+
+    def _take_appends(self) -> list[tuple[Executable, Mapping[str, Any], int]]:
+        count = min(len(self._appends), MAX_APPENDS_PER_BATCH)
+        taken = [self._appends.popleft() for _ in range(count)]
+        self._append_size -= sum(size for _, _, size in taken)
+        if not self._appends and self._append_timer is not None:
+            self._append_timer.cancel()
+            self._append_timer = None
+        return taken
+
     def _new_future(self) -> asyncio.Future[Any]:
         return asyncio.get_running_loop().create_future()
 
@@ -165,6 +220,9 @@ class GroupCommit:
         if self._touch_timer is not None:
             self._touch_timer.cancel()
             self._touch_timer = None
+        if self._append_timer is not None:
+            self._append_timer.cancel()
+            self._append_timer = None
         self._wakeup.set()
         task = self._task
         if task is not None:
@@ -179,13 +237,14 @@ class GroupCommit:
             while True:
                 await self._wakeup.wait()
                 self._wakeup.clear()
-                while self._queue or self._touches:
+                while self._queue or self._touches or self._appends:
                     count = min(len(self._queue), self._max_batch)
                     self._in_flight = [self._queue.popleft() for _ in range(count)]
                     touches, self._touches = self._touches, {}
-                    touches_written = await self._write_batch(self._in_flight, touches)
+                    appends = self._take_appends()
+                    touches_written = await self._write_batch(self._in_flight, touches, appends)
                     self._in_flight = []
-                    if not touches_written and not self._queue:
+                    if not touches_written and not self._queue and not self._appends:
                         # The database refused them: retry with the next write, not in a loop.
                         break
                 if self._closing:
@@ -207,17 +266,24 @@ class GroupCommit:
         self._in_flight = []
         self._queue.clear()
 
-    async def _write_batch(self, ops: list[_Op[Any]], touches: dict[str, datetime]) -> bool:
+    async def _write_batch(
+        self,
+        ops: list[_Op[Any]],
+        touches: dict[str, datetime],
+        appends: list[tuple[Executable, Mapping[str, Any], int]],
+    ) -> bool:
         """Write one batch and answer its callers; False if the touches could not be written."""
         try:
-            results = await self._transaction(ops, touches)
+            results = await self._transaction(ops, touches, appends)
         except Exception as exc:
             self.batch_failures += 1
-            if len(ops) + bool(touches) > 1:
+            if len(ops) + bool(touches) + bool(appends) > 1:
                 log.warning(
                     "a batch of %d writes failed (%r); writing them one by one", len(ops), exc
                 )
-                return await self._write_one_by_one(ops, touches)
+                return await self._write_one_by_one(ops, touches, appends)
+            if appends:
+                self._appends_failed(appends, exc)
             for op in ops:
                 _fail(op, exc)
             if touches:
@@ -230,7 +296,12 @@ class GroupCommit:
                 op.future.set_result(result)
         return True
 
-    async def _write_one_by_one(self, ops: list[_Op[Any]], touches: dict[str, datetime]) -> bool:
+    async def _write_one_by_one(
+        self,
+        ops: list[_Op[Any]],
+        touches: dict[str, datetime],
+        appends: list[tuple[Executable, Mapping[str, Any], int]],
+    ) -> bool:
         for op in ops:
             try:
                 (result,) = await self._transaction([op], {})
@@ -239,6 +310,11 @@ class GroupCommit:
             else:
                 if not op.future.done():
                     op.future.set_result(result)
+        if appends:
+            try:
+                await self._transaction([], {}, appends)
+            except Exception as exc:  # never retried: a log row must not hold up the writer
+                self._appends_failed(appends, exc)
         if not touches:
             return True
         try:
@@ -249,26 +325,40 @@ class GroupCommit:
             return False
         return True
 
+    def _appends_failed(
+        self, appends: list[tuple[Executable, Mapping[str, Any], int]], exc: Exception
+    ) -> None:
+        self.appends_failed += len(appends)
+        log.warning("dropped %d appended rows the database refused: %r", len(appends), exc)
+
     def _restore(self, touches: dict[str, datetime]) -> None:
         for key, at in touches.items():
             newer = self._touches.get(key)
             if newer is None or newer < at:
                 self._touches[key] = at
 
-    async def _transaction(self, ops: list[_Op[Any]], touches: dict[str, datetime]) -> list[Any]:
+    async def _transaction(
+        self,
+        ops: list[_Op[Any]],
+        touches: dict[str, datetime],
+        appends: Sequence[tuple[Executable, Mapping[str, Any], int]] = (),
+    ) -> list[Any]:
         try:
-            return await self._transaction_once(ops, touches)
+            return await self._transaction_once(ops, touches, appends)
         except BaseException:
             for listener in self.rollback_listeners:
                 listener()
             raise
 
     async def _transaction_once(
-        self, ops: list[_Op[Any]], touches: dict[str, datetime]
+        self,
+        ops: list[_Op[Any]],
+        touches: dict[str, datetime],
+        appends: Sequence[tuple[Executable, Mapping[str, Any], int]],
     ) -> list[Any]:
         """Everything in one transaction: each operation's work in queue order, then the
         batched requests (all of one kind at once), then the rows grouped into one executemany
-        per statement, then the touches."""
+        per statement, then the touches, then the appended rows."""
         async with self._engine.begin() as connection:
             results: list[Any] = [None] * len(ops)
             batches: dict[Batched[Any, Any], list[int]] = {}
@@ -302,6 +392,11 @@ class GroupCommit:
                     self._touch_statement,
                     [{"b_key": key, "b_at": at} for key, at in touches.items()],
                 )
+            appended: dict[Executable, list[Mapping[str, Any]]] = {}
+            for statement, row, _ in appends:
+                appended.setdefault(statement, []).append(row)
+            for statement, values in appended.items():
+                await connection.execute(statement, values)
         self.commits += 1
         return results
 

@@ -569,3 +569,34 @@ class AuditEntry:
     charge_point_id: str | None
     summary: str | None
     status: int
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggedMessage:
+    """One OCPP-J frame received from or sent to a charge point (docs/message-log.md)."""
+
+    charge_point_id: str
+    # When the CSMS received or sent it (aware UTC).
+    at: datetime
+    direction: str  # "in" (from the charge point) or "out"
+    # "CALL", "CALLRESULT", "CALLERROR", or "MALFORMED" (received text that is no frame).
+    message_type: str
+    # The CALL's action; for a CALLRESULT or CALLERROR the action of the CALL it answers
+    # (None if that is unknown: no CALL of ours was waiting for it).
+    action: str | None
+    unique_id: str | None
+    # The frame's whole text, cut to the log's bound if longer (`truncated`).
+    text: str
+    truncated: bool = False
+    # Why a received frame was malformed or matched no CALL.
+    note: str | None = None
+    # Set by the store.
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageLogCounts:
+    """The message log's queue: rows waiting to be written, and rows lost so far (dropped for
+    a full queue, or refused by the database)."""
+
+    queued: int
+    dropped: int
+    failed: int

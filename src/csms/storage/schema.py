@@ -606,3 +606,24 @@ audit_log = Table(
     Column("status", Integer, nullable=False),
     Index(None, "at"),
 )
+
+# Every OCPP-J frame in and out (docs/message-log.md), kept for --message-log-days. Not a
+# foreign key to charge_points: a log row is written fire-and-forget with other writes, and a
+# row that could fail (its charge point deleted meanwhile) must never fail their batch.
+message_log = Table(
+    "message_log",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    Column("charge_point_id", Text, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("direction", Text, nullable=False),
+    Column("message_type", Text, nullable=False),
+    Column("action", Text),
+    Column("unique_id", Text),
+    Column("text", Text, nullable=False),
+    Column("truncated", Boolean, nullable=False),
+    Column("note", Text),
+    # A charge point's log, newest first; and the pruning of old rows.
+    Index(None, "charge_point_id", "id"),
+    Index(None, "at"),
+)

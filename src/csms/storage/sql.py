@@ -67,6 +67,7 @@ from csms.storage.sql_commands import CommandsStore
 from csms.storage.sql_firmware import FirmwareStore
 from csms.storage.sql_load_groups import LoadGroupsStore
 from csms.storage.sql_local_list import LocalListStore
+from csms.storage.sql_message_log import MessageLogStore
 from csms.storage.sql_reservations import ReservationsStore
 from csms.storage.sql_users import UsersStore
 
@@ -113,6 +114,7 @@ class SqlStore(
     FirmwareStore,
     LoadGroupsStore,
     UsersStore,
+    MessageLogStore,
 ):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 

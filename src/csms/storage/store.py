@@ -36,6 +36,8 @@ from csms.storage.records import (
     LocalList,
     LocalListPolicy,
     LocalListUpdate,
+    LoggedMessage,
+    MessageLogCounts,
     MeterSample,
     NewFileJob,
     Notification,
@@ -496,3 +498,32 @@ class Store(Protocol):
         charge_point_id: str | None = None,
     ) -> list[AuditEntry]:
         """Newest first; `before_id` pages back."""
+    # -- the message log (docs/message-log.md) --------------------------------------------------
+
+    def log_message(self, message: LoggedMessage) -> bool:
+        """Queue a frame for the log without waiting: written with the next batch of writes or
+        within half a second. False (and counted) when the queue is full: the row is dropped."""
+
+    async def flush_message_log(self) -> None:
+        """Return once every frame queued so far is written (or dropped)."""
+
+    def set_message_log_limit(self, rows: int) -> None:
+        """How many log rows may wait to be written before more are dropped."""
+
+    def message_log_counts(self) -> MessageLogCounts: ...
+
+    async def message_log(
+        self,
+        charge_point_id: str,
+        *,
+        action: str | None = None,
+        direction: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        before_id: int | None = None,
+        limit: int = 100,
+    ) -> list[LoggedMessage]:
+        """Newest first; `since` inclusive, `until` exclusive; `before_id` pages back."""
+
+    async def prune_message_log(self, before: datetime) -> int:
+        """Delete the frames logged before `before` (a chunk per transaction); how many went."""

@@ -1,6 +1,13 @@
 """The only code that touches sockets: the OCPP WebSocket server and its connections."""
 
-from csms.transport.connection import Dispatcher, FollowUp, Handled, NotConnected, OcppConnection
+from csms.transport.connection import (
+    Dispatcher,
+    FollowUp,
+    FrameLog,
+    Handled,
+    NotConnected,
+    OcppConnection,
+)
 from csms.transport.registry import Registry
 from csms.transport.server import Admission, Admitted, OcppServer, Refused
 
@@ -9,6 +16,7 @@ __all__ = [
     "Admitted",
     "Dispatcher",
     "FollowUp",
+    "FrameLog",
     "Handled",
     "NotConnected",
     "OcppConnection",

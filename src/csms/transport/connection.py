@@ -22,6 +22,8 @@ from csms.ocppj import (
     CallError,
     CallResult,
     ErrorCode,
+    Event,
+    Frame,
     IncomingCall,
     Reply,
     ResponseReceived,
@@ -63,6 +65,24 @@ class Dispatcher(Protocol):
     async def dispatch(self, connection: OcppConnection, call: Call) -> Handled: ...
 
 
+class FrameLog(Protocol):
+    """Told of every frame received and sent, as it goes (message_log.py implements it). Must
+    not block or raise."""
+
+    def received(self, charge_point_id: str, text: str | bytes, event: Event) -> None: ...
+
+    def sent(self, charge_point_id: str, text: str, frame: Frame, action: str | None) -> None:
+        """`action`: the CALL's, or for an answer the action of the CALL it answers."""
+
+
+class NoFrameLog:
+    def received(self, charge_point_id: str, text: str | bytes, event: Event) -> None:
+        pass
+
+    def sent(self, charge_point_id: str, text: str, frame: Frame, action: str | None) -> None:
+        pass
+
+
 class OcppConnection:
     def __init__(
         self,
@@ -71,6 +91,7 @@ class OcppConnection:
         *,
         dispatcher: Dispatcher,
         call_timeout: float,
+        frame_log: FrameLog | None = None,
     ) -> None:
         self.charge_point_id = charge_point_id
         self.websocket = websocket
@@ -84,6 +105,7 @@ class OcppConnection:
         self.triggered: set[str] = set()
         self._dispatcher = dispatcher
         self._call_timeout = call_timeout
+        self._log = frame_log or NoFrameLog()
         self._session = Session()
         self._call_lock = asyncio.Lock()
         self._response: asyncio.Future[CallResult | CallError] | None = None
@@ -131,7 +153,9 @@ class OcppConnection:
         frame = self._session.call(action, payload)
         self._response = asyncio.get_running_loop().create_future()
         try:
-            await self.websocket.send(serialize(frame))
+            text = serialize(frame)
+            self._log.sent(self.charge_point_id, text, frame, action)
+            await self.websocket.send(text)
             return await asyncio.wait_for(self._response, timeout or self._call_timeout)
         except ConnectionClosed as exc:
             raise NotConnected(self.charge_point_id) from exc
@@ -147,6 +171,7 @@ class OcppConnection:
         try:
             async for message in self.websocket:
                 event = self._session.receive(message)
+                self._log.received(self.charge_point_id, message, event)
                 if isinstance(event, IncomingCall):
                     await self._incoming.put(event.call)
                 elif isinstance(event, ResponseReceived):
@@ -156,7 +181,7 @@ class OcppConnection:
                     log.info(
                         "%s: answering unreadable CALL: %s", self.charge_point_id, event.reason
                     )
-                    await self.websocket.send(serialize(event.frame))
+                    await self._send(event.frame, None)
                 elif isinstance(event, Unmatched):
                     log.info("%s: ignored message: %s", self.charge_point_id, event.reason)
         except ConnectionClosed:
@@ -178,11 +203,16 @@ class OcppConnection:
                     )
                 )
             try:
-                await self.websocket.send(serialize(handled.response))
+                await self._send(handled.response, call.action)
             except ConnectionClosed:
                 return
             for follow_up in handled.follow_ups:
                 self._start(follow_up)
+
+    async def _send(self, frame: Frame, action: str | None) -> None:
+        text = serialize(frame)
+        self._log.sent(self.charge_point_id, text, frame, action)
+        await self.websocket.send(text)
 
     def _start(self, follow_up: FollowUp) -> None:
         async def run() -> None:

@@ -32,7 +32,8 @@ from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.typing import Subprotocol
 
-from csms.transport.connection import Dispatcher, OcppConnection
+from csms.events import EventBus
+from csms.transport.connection import Dispatcher, FrameLog, OcppConnection
 from csms.transport.ids import RULE, is_valid_charge_point_id
 from csms.transport.registry import Registry
 
@@ -76,8 +77,13 @@ class OcppServer:
         call_timeout: float = 30.0,
         ping_interval: float | None = 30.0,
         ping_timeout: float | None = 20.0,
+        frame_log: FrameLog | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self.registry = registry
+        self._frame_log = frame_log
+        # Told of each connection and disconnection (docs/live-events.md).
+        self._events = events or EventBus()
         self._admission = admission
         self._dispatcher = dispatcher
         self._path_prefix = path_prefix
@@ -178,10 +184,12 @@ class OcppServer:
             charge_point_id,
             dispatcher=self._dispatcher,
             call_timeout=self._call_timeout,
+            frame_log=self._frame_log,
         )
         connection.accepted = admitted.accepted
         previous = self.registry.add(connection)
         log.info("%s connected from %s", charge_point_id, websocket.remote_address)
+        self._events.publish("connected", charge_point_id, {"remote": _address(websocket)})
         if previous is not None:
             log.info("%s: new connection replaces the old one", charge_point_id)
             await previous.close(1000, "replaced by a new connection")
@@ -190,6 +198,7 @@ class OcppServer:
         finally:
             self.registry.remove(connection)
             log.info("%s disconnected", charge_point_id)
+            self._events.publish("disconnected", charge_point_id, {"code": websocket.close_code})
 
 
 def _select_subprotocol(
@@ -200,6 +209,14 @@ def _select_subprotocol(
     if not offered:
         return None
     raise NegotiationError(f"unsupported subprotocols {', '.join(offered)}; expected ocpp1.6")
+
+
+def _address(websocket: ServerConnection) -> str | None:
+    address = websocket.remote_address
+    if isinstance(address, tuple) and len(address) >= 2:
+        host, port = address[0], address[1]
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return None if address is None else str(address)
 
 
 def _credentials(headers: Headers) -> tuple[str, str] | None:

@@ -1,0 +1,179 @@
+"""What the feature handlers tell the live event bus (events.py, docs/live-events.md): one call
+per handler, after what it reports is stored. Kinds: booted, status, transaction.started,
+transaction.stopped, meter (throttled per transaction), command.sent, command.answered
+(connected and disconnected come from the transport, message from message_log.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from csms.features.context import Context, Services
+from csms.ocpp16 import (
+    BootNotificationRequest,
+    MeterValue,
+    MeterValuesRequest,
+    StatusNotificationRequest,
+    StopTransactionRequest,
+)
+from csms.ocppj import CallError, CallResult
+from csms.storage import Transaction
+
+# At most one meter event per transaction (or connector, outside one) this often (seconds).
+METER_INTERVAL = 1.0
+
+
+def booted(ctx: Context, request: BootNotificationRequest, status: str) -> None:
+    ctx.services.events.publish(
+        "booted",
+        ctx.charge_point_id,
+        {
+            "status": status,
+            "vendor": request.charge_point_vendor,
+            "model": request.charge_point_model,
+            "firmwareVersion": request.firmware_version,
+        },
+    )
+
+
+def status(ctx: Context, request: StatusNotificationRequest, timestamp: datetime) -> None:
+    ctx.services.events.publish(
+        "status",
+        ctx.charge_point_id,
+        {
+            "connectorId": request.connector_id,
+            "status": request.status,
+            "errorCode": request.error_code,
+            "info": request.info,
+            "vendorErrorCode": request.vendor_error_code,
+            "timestamp": _iso(timestamp),
+        },
+    )
+
+
+def transaction_started(ctx: Context, transaction: Transaction) -> None:
+    ctx.services.events.publish(
+        "transaction.started",
+        ctx.charge_point_id,
+        {
+            "transactionId": transaction.id,
+            "connectorId": transaction.connector_id,
+            "idTag": transaction.id_tag,
+            "idTagStatus": transaction.id_tag_status,
+            "meterStart": transaction.meter_start,
+            "timestamp": _iso(transaction.start_time),
+        },
+    )
+
+
+def transaction_stopped(
+    ctx: Context, request: StopTransactionRequest, transaction: Transaction | None
+) -> None:
+    meter_start = transaction.meter_start if transaction else None
+    ctx.services.events.publish(
+        "transaction.stopped",
+        ctx.charge_point_id,
+        {
+            "transactionId": request.transaction_id,
+            "connectorId": transaction.connector_id if transaction else None,
+            "idTag": transaction.id_tag if transaction else request.id_tag,
+            "meterStart": meter_start,
+            "meterStop": request.meter_stop,
+            "energyWh": None if meter_start is None else request.meter_stop - meter_start,
+            "reason": request.reason or "Local",
+            "timestamp": _iso(request.timestamp),
+        },
+    )
+
+
+def meter_values(ctx: Context, request: MeterValuesRequest) -> None:
+    """The latest power (W) and energy register (Wh), at most one event per METER_INTERVAL per
+    transaction (the latest values of the interval)."""
+    events = ctx.services.events
+    if not events.wants("meter"):
+        return
+    power, energy = latest_power_energy(request.meter_value)
+    if power is None and energy is None:
+        return
+    key = ("meter", ctx.charge_point_id, request.connector_id, request.transaction_id)
+    data: dict[str, Any] = {
+        "connectorId": request.connector_id,
+        "transactionId": request.transaction_id,
+        "powerW": power,
+        "energyWh": energy,
+        "timestamp": _iso(max(m.timestamp for m in request.meter_value)),
+    }
+    events.publish_throttled(key, METER_INTERVAL, "meter", ctx.charge_point_id, data)
+
+
+def command_sent(services: Services, charge_point_id: str, action: str) -> None:
+    services.events.publish("command.sent", charge_point_id, {"action": action})
+
+
+def command_answered(
+    services: Services,
+    charge_point_id: str,
+    action: str,
+    response: CallResult | CallError | None,
+    failure: str | None = None,
+) -> None:
+    """`response` None: no answer (`failure` says why: timeout, disconnected)."""
+    data: dict[str, Any] = {"action": action}
+    if isinstance(response, CallResult):
+        data["status"] = response.payload.get("status")
+    elif isinstance(response, CallError):
+        data["errorCode"] = str(response.error_code)
+    else:
+        data["failure"] = failure
+    services.events.publish("command.answered", charge_point_id, data)
+
+
+def latest_power_energy(
+    meter_values: Sequence[MeterValue],
+) -> tuple[float | None, float | None]:
+    """From the newest MeterValue that has them: Power.Active.Import (W; the total, else the sum
+    of the phases) and Energy.Active.Import.Register (Wh, the default measurand; spec 7.43)."""
+    power: float | None = None
+    energy: float | None = None
+    for meter_value in sorted(meter_values, key=lambda m: m.timestamp, reverse=True):
+        total_power: Decimal | None = None
+        phase_power: list[Decimal] = []
+        for sample in meter_value.sampled_value:
+            if sample.format == "SignedData" or sample.location not in (None, "Outlet"):
+                continue
+            value = _number(sample.value)
+            if value is None:
+                continue
+            measurand = sample.measurand or "Energy.Active.Import.Register"
+            if measurand == "Power.Active.Import" and sample.unit in (None, "W", "kW"):
+                watts = value * 1000 if sample.unit == "kW" else value
+                if sample.phase is None:
+                    total_power = watts
+                elif sample.phase in ("L1", "L2", "L3", "L1-N", "L2-N", "L3-N"):
+                    phase_power.append(watts)
+            elif (
+                measurand == "Energy.Active.Import.Register"
+                and sample.phase is None
+                and sample.unit in (None, "Wh", "kWh")
+                and energy is None
+            ):
+                energy = float(value * 1000 if sample.unit == "kWh" else value)
+        if power is None and (total_power is not None or phase_power):
+            power = float(total_power if total_power is not None else sum(phase_power))
+        if power is not None and energy is not None:
+            break
+    return power, energy
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _iso(timestamp: datetime) -> str:
+    return timestamp.isoformat().replace("+00:00", "Z")
