@@ -100,6 +100,9 @@ async def _audit(
     )
 
 
+audit = _audit
+
+
 def _see(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=status.HTTP_303_SEE_OTHER)
 
@@ -161,11 +164,6 @@ async def logout(request: Request, principal: Post) -> Response:
 
 
 # -- pages ---------------------------------------------------------------------------------------
-
-
-@router.get("/")
-async def overview(request: Request, principal: User) -> Response:
-    return page(request, "overview.html", principal)
 
 
 @router.get("/users")
@@ -286,6 +284,9 @@ async def _not_signed_in(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Add the console to the HTTP app: its pages, /static, the redirect to /login."""
+    from csms.console import pages
+
     app.include_router(router)
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(NotSignedIn, _not_signed_in)

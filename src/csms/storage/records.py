@@ -569,6 +569,8 @@ class AuditEntry:
     charge_point_id: str | None
     summary: str | None
     status: int
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoggedMessage:
     """One OCPP-J frame received from or sent to a charge point (docs/message-log.md)."""

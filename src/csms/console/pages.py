@@ -1,0 +1,580 @@
+"""The console's operator pages (docs/console.md): Overview, Charge points (paged and filtered
+by the database), a charge point with every operation, its message log, Transactions (CSV
+export), a transaction with its meter chart, and the lists of id tags, load groups,
+reservations, local list policies and firmware images.
+
+Pages read through the Store methods the API uses; operations go through the same feature
+functions as the API (features/commands.py, features/core_commands.py), from form posts that
+carry the session's CSRF token and need the operator role (console/auth.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, Response
+
+from csms.accounts import Principal
+from csms.api.deps import services_of
+from csms.api.transactions import csv_response, duration, energy_kwh, transactions_csv
+from csms.console.auth import OperatorPost, User
+from csms.console.charts import line_chart
+from csms.features import commands
+from csms.features.context import Services
+from csms.features.core_commands import remote_start
+from csms.features.file_jobs import JobKind
+from csms.features.live import latest_power_energy
+from csms.ocpp16 import Action, MeterValue, SampledValue
+from csms.ocppj import CallResult
+from csms.storage import MeterSample, Role
+
+router = APIRouter(include_in_schema=False)
+
+PAGE_SIZES = (25, 50, 100)
+SORTS = ("id", "last_seen", "model", "firmware", "status")
+# A remote start waits this long for the StartTransaction it leads to.
+REMOTE_START_WAIT = 10.0
+
+
+def _page(
+    request: Request, template: str, principal: Principal, code: int = 200, **context: Any
+) -> HTMLResponse:
+    from csms.console import page  # the layout lives with the skeleton
+
+    return page(
+        request,
+        template,
+        principal,
+        code,
+        may_operate=principal.role.allows(Role.OPERATOR),
+        **context,
+    )
+
+
+# -- Overview ------------------------------------------------------------------------------------
+
+
+@router.get("/")
+async def overview(request: Request, principal: User) -> Response:
+    services = services_of(request)
+    store = services.store
+    _, registered = await store.charge_point_page(limit=1)
+    connected = len(services.registry)
+    counts = await store.connector_status_counts()
+    now = services.clock.now()
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    active, active_count = await store.transaction_page(active=True, limit=10)
+    energy_today = await store.energy_stopped_since(midnight)
+    alerts = [
+        d
+        for d in await _recent_alerts(services)
+        if d.get("status") == "Faulted" or d.get("errorCode") not in (None, "NoError")
+    ]
+    return _page(
+        request,
+        "overview.html",
+        principal,
+        figures={
+            "Registered": registered,
+            "Connected": connected,
+            "Offline": max(registered - connected, 0),
+            "Charging": counts.get("Charging", 0),
+            "Faulted": counts.get("Faulted", 0),
+            "Active transactions": active_count,
+        },
+        energy_today_kwh=energy_today / 1000,
+        active=active,
+        alerts=alerts[:20],
+    )
+
+
+async def _recent_alerts(services: Services) -> list[dict[str, Any]]:
+    """Faults among the status reports still in the live event buffer, newest first."""
+    with services.events.subscribe(types={"status"}, last_event_id=0) as subscription:
+        events = subscription.ready()
+    found = []
+    for event in reversed(events):
+        if event.kind == "status":
+            found.append({"chargePointId": event.charge_point_id, **event.data})
+    return found
+
+
+# -- Charge points -------------------------------------------------------------------------------
+
+
+@router.get("/charge-points")
+async def charge_points_page(
+    request: Request,
+    principal: User,
+    q: Annotated[str, Query(max_length=100)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "id",
+    desc: bool = False,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> Response:
+    services = services_of(request)
+    sort = sort if sort in SORTS else "id"
+    found, total = await services.store.charge_point_page(
+        search=q.strip() or None,
+        sort=sort,
+        descending=desc,
+        offset=(page_no - 1) * size,
+        limit=size,
+    )
+    rows = [(cp, services.registry.get(cp.id) is not None) for cp in found]
+    return _page(
+        request,
+        "charge_points.html",
+        principal,
+        rows=rows,
+        total=total,
+        q=q,
+        sort=sort,
+        desc=desc,
+        page_no=page_no,
+        size=size,
+        pages=max(1, -(-total // size)),
+    )
+
+
+# -- One charge point ----------------------------------------------------------------------------
+
+OPERATIONS = (
+    "remote-start",
+    "remote-stop",
+    "reset",
+    "unlock",
+    "change-availability",
+    "change-configuration",
+    "get-configuration",
+    "trigger",
+    "get-diagnostics",
+    "update-firmware",
+    "clear-cache",
+    "data-transfer",
+)
+
+
+async def _charge_point_context(services: Services, charge_point_id: str) -> dict[str, Any]:
+    store = services.store
+    charge_point = await store.get_charge_point(charge_point_id)
+    if charge_point is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    active = await store.list_transactions(charge_point_id=charge_point_id, active=True)
+    live: dict[int, tuple[float | None, float | None]] = {}
+    for transaction in active:
+        live[transaction.id] = _power_energy(await store.meter_values(transaction.id))
+    profiles = await store.charging_profiles_of(charge_point_id)
+    return {
+        "cp": charge_point,
+        "availability_table": table_of(await store.availability_of(charge_point_id)),
+        "profiles_table": table_of(profiles),
+        "firmware_table": table_of(
+            await store.list_file_jobs(charge_point_id, JobKind.FIRMWARE, limit=10)
+        ),
+        "diagnostics_table": table_of(
+            await store.list_file_jobs(charge_point_id, JobKind.DIAGNOSTICS, limit=10)
+        ),
+        "reservations_table": table_of(
+            await store.list_reservations(charge_point_id=charge_point_id)
+        ),
+        "connected": services.registry.get(charge_point_id) is not None,
+        "connectors": await store.list_connectors(charge_point_id),
+        "active": active,
+        "live": live,
+        "configuration": await store.configuration_of(charge_point_id),
+        "local_list": await store.local_list_of(charge_point_id),
+        "operations": OPERATIONS,
+    }
+
+
+def _power_energy(samples: Sequence[MeterSample]) -> tuple[float | None, float | None]:
+    """The latest power (W) and energy register (Wh) of a transaction's samples (as the live
+    meter events compute them, features/live.py)."""
+    by_time: dict[datetime, list[SampledValue]] = {}
+    for sample in samples:
+        fields: dict[str, Any] = {
+            "context": sample.context,
+            "format": sample.format,
+            "measurand": sample.measurand,
+            "phase": sample.phase,
+            "location": sample.location,
+            "unit": sample.unit,
+        }
+        by_time.setdefault(sample.timestamp, []).append(SampledValue(value=sample.value, **fields))
+    return latest_power_energy(
+        [MeterValue(timestamp=at, sampled_value=values) for at, values in by_time.items()]
+    )
+
+
+@router.get("/charge-points/{charge_point_id}")
+async def charge_point_page(request: Request, principal: User, charge_point_id: str) -> Response:
+    services = services_of(request)
+    context = await _charge_point_context(services, charge_point_id)
+    return _page(request, "charge_point.html", principal, **context)
+
+
+@router.post("/charge-points/{charge_point_id}/operations/{operation}")
+async def operate(
+    request: Request, principal: OperatorPost, charge_point_id: str, operation: str
+) -> Response:
+    """One operation from the charge point page; the page again, with the charge point's
+    answer (or why there is none)."""
+    services = services_of(request)
+    if operation not in OPERATIONS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no operation {operation!r}")
+    if await services.store.get_charge_point(charge_point_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    form = await request.form()
+    fields = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    code = status.HTTP_200_OK
+    answer: dict[str, Any]
+    action: Action | None = None
+    try:
+        action, payload = _request_of(operation, fields)
+        if action is Action.REMOTE_START_TRANSACTION:
+            started = await remote_start(services, charge_point_id, payload, wait=REMOTE_START_WAIT)
+            answer = _answer(started.sent)
+            if started.transaction_id is not None:
+                answer["transactionId"] = started.transaction_id
+        else:
+            answer = _answer(await commands.send(services, charge_point_id, action, payload))
+    except (ValueError, KeyError) as exc:
+        code, answer = status.HTTP_422_UNPROCESSABLE_CONTENT, {"error": f"bad input: {exc}"}
+    except commands.CommandFailed as exc:
+        code, answer = status.HTTP_409_CONFLICT, {"error": str(exc)}
+        if isinstance(exc, commands.CommandTimeout | commands.InvalidAnswer):
+            code = status.HTTP_504_GATEWAY_TIMEOUT
+    from csms.console import audit
+
+    await audit(request, principal, f"console.{operation}", charge_point_id, code)
+    context = await _charge_point_context(services, charge_point_id)
+    return _page(
+        request,
+        "charge_point.html",
+        principal,
+        code,
+        result={
+            "operation": operation,
+            "action": str(action) if action else operation,
+            "answer": json.dumps(answer, indent=2),
+            "ok": code == status.HTTP_200_OK and "errorCode" not in answer,
+        },
+        **context,
+    )
+
+
+def _answer(sent: commands.Sent) -> dict[str, Any]:
+    if isinstance(sent.response, CallResult):
+        return dict(sent.response.payload)
+    error = sent.response
+    return {
+        "errorCode": str(error.error_code),
+        "errorDescription": error.error_description,
+        "errorDetails": error.error_details,
+    }
+
+
+def _int(fields: dict[str, str], name: str) -> int:
+    return int(fields[name])
+
+
+def _request_of(operation: str, f: dict[str, str]) -> tuple[Action, dict[str, Any]]:
+    """The OCPP request of a console form (spec 5.x); the features validate it further."""
+    if operation == "remote-start":
+        payload: dict[str, Any] = {"idTag": f["idTag"]}
+        if f.get("connectorId"):
+            payload["connectorId"] = _int(f, "connectorId")
+        return Action.REMOTE_START_TRANSACTION, payload
+    if operation == "remote-stop":
+        return Action.REMOTE_STOP_TRANSACTION, {"transactionId": _int(f, "transactionId")}
+    if operation == "reset":
+        return Action.RESET, {"type": f["type"]}
+    if operation == "unlock":
+        return Action.UNLOCK_CONNECTOR, {"connectorId": _int(f, "connectorId")}
+    if operation == "change-availability":
+        return Action.CHANGE_AVAILABILITY, {
+            "connectorId": _int(f, "connectorId"),
+            "type": f["type"],
+        }
+    if operation == "change-configuration":
+        return Action.CHANGE_CONFIGURATION, {"key": f["key"], "value": f.get("value", "")}
+    if operation == "get-configuration":
+        keys = [k.strip() for k in f.get("key", "").split(",") if k.strip()]
+        return Action.GET_CONFIGURATION, {"key": keys} if keys else {}
+    if operation == "trigger":
+        payload = {"requestedMessage": f["requestedMessage"]}
+        if f.get("connectorId"):
+            payload["connectorId"] = _int(f, "connectorId")
+        return Action.TRIGGER_MESSAGE, payload
+    if operation == "get-diagnostics":
+        return Action.GET_DIAGNOSTICS, {"location": f["location"]}
+    if operation == "update-firmware":
+        retrieve = f.get("retrieveDate") or datetime.now(UTC).isoformat()
+        return Action.UPDATE_FIRMWARE, {"location": f["location"], "retrieveDate": retrieve}
+    if operation == "clear-cache":
+        return Action.CLEAR_CACHE, {}
+    payload = {"vendorId": f["vendorId"]}
+    for name in ("messageId", "data"):
+        if f.get(name):
+            payload[name] = f[name]
+    return Action.DATA_TRANSFER, payload
+
+
+# -- Message log ---------------------------------------------------------------------------------
+
+
+def _time(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.get("/charge-points/{charge_point_id}/messages")
+async def message_log_page(
+    request: Request,
+    principal: User,
+    charge_point_id: str,
+    action: Annotated[str, Query(max_length=100)] = "",
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+    before: Annotated[int | None, Query(ge=1)] = None,
+    size: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response:
+    services = services_of(request)
+    if await services.store.get_charge_point(charge_point_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    await services.store.flush_message_log()
+    messages = await services.store.message_log(
+        charge_point_id,
+        action=action or None,
+        since=_time(since),
+        until=_time(until),
+        before_id=before,
+        limit=size,
+    )
+    return _page(
+        request,
+        "message_log.html",
+        principal,
+        cp_id=charge_point_id,
+        messages=messages,
+        action=action,
+        since=since,
+        until=until,
+        size=size,
+        older=messages[-1].id if len(messages) == size else None,
+        # New frames are added live to the first page only, when nothing filters it.
+        live_rows=not (action or since or until or before),
+    )
+
+
+# -- Transactions --------------------------------------------------------------------------------
+
+
+def _transaction_filters(
+    charge_point: str, tag: str, since: str, until: str, state: str
+) -> dict[str, Any]:
+    return {
+        "charge_point_id": charge_point or None,
+        "id_tag": tag or None,
+        "since": _time(since),
+        "until": _time(until),
+        "active": {"active": True, "done": False}.get(state),
+    }
+
+
+@router.get("/transactions")
+async def transactions_page(
+    request: Request,
+    principal: User,
+    charge_point: Annotated[str, Query(max_length=48)] = "",
+    tag: Annotated[str, Query(max_length=20)] = "",
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+    state: Annotated[str, Query(max_length=10)] = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Response:
+    services = services_of(request)
+    filters = _transaction_filters(charge_point, tag, since, until, state)
+    found, total = await services.store.transaction_page(
+        **filters, offset=(page_no - 1) * size, limit=size
+    )
+    now = services.clock.now()
+    query = request.url.query
+    return _page(
+        request,
+        "transactions.html",
+        principal,
+        rows=[(t, energy_kwh(t), duration(t, now)) for t in found],
+        total=total,
+        charge_point=charge_point,
+        tag=tag,
+        since=since,
+        until=until,
+        state=state,
+        page_no=page_no,
+        size=size,
+        pages=max(1, -(-total // size)),
+        csv_query=query,
+    )
+
+
+@router.get("/transactions.csv")
+async def transactions_csv_page(
+    request: Request,
+    principal: User,
+    charge_point: Annotated[str, Query(max_length=48)] = "",
+    tag: Annotated[str, Query(max_length=20)] = "",
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+    state: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    filters = _transaction_filters(charge_point, tag, since, until, state)
+    return csv_response(await transactions_csv(services_of(request), filters))
+
+
+@router.get("/transactions/{transaction_id}")
+async def transaction_page(request: Request, principal: User, transaction_id: int) -> Response:
+    services = services_of(request)
+    transaction = await services.store.get_transaction(transaction_id)
+    if transaction is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown transaction {transaction_id}")
+    samples = await services.store.meter_values(transaction_id)
+    energy = [
+        (s.timestamp, _kwh(s))
+        for s in samples
+        if (s.measurand or "Energy.Active.Import.Register") == "Energy.Active.Import.Register"
+        and s.phase is None
+        and _kwh(s) is not None
+    ]
+    power = [
+        (s.timestamp, _kw(s))
+        for s in samples
+        if s.measurand == "Power.Active.Import" and s.phase is None and _kw(s) is not None
+    ]
+    return _page(
+        request,
+        "transaction.html",
+        principal,
+        t=transaction,
+        energy=energy_kwh(transaction),
+        duration=duration(transaction, services.clock.now()),
+        samples=samples,
+        energy_chart=line_chart(energy, unit="kWh") if energy else None,
+        power_chart=line_chart(power, unit="kW") if power else None,
+    )
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def _kwh(sample: MeterSample) -> float | None:
+    value = _number(sample.value)
+    if value is None:
+        return None
+    return value if sample.unit == "kWh" else value / 1000
+
+
+def _kw(sample: MeterSample) -> float | None:
+    value = _number(sample.value)
+    if value is None:
+        return None
+    return value if sample.unit == "kW" else value / 1000
+
+
+# -- Lists ---------------------------------------------------------------------------------------
+
+
+def table_of(records: Sequence[Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Columns and rows of a list of dataclass records (a generic table)."""
+    if not records:
+        return {"columns": [], "rows": []}
+    columns = [f.name for f in dataclasses.fields(records[0]) if f.name not in skip]
+    return {
+        "columns": columns,
+        "rows": [[_cell(getattr(r, c)) for c in columns] for r in records],
+    }
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json.dumps(dataclasses.asdict(value), default=str)
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+@router.get("/id-tags")
+async def id_tags_page(request: Request, principal: User) -> Response:
+    tags = await services_of(request).store.list_id_tags()
+    return _page(request, "list.html", principal, title="Id tags", table=table_of(tags))
+
+
+@router.get("/load-groups")
+async def load_groups_page(request: Request, principal: User) -> Response:
+    store = services_of(request).store
+    groups = await store.list_load_groups()
+    members = await store.list_load_group_members()
+    return _page(
+        request,
+        "list.html",
+        principal,
+        title="Load groups",
+        table=table_of(groups),
+        second_title="Members",
+        second=table_of(members),
+    )
+
+
+@router.get("/reservations")
+async def reservations_page(request: Request, principal: User) -> Response:
+    reservations = await services_of(request).store.list_reservations()
+    return _page(
+        request, "list.html", principal, title="Reservations", table=table_of(reservations)
+    )
+
+
+@router.get("/local-lists")
+async def local_lists_page(request: Request, principal: User) -> Response:
+    store = services_of(request).store
+    return _page(
+        request,
+        "list.html",
+        principal,
+        title="Local list policies",
+        table=table_of(await store.list_local_list_policies()),
+        second_title="Charge points' lists",
+        second=table_of(await store.list_local_lists()),
+    )
+
+
+@router.get("/firmware")
+async def firmware_page(request: Request, principal: User) -> Response:
+    images = await services_of(request).store.list_firmware_images()
+    return _page(
+        request,
+        "list.html",
+        principal,
+        title="Firmware images",
+        table=table_of(images, skip=("sha256",)),
+    )

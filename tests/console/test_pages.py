@@ -1,0 +1,243 @@
+"""The console's operator pages (docs/console.md) against a real server with simulated charge
+points: every page renders for a viewer, a viewer sees no operation buttons and its posts are
+refused, an operator's operations reach the charge point and show its answer, paging and
+filters of the charge point list, the message log and the transactions CSV."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import re
+from collections.abc import AsyncIterator
+from html import unescape
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.console.test_console import add_user, csrf_of, sign_in
+from tests.harness import Harness
+
+VIEWER_PAGES = (
+    "/",
+    "/charge-points",
+    "/charge-points?q=cp&sort=last_seen&desc=true&page=1&size=25",
+    "/charge-points/CP1",
+    "/charge-points/CP1/messages",
+    "/charge-points/CP1/messages?action=BootNotification",
+    "/transactions",
+    "/transactions?charge_point=CP1&state=done",
+    "/transactions/1",
+    "/id-tags",
+    "/load-groups",
+    "/reservations",
+    "/local-lists",
+    "/firmware",
+)
+
+
+@pytest.fixture
+async def viewer(harness: Harness) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    await add_user(harness, "vera", "viewer")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{harness.app.http_port}") as client:
+        yield client, await sign_in(client, "vera")
+
+
+@pytest.fixture
+async def operator(harness: Harness) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    await add_user(harness, "otto", "operator")
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{harness.app.http_port}", timeout=30
+    ) as client:
+        yield client, await sign_in(client, "otto")
+
+
+def answer_of(html: str) -> dict[str, Any]:
+    """The charge point's answer as the page shows it."""
+    found = re.search(
+        r'<section class="card answer[^"]*" id="answer">.*?<pre>(.*?)</pre>', html, re.S
+    )
+    assert found is not None, html[:2000]
+    shown: dict[str, Any] = json.loads(unescape(found.group(1)))
+    return shown
+
+
+async def charge_once(harness: Harness) -> None:
+    """CP1 boots and runs one transaction of 1.5 kWh with meter values."""
+    async with harness.charge_point("CP1") as cp:
+        await cp.boot_and_report()
+        started = await cp.start_transaction(1, "TAG1", meter_start=1000)
+        transaction_id = started["transactionId"]
+        await cp.meter_values(1, transaction_id=transaction_id, energy_wh=1700)
+        await cp.meter_values(1, transaction_id=transaction_id, energy_wh=2500)
+        await cp.stop_transaction(transaction_id, meter_stop=2500)
+
+
+async def test_every_page_renders_for_a_viewer_without_operation_buttons(
+    harness: Harness, viewer: tuple[httpx.AsyncClient, str]
+) -> None:
+    await charge_once(harness)
+    client, _ = viewer
+    for path in VIEWER_PAGES:
+        response = await client.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+        assert "<h1>" in response.text, path
+    cp_page = (await client.get("/charge-points/CP1")).text
+    assert "SimModel" in cp_page and 'data-connector="1"' in cp_page
+    assert "/operations/" not in cp_page and 'id="operations"' not in cp_page
+    transaction = (await client.get("/transactions/1")).text
+    assert '<svg class="chart"' in transaction and "1.500 kWh" in transaction
+    overview = (await client.get("/")).text
+    assert "1.50" in overview  # kWh today
+
+
+async def test_unknown_charge_point_and_transaction_are_404(
+    harness: Harness, viewer: tuple[httpx.AsyncClient, str]
+) -> None:
+    client, _ = viewer
+    for path in ("/charge-points/NOPE", "/charge-points/NOPE/messages", "/transactions/99"):
+        assert (await client.get(path)).status_code == 404, path
+
+
+async def test_a_viewers_operation_is_refused_even_with_its_csrf_token(
+    harness: Harness, viewer: tuple[httpx.AsyncClient, str]
+) -> None:
+    client, csrf = viewer
+    async with harness.charge_point("CP1") as cp:
+        await cp.boot_and_report()
+        response = await client.post(
+            "/charge-points/CP1/operations/reset", data={"csrf_token": csrf, "type": "Soft"}
+        )
+        assert response.status_code == 403
+        cp.no_unexpected_calls()
+
+
+async def test_an_operation_without_the_csrf_token_is_refused(
+    harness: Harness, operator: tuple[httpx.AsyncClient, str]
+) -> None:
+    client, _ = operator
+    async with harness.charge_point("CP1") as cp:
+        await cp.boot_and_report()
+        response = await client.post("/charge-points/CP1/operations/reset", data={"type": "Soft"})
+        assert response.status_code == 403
+        cp.no_unexpected_calls()
+
+
+async def test_an_operators_commands_reach_the_charge_point_and_show_its_answer(
+    harness: Harness, operator: tuple[httpx.AsyncClient, str]
+) -> None:
+    client, csrf = operator
+    async with harness.charge_point("CP1") as cp:
+        await cp.boot_and_report()
+        page = (await client.get("/charge-points/CP1")).text
+        assert 'action="/charge-points/CP1/operations/reset"' in page
+        assert csrf_of(page) == csrf
+        cases = {
+            "reset": {"type": "Soft"},
+            "unlock": {"connectorId": "1"},
+            "change-availability": {"connectorId": "0", "type": "Inoperative"},
+            "change-configuration": {"key": "HeartbeatInterval", "value": "120"},
+            "get-configuration": {},
+            "trigger": {"requestedMessage": "Heartbeat"},
+            "clear-cache": {},
+            "data-transfer": {"vendorId": "com.example", "data": "x"},
+        }
+        for operation, fields in cases.items():
+            response = await client.post(
+                f"/charge-points/CP1/operations/{operation}", data={"csrf_token": csrf, **fields}
+            )
+            assert response.status_code == 200, (operation, response.text[:800])
+            shown = answer_of(response.text)
+            assert "status" in shown or "configurationKey" in shown, (operation, shown)
+        # The configuration read is stored and shown.
+        page = (await client.get("/charge-points/CP1")).text
+        assert "HeartbeatInterval" in page
+        # A remote start waits for its StartTransaction and shows the transaction id.
+        async def charge_point_starts() -> None:
+            # (After the calls of the operations above, answered already.)
+            while (await cp.expect_call()).action != "RemoteStartTransaction":
+                pass
+            await cp.start_transaction(1, "TAG1")
+
+        starting = asyncio.create_task(charge_point_starts())
+        response = await client.post(
+            "/charge-points/CP1/operations/remote-start",
+            data={"csrf_token": csrf, "idTag": "TAG1", "connectorId": "1"},
+        )
+        assert response.status_code == 200
+        shown = answer_of(response.text)
+        assert shown["status"] == "Accepted" and isinstance(shown["transactionId"], int)
+        await starting
+        # Bad input: 422 with the reason, nothing sent.
+        response = await client.post(
+            "/charge-points/CP1/operations/unlock", data={"csrf_token": csrf, "connectorId": "x"}
+        )
+        assert response.status_code == 422
+    # Not connected any more: the page says so.
+    response = await client.post(
+        "/charge-points/CP1/operations/clear-cache", data={"csrf_token": csrf}
+    )
+    assert response.status_code == 409 and "not connected" in response.text
+
+
+async def test_charge_point_list_pages_searches_and_sorts_in_the_database(
+    harness: Harness, viewer: tuple[httpx.AsyncClient, str]
+) -> None:
+    for n in range(120):
+        made = await harness.api.put(
+            f"/charge-points/SITE-{n:03d}", json={"description": "north" if n % 2 else "south"}
+        )
+        assert made.status_code == 200
+    client, _ = viewer
+    first = (await client.get("/charge-points?size=25")).text
+    assert "SITE-000" in first and "SITE-024" in first and "SITE-025" not in first
+    assert "Page 1 of 5" in first
+    last = (await client.get("/charge-points?size=25&page=5")).text
+    assert "SITE-119" in last and "SITE-094" not in last
+    backwards = (await client.get("/charge-points?sort=id&desc=true&size=25")).text
+    assert "SITE-119" in backwards and "SITE-000" not in backwards
+    north = (await client.get("/charge-points?q=NORTH&size=100")).text
+    assert "SITE-001" in north and "SITE-000" not in north and "Page 1 of 1" in north
+    wild = (await client.get("/charge-points?q=%25")).text
+    assert "No charge points match" in wild
+
+
+async def test_message_log_page_shows_every_frame_filtered_and_paged(
+    harness: Harness, viewer: tuple[httpx.AsyncClient, str]
+) -> None:
+    await charge_once(harness)
+    client, _ = viewer
+    page = (await client.get("/charge-points/CP1/messages")).text
+    for action in ("BootNotification", "StatusNotification", "StartTransaction", "MeterValues"):
+        assert action in page, action
+    assert "&#34;chargePointVendor&#34;" in page  # the whole payload, escaped
+    boots = (await client.get("/charge-points/CP1/messages?action=BootNotification")).text
+    assert "BootNotification" in boots and "StartTransaction" not in boots
+    first = (await client.get("/charge-points/CP1/messages?size=2")).text
+    assert 'rel="next"' in first
+    future = (await client.get("/charge-points/CP1/messages?since=2999-01-01T00:00")).text
+    assert "No frames." in future
+
+
+async def test_transactions_csv_export(
+    harness: Harness, viewer: tuple[httpx.AsyncClient, str]
+) -> None:
+    await charge_once(harness)
+    client, _ = viewer
+    listed = (await client.get("/transactions")).text
+    assert "1.500" in listed and "TAG1" in listed and 'href="/transactions.csv"' in listed
+    response = await client.get("/transactions.csv?charge_point=CP1")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(r["id"], r["idTag"], r["energyKWh"], r["active"]) for r in rows] == [
+        ("1", "TAG1", "1.500", "false")
+    ]
+    none = await client.get("/transactions.csv?charge_point=OTHER")
+    assert none.text.count("\r\n") == 1  # the header only
+    api = await harness.api.get("/transactions.csv")
+    assert api.status_code == 200 and api.text == response.text
+    negotiated = await harness.api.get("/transactions", headers={"Accept": "text/csv"})
+    assert negotiated.status_code == 200 and negotiated.text == response.text
