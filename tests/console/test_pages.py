@@ -154,6 +154,7 @@ async def test_an_operators_commands_reach_the_charge_point_and_show_its_answer(
         # The configuration read is stored and shown.
         page = (await client.get("/charge-points/CP1")).text
         assert "HeartbeatInterval" in page
+
         # A remote start waits for its StartTransaction and shows the transaction id.
         async def charge_point_starts() -> None:
             # (After the calls of the operations above, answered already.)
