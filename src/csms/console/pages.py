@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, Response
 
 from csms.accounts import Principal
@@ -33,7 +33,14 @@ from csms.ocpp16 import Action, MeterValue, SampledValue
 from csms.ocppj import CallResult
 from csms.storage import MeterSample, Role
 
-router = APIRouter(include_in_schema=False)
+
+async def _events_from(request: Request) -> None:
+    """The live event id a page is rendered from (before anything is read for it): its script
+    resumes the event stream there, so that nothing that happens while it loads is missed."""
+    request.state.events_from = services_of(request).events.last_id
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(_events_from)])
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = ("id", "last_seen", "model", "firmware", "status")
@@ -52,6 +59,7 @@ def _page(
         principal,
         code,
         may_operate=principal.role.allows(Role.OPERATOR),
+        events_from=getattr(request.state, "events_from", None),
         **context,
     )
 

@@ -10,6 +10,8 @@
   var cp = body.dataset.cp;
   var url = "/api/v1/events?types=" + encodeURIComponent(kinds);
   if (cp) url += "&chargePointId=" + encodeURIComponent(cp);
+  // From the moment the page was rendered: what happened while it loaded is not missed.
+  if (body.dataset.eventsFrom) url += "&lastEventId=" + encodeURIComponent(body.dataset.eventsFrom);
   var source = new EventSource(url);
   window.csmsLive = source;
 
@@ -59,6 +61,7 @@
     var table = document.getElementById("transactions");
     if (!table || e.chargePointId !== cp || !document.getElementById("connectors")) return;
     var d = e.data;
+    if (table.querySelector('tr[data-transaction="' + d.transactionId + '"]')) return;
     var none = table.querySelector("tr.none");
     if (none) none.remove();
     var row = document.createElement("tr");
