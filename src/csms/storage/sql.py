@@ -224,7 +224,8 @@ class SqlStore(
             "firmware": cp.firmware_version,
             "status": cp.registration_status,
         }.get(sort, cp.id)
-        order = [key.desc() if descending else key.asc(), cp.id]
+        # Charge points without the value (never booted) last either way, on both databases.
+        order = [(key.desc() if descending else key.asc()).nulls_last(), cp.id]
         rows = await self._read(
             select(charge_points).where(*where).order_by(*order).offset(offset).limit(limit)
         )
