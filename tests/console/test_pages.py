@@ -12,13 +12,16 @@ import json
 import re
 from collections.abc import AsyncIterator
 from html import unescape
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import InvalidStatus
 
+from csms.settings import UnknownChargePoints
 from tests.console.test_console import add_user, csrf_of, sign_in
-from tests.harness import Harness
+from tests.harness import Harness, csms
 
 VIEWER_PAGES = (
     "/",
@@ -35,6 +38,7 @@ VIEWER_PAGES = (
     "/reservations",
     "/local-lists",
     "/firmware",
+    "/unknown-charge-points",
 )
 
 
@@ -242,3 +246,44 @@ async def test_transactions_csv_export(
     assert api.status_code == 200 and api.text == response.text
     negotiated = await harness.api.get("/transactions", headers={"Accept": "text/csv"})
     assert negotiated.status_code == 200 and negotiated.text == response.text
+
+
+async def test_an_unknown_charge_point_refused_at_connection_is_approved_from_the_console(
+    tmp_path: Path,
+) -> None:
+    async with csms(tmp_path / "csms.db", unknown_charge_points=UnknownChargePoints.REJECT) as h:
+        await add_user(h, "otto", "operator")
+        await add_user(h, "vera", "viewer")
+        with pytest.raises(InvalidStatus) as refused:
+            async with h.charge_point("NEW1"):
+                pass
+        assert refused.value.response.status_code == 404
+        base = f"http://127.0.0.1:{h.app.http_port}"
+        async with (
+            httpx.AsyncClient(base_url=base) as viewer,
+            httpx.AsyncClient(base_url=base) as operator,
+        ):
+            viewer_csrf = await sign_in(viewer, "vera")
+            csrf = await sign_in(operator, "otto")
+            page = (await viewer.get("/unknown-charge-points")).text
+            assert "NEW1" in page and 'value="approve"' not in page
+            assert "Unknown, waiting" in (await viewer.get("/")).text
+            form = {"decision": "approve", "registration_status": "Accepted"}
+            answer = await viewer.post(
+                "/unknown-charge-points/NEW1", data={"csrf_token": viewer_csrf, **form}
+            )
+            assert answer.status_code == 403
+            assert 'value="approve"' in (await operator.get("/unknown-charge-points")).text
+            short = await operator.post(
+                "/unknown-charge-points/NEW1", data={"csrf_token": csrf, **form, "password": "x"}
+            )
+            assert short.status_code == 422
+            password = "a-password-of-24-chars!!"
+            approved = await operator.post(
+                "/unknown-charge-points/NEW1",
+                data={"csrf_token": csrf, **form, "password": password},
+            )
+            assert approved.status_code == 303
+            assert "NEW1" not in (await operator.get("/unknown-charge-points")).text
+        async with h.charge_point("NEW1", password=password) as cp:
+            assert (await cp.boot())["status"] == "Accepted"

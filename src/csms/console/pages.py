@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from csms.accounts import Principal
 from csms.api.deps import services_of
@@ -32,6 +32,7 @@ from csms.features.live import latest_power_energy
 from csms.ocpp16 import Action, MeterValue, SampledValue
 from csms.ocppj import CallResult
 from csms.storage import MeterSample, Role
+from csms.transport.basic_auth import hash_password
 
 
 async def _events_from(request: Request) -> None:
@@ -94,6 +95,7 @@ async def overview(request: Request, principal: User) -> Response:
             "Charging": counts.get("Charging", 0),
             "Faulted": counts.get("Faulted", 0),
             "Active transactions": active_count,
+            "Unknown, waiting": len(services.unknown_charge_points),
         },
         energy_today_kwh=energy_today / 1000,
         active=active,
@@ -586,3 +588,54 @@ async def firmware_page(request: Request, principal: User) -> Response:
         title="Firmware images",
         table=table_of(images, skip=("sha256",)),
     )
+
+
+# -- Unknown charge points -----------------------------------------------------------------------
+
+
+@router.get("/unknown-charge-points")
+async def unknown_charge_points_page(request: Request, principal: User) -> Response:
+    attempts = services_of(request).unknown_charge_points.list()
+    return _page(request, "unknown.html", principal, attempts=attempts)
+
+
+@router.post("/unknown-charge-points/{charge_point_id}")
+async def decide_unknown(
+    request: Request,
+    principal: OperatorPost,
+    charge_point_id: Annotated[str, Path(min_length=1, max_length=48, pattern=r"^[^/\s]+$")],
+    decision: Annotated[str, Form(pattern="^(approve|refuse)$")],
+    registration_status: Annotated[str, Form(pattern="^(Accepted|Pending|Rejected)$")] = "Accepted",
+    password: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Approve (register with this registration status and, if given, a Basic-auth password
+    of 16-40 characters) or refuse (forget the attempt; it stays refused)."""
+    from csms.console import audit
+
+    services = services_of(request)
+    unknown = services.unknown_charge_points
+    if decision == "approve":
+        if password and not 16 <= len(password) <= 40:
+            return _page(
+                request,
+                "unknown.html",
+                principal,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                attempts=unknown.list(),
+                error="the password must have 16 to 40 characters",
+            )
+        await services.store.save_charge_point(
+            charge_point_id,
+            registration_status=registration_status,
+            password_hash=hash_password(password) if password else None,
+            description=None,
+        )
+    unknown.forget(charge_point_id)
+    await audit(
+        request,
+        principal,
+        f"console.unknown_{decision}",
+        charge_point_id,
+        status.HTTP_303_SEE_OTHER,
+    )
+    return RedirectResponse("/unknown-charge-points", status_code=status.HTTP_303_SEE_OTHER)

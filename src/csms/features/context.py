@@ -12,6 +12,7 @@ from csms.events import EventBus
 from csms.features.load_model import LoadModel
 from csms.features.local_list_worker import LocalListQueue
 from csms.features.transaction_starts import TransactionStarts
+from csms.features.unknown_charge_points import UnknownChargePoints
 from csms.files.host import FileHost
 from csms.ocppj import Call
 from csms.settings import Settings
@@ -67,6 +68,9 @@ class Services:
 
     # What happens, as it happens, for the console's live views (events.py).
     events: EventBus = field(default_factory=EventBus)
+
+    # Unknown charge points refused at the handshake, for the operator to approve.
+    unknown_charge_points: UnknownChargePoints = field(default_factory=UnknownChargePoints)
 
 
 @dataclass(slots=True)
