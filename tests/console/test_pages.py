@@ -21,6 +21,7 @@ from websockets.exceptions import InvalidStatus
 
 from csms.settings import UnknownChargePoints
 from tests.console.test_console import add_user, csrf_of, sign_in
+from tests.features.test_charging_profiles import profile, set_profile
 from tests.harness import Harness, csms
 
 VIEWER_PAGES = (
@@ -287,3 +288,20 @@ async def test_an_unknown_charge_point_refused_at_connection_is_approved_from_th
             assert "NEW1" not in (await operator.get("/unknown-charge-points")).text
         async with h.charge_point("NEW1", password=password) as cp:
             assert (await cp.boot())["status"] == "Accepted"
+
+
+async def test_the_composite_schedule_is_drawn_on_the_charge_point_page(
+    harness: Harness, viewer: tuple[httpx.AsyncClient, str]
+) -> None:
+    client, _ = viewer
+    async with harness.charge_point("CP1") as cp:
+        await cp.boot_and_report()
+        assert "data-connector-schedule" not in (await client.get("/charge-points/CP1")).text
+        await set_profile(harness, cp, 0, profile(1, periods=((0, 16.0), (600, 10.0))))
+        page = (await client.get("/charge-points/CP1")).text
+    for connector in (1, 2):
+        found = re.search(
+            rf'data-connector-schedule="{connector}">(<svg class="chart".*?</svg>)', page, re.S
+        )
+        assert found is not None, page
+        assert "<polyline" in found.group(1) and ">16<" in found.group(1)

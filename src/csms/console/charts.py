@@ -12,12 +12,27 @@ HEIGHT = 220
 LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 28
 
 
-def line_chart(points: Sequence[tuple[datetime, float | None]], *, unit: str) -> str:
-    """An SVG line chart (as markup to embed) of the points in time order."""
-    data = sorted((t, v) for t, v in points if v is not None)
+def step_chart(steps: Sequence[tuple[datetime, float | None]], end: datetime, *, unit: str) -> str:
+    """A step chart: each value holds from its time until the next one's (the last until
+    `end`); None values (no limit) are left out."""
+    points: list[tuple[datetime, float | None]] = []
+    for index, (at, value) in enumerate(steps):
+        until = steps[index + 1][0] if index + 1 < len(steps) else end
+        if value is not None:
+            points += [(at, value), (until, value)]
+    return line_chart(points, unit=unit, ordered=True)
+
+
+def line_chart(
+    points: Sequence[tuple[datetime, float | None]], *, unit: str, ordered: bool = False
+) -> str:
+    """An SVG line chart (as markup to embed) of the points in time order (as given when
+    `ordered`)."""
+    given = [(t, v) for t, v in points if v is not None]
+    data = given if ordered else sorted(given)
     if not data:
         return ""
-    t0, t1 = data[0][0], data[-1][0]
+    t0, t1 = min(t for t, _ in data), max(t for t, _ in data)
     span = max((t1 - t0).total_seconds(), 1.0)
     low = min(0.0, min(v for _, v in data))
     high = max(v for _, v in data)
@@ -47,7 +62,11 @@ def line_chart(points: Sequence[tuple[datetime, float | None]], *, unit: str) ->
         f"{escape(t1.strftime('%H:%M:%S'))}</text>"
         f'<text x="{LEFT + 4}" y="{TOP + 10}" class="unit">{escape(unit)}</text>'
     )
-    dots = "".join(f'<circle cx="{x(t):.1f}" cy="{y(v):.1f}" r="2"/>' for t, v in data)
+    dots = (
+        ""
+        if ordered
+        else "".join(f'<circle cx="{x(t):.1f}" cy="{y(v):.1f}" r="2"/>' for t, v in data)
+    )
     return (
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
         f'role="img" aria-label="{escape(unit)} over time" xmlns="http://www.w3.org/2000/svg">'

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request, status
@@ -23,15 +23,15 @@ from csms.accounts import Principal
 from csms.api.deps import services_of
 from csms.api.transactions import csv_response, duration, energy_kwh, transactions_csv
 from csms.console.auth import OperatorPost, User
-from csms.console.charts import line_chart
-from csms.features import commands
+from csms.console.charts import line_chart, step_chart
+from csms.features import commands, smart_charging
 from csms.features.context import Services
 from csms.features.core_commands import remote_start
 from csms.features.file_jobs import JobKind
 from csms.features.live import latest_power_energy
 from csms.ocpp16 import Action, MeterValue, SampledValue
 from csms.ocppj import CallResult
-from csms.storage import MeterSample, Role
+from csms.storage import ConnectorStatus, MeterSample, Role
 from csms.transport.basic_auth import hash_password
 
 
@@ -180,6 +180,8 @@ async def _charge_point_context(services: Services, charge_point_id: str) -> dic
     for transaction in active:
         live[transaction.id] = _power_energy(await store.meter_values(transaction.id))
     profiles = await store.charging_profiles_of(charge_point_id)
+    connectors = await store.list_connectors(charge_point_id)
+    schedules = await _composite_charts(services, charge_point_id, connectors) if profiles else []
     return {
         "cp": charge_point,
         "availability_table": table_of(await store.availability_of(charge_point_id)),
@@ -194,13 +196,53 @@ async def _charge_point_context(services: Services, charge_point_id: str) -> dic
             await store.list_reservations(charge_point_id=charge_point_id)
         ),
         "connected": services.registry.get(charge_point_id) is not None,
-        "connectors": await store.list_connectors(charge_point_id),
+        "connectors": connectors,
+        "schedules": schedules,
         "active": active,
         "live": live,
         "configuration": await store.configuration_of(charge_point_id),
         "local_list": await store.local_list_of(charge_point_id),
         "operations": OPERATIONS,
     }
+
+
+# The composite schedule shown on a charge point's page: from now, this long (seconds).
+SCHEDULE_SPAN = 24 * 3600
+
+
+async def _composite_charts(
+    services: Services, charge_point_id: str, connectors: Sequence[ConnectorStatus]
+) -> list[tuple[int, str, str]]:
+    """(connector, unit, SVG) of the composite schedule of each connector (spec 3.13.3), the
+    next SCHEDULE_SPAN seconds, as the CSMS computes it from the profiles it believes
+    installed."""
+    now = services.clock.now()
+    charts = []
+    for connector_id in sorted({c.connector_id for c in connectors if c.connector_id > 0}):
+        try:
+            composite = await smart_charging.csms_composite(
+                services,
+                charge_point_id,
+                connector_id=connector_id,
+                duration=SCHEDULE_SPAN,
+                start=now,
+            )
+        except ValueError:
+            continue
+        schedule = composite.schedule
+        steps = [
+            (
+                schedule.schedule_start + timedelta(seconds=p.start_period),
+                None if p.limit is None else float(p.limit),
+            )
+            for p in schedule.charging_schedule_period
+        ]
+        unit = str(schedule.charging_rate_unit)
+        end = schedule.schedule_start + timedelta(seconds=schedule.duration)
+        chart = step_chart(steps, end, unit=unit)
+        if chart:
+            charts.append((connector_id, unit, chart))
+    return charts
 
 
 def _power_energy(samples: Sequence[MeterSample]) -> tuple[float | None, float | None]:
