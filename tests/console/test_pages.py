@@ -20,8 +20,10 @@ import pytest
 from websockets.exceptions import InvalidStatus
 
 from csms.settings import UnknownChargePoints
+from csms.storage import IdTag
 from tests.console.test_console import add_user, csrf_of, sign_in
 from tests.features.test_charging_profiles import profile, set_profile
+from tests.features.test_load_management import group, join, start
 from tests.harness import Harness, csms
 
 VIEWER_PAGES = (
@@ -305,3 +307,31 @@ async def test_the_composite_schedule_is_drawn_on_the_charge_point_page(
         )
         assert found is not None, page
         assert "<polyline" in found.group(1) and ">16<" in found.group(1)
+
+
+async def test_load_groups_as_a_tree_and_a_groups_allocation_as_charts(tmp_path: Path) -> None:
+    async with csms(
+        tmp_path / "csms.db", certification_mode=False, fetch_configuration_on_boot=False
+    ) as h:
+        await h.store.put_id_tag(IdTag(id_tag="TAG1", status="Accepted"))
+        site = await group(h, limit=63)
+        feeder = await group(h, name="feeder-a", parent_id=site, limit=32)
+        await add_user(h, "vera", "viewer")
+        async with (
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{h.app.http_port}") as client,
+            h.charge_point("CP1", connectors=1) as cp,
+        ):
+            await cp.boot_and_report()
+            await join(h, feeder, cp)
+            transaction_id = await start(h, cp, 1, "TAG1")
+            await sign_in(client, "vera")
+            tree = (await client.get("/load-groups")).text
+            child = f'└ <a href="/load-groups/{feeder}">feeder-a'
+            assert tree.index("site") < tree.index(child)
+            page = await client.get(f"/load-groups/{feeder}")
+            assert page.status_code == 200
+            chart = re.search(r'id="allocation-chart">(<svg.*?</svg>)', page.text, re.S)
+            assert chart is not None and f"CP1/1 tx {transaction_id}" in chart.group(1)
+            assert "32 A" in chart.group(1)
+            assert f"Transaction {transaction_id}: its limit over time" in page.text
+            assert (await client.get("/load-groups/999")).status_code == 404

@@ -73,3 +73,34 @@ def line_chart(
         f"{''.join(ticks)}{labels}"
         f'<polyline points="{path}" class="line"/>{dots}</svg>'
     )
+
+
+def bar_chart(bars: Sequence[tuple[str, float]], *, unit: str, limit: float | None = None) -> str:
+    """Horizontal bars, one per label, with an optional limit line."""
+    if not bars:
+        return ""
+    row = 22
+    label_w = 200
+    plot_w = WIDTH - label_w - RIGHT - 50
+    height = TOP + row * len(bars) + BOTTOM
+    high = max([v for _, v in bars] + ([limit] if limit else []) + [1.0])
+    parts = []
+    for index, (label, value) in enumerate(bars):
+        y = TOP + index * row
+        width = value / high * plot_w
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+            f'<rect x="{label_w}" y="{y + 3}" width="{width:.1f}" height="{row - 6}" class="bar"/>'
+            f'<text x="{label_w + width + 4:.1f}" y="{y + 15}">{value:g} {escape(unit)}</text>'
+        )
+    if limit:
+        x = label_w + limit / high * plot_w
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{height - BOTTOM}" class="limit"/>'
+            f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">limit {limit:g}</text>'
+        )
+    return (
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
+        f'role="img" aria-label="allocation in {escape(unit)}" '
+        f'xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg>'
+    )

@@ -23,7 +23,7 @@ from csms.accounts import Principal
 from csms.api.deps import services_of
 from csms.api.transactions import csv_response, duration, energy_kwh, transactions_csv
 from csms.console.auth import OperatorPost, User
-from csms.console.charts import line_chart, step_chart
+from csms.console.charts import bar_chart, line_chart, step_chart
 from csms.features import commands, smart_charging
 from csms.features.context import Services
 from csms.features.core_commands import remote_start
@@ -587,14 +587,65 @@ async def load_groups_page(request: Request, principal: User) -> Response:
     store = services_of(request).store
     groups = await store.list_load_groups()
     members = await store.list_load_group_members()
+    counts: dict[int, int] = {}
+    for member in members:
+        counts[member.group_id] = counts.get(member.group_id, 0) + 1
+    children: dict[int | None, list[Any]] = {}
+    for group in groups:
+        children.setdefault(group.parent_id, []).append(group)
+    # Depth-first: (depth, group), sites first.
+    tree: list[tuple[int, Any]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for group in sorted(children.get(parent, []), key=lambda g: g.name):
+            tree.append((depth, group))
+            if depth < 20:
+                walk(group.id, depth + 1)
+
+    walk(None, 0)
+    return _page(request, "load_groups.html", principal, tree=tree, counts=counts)
+
+
+@router.get("/load-groups/{group_id}")
+async def load_group_page(request: Request, principal: User, group_id: int) -> Response:
+    store = services_of(request).store
+    group = await store.get_load_group(group_id)
+    if group is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown load group {group_id}")
+    members = await store.list_load_group_members(group_id)
+    history = await store.load_allocation_history([group_id], limit=200)
+    # The latest allocation per connector, of those still running a transaction.
+    latest: dict[tuple[str, int], Any] = {}
+    for allocation in history:
+        latest.setdefault((allocation.charge_point_id, allocation.connector_id), allocation)
+    bars = [
+        (f"{a.charge_point_id}/{a.connector_id} tx {a.transaction_id or '-'}", float(a.limit))
+        for a in latest.values()
+    ]
+    allocation_chart = bar_chart(
+        bars, unit="A", limit=float(group.limit) if group.unit == "A" else None
+    )
+    by_transaction: dict[int, list[Any]] = {}
+    for allocation in reversed(history):
+        if allocation.transaction_id is not None:
+            by_transaction.setdefault(allocation.transaction_id, []).append(allocation)
+    now = services_of(request).clock.now()
+    history_charts = [
+        (
+            transaction_id,
+            step_chart([(a.sent_at, float(a.limit)) for a in allocations], now, unit="A per phase"),
+        )
+        for transaction_id, allocations in list(by_transaction.items())[-4:]
+    ]
     return _page(
         request,
-        "list.html",
+        "load_group.html",
         principal,
-        title="Load groups",
-        table=table_of(groups),
-        second_title="Members",
-        second=table_of(members),
+        group=group,
+        members=table_of(members),
+        allocation_chart=allocation_chart,
+        history_charts=history_charts,
+        history=table_of(history, skip=("group_id",)),
     )
 
 
