@@ -335,3 +335,36 @@ async def test_load_groups_as_a_tree_and_a_groups_allocation_as_charts(tmp_path:
             assert "32 A" in chart.group(1)
             assert f"Transaction {transaction_id}: its limit over time" in page.text
             assert (await client.get("/load-groups/999")).status_code == 404
+
+
+async def test_id_tags_are_added_blocked_and_deleted_by_operators_only(
+    harness: Harness,
+    viewer: tuple[httpx.AsyncClient, str],
+    operator: tuple[httpx.AsyncClient, str],
+) -> None:
+    (client, viewer_csrf), (otto, csrf) = viewer, operator
+    assert 'id="id-tag-form"' not in (await client.get("/id-tags")).text
+    refused = await client.post("/id-tags", data={"csrf_token": viewer_csrf, "id_tag": "T1"})
+    assert refused.status_code == 403 and await harness.store.get_id_tag("T1") is None
+    assert 'id="id-tag-form"' in (await otto.get("/id-tags")).text
+    saved = await otto.post(
+        "/id-tags",
+        data={
+            "csrf_token": csrf,
+            "id_tag": "T1",
+            "status": "Blocked",
+            "max_active_transactions": "",
+        },
+    )
+    assert saved.status_code == 303
+    tag = await harness.store.get_id_tag("T1")
+    assert tag.status == "Blocked" and tag.max_active_transactions is None
+    assert "Blocked" in (await client.get("/id-tags")).text
+    bad = await otto.post(
+        "/id-tags", data={"csrf_token": csrf, "id_tag": "T1", "max_active_transactions": "x"}
+    )
+    assert bad.status_code == 422
+    gone = await otto.post(
+        "/id-tags", data={"csrf_token": csrf, "id_tag": "T1", "action": "delete"}
+    )
+    assert gone.status_code == 303 and await harness.store.get_id_tag("T1") is None

@@ -24,14 +24,14 @@ from csms.api.deps import services_of
 from csms.api.transactions import csv_response, duration, energy_kwh, transactions_csv
 from csms.console.auth import OperatorPost, User
 from csms.console.charts import bar_chart, line_chart, step_chart
-from csms.features import commands, smart_charging
+from csms.features import commands, local_auth_list, smart_charging
 from csms.features.context import Services
 from csms.features.core_commands import remote_start
 from csms.features.file_jobs import JobKind
 from csms.features.live import latest_power_energy
 from csms.ocpp16 import Action, MeterValue, SampledValue
 from csms.ocppj import CallResult
-from csms.storage import ConnectorStatus, MeterSample, Role
+from csms.storage import ConnectorStatus, IdTag, MeterSample, Role
 from csms.transport.basic_auth import hash_password
 
 
@@ -579,7 +579,58 @@ def _cell(value: Any) -> str:
 @router.get("/id-tags")
 async def id_tags_page(request: Request, principal: User) -> Response:
     tags = await services_of(request).store.list_id_tags()
-    return _page(request, "list.html", principal, title="Id tags", table=table_of(tags))
+    return _page(request, "id_tags.html", principal, table=table_of(tags), tags=tags)
+
+
+@router.post("/id-tags")
+async def change_id_tag(
+    request: Request,
+    principal: OperatorPost,
+    id_tag: Annotated[str, Form(min_length=1, max_length=20)],
+    action: Annotated[str, Form(pattern="^(save|delete)$")] = "save",
+    tag_status: Annotated[
+        str, Form(alias="status", pattern="^(Accepted|Blocked|Expired|Invalid)$")
+    ] = "Accepted",
+    expiry_date: Annotated[str, Form(max_length=40)] = "",
+    parent_id_tag: Annotated[str, Form(max_length=20)] = "",
+    # Empty: no limit (the form offers 1).
+    max_active_transactions: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    """Add, change or delete an id tag, as PUT/DELETE /api/v1/id-tags/{idTag} do (the local
+    lists that hold it get the change, spec 3.5.2)."""
+    from csms.console import audit
+
+    services = services_of(request)
+    store = services.store
+    previous = await store.get_id_tag(id_tag)
+    if action == "delete":
+        await store.delete_id_tag(id_tag)
+    else:
+        limit = max_active_transactions.strip()
+        if limit and not limit.isdigit():
+            tags = await store.list_id_tags()
+            return _page(
+                request,
+                "id_tags.html",
+                principal,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                table=table_of(tags),
+                tags=tags,
+                error="max. active transactions: a whole number, or empty for no limit",
+            )
+        await store.put_id_tag(
+            IdTag(
+                id_tag=id_tag,
+                status=tag_status,
+                expiry_date=_time(expiry_date),
+                parent_id_tag=parent_id_tag.strip() or None,
+                max_active_transactions=int(limit) if limit else None,
+            )
+        )
+    await local_auth_list.id_tag_changed(services, id_tag, previous)
+    answer = status.HTTP_303_SEE_OTHER
+    await audit(request, principal, f"console.id_tag_{action}", id_tag, answer)
+    return RedirectResponse("/id-tags", status_code=answer)
 
 
 @router.get("/load-groups")
