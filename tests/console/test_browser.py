@@ -2,7 +2,7 @@
 a real CSMS with a simulated charge point. Live updates arrive over the event stream without a
 reload; commands from the console reach the charge point; the message log has their frames; the
 CSV export; a viewer gets no command buttons and the server refuses its commands anyway.
-Screenshots of the main pages go to docs/screenshots/.
+Screenshots of the main pages go to docs/screenshots/ with CSMS_SCREENSHOTS=1.
 
 Skips only when Chromium and its driver are missing and cannot be installed with apt-get."""
 
@@ -33,6 +33,8 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = Path(__file__).parents[2] / "docs" / "screenshots"
 PASSWORD = "correct horse battery"
 WAIT = 20.0
+# Where screenshots go when not into docs/ (set per test).
+SCRATCH: list[Path] = [Path(".")]
 
 T = TypeVar("T")
 
@@ -160,8 +162,13 @@ def not_reloaded(driver: WebDriver) -> bool:
 
 
 def screenshot(driver: WebDriver, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+    """Into docs/screenshots/ when CSMS_SCREENSHOTS=1 (so that a test run leaves the tree
+    alone), else next to the test's files; a PNG either way."""
+    directory = SCREENSHOTS if os.environ.get("CSMS_SCREENSHOTS") == "1" else SCRATCH[0]
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
+    assert driver.save_screenshot(str(path))
+    assert path.read_bytes().startswith(b"\x89PNG")
 
 
 def fetch(driver: WebDriver, method: str, url: str, body: str | None = None) -> dict[str, Any]:
@@ -188,6 +195,7 @@ def test_console_in_a_browser(server: tuple[Background, Harness], browser: WebDr
     base = f"http://127.0.0.1:{harness.app.http_port}"
     driver = browser
     driver.set_script_timeout(WAIT)
+    SCRATCH[0] = harness.app.services.settings.data_dir / "screenshots"
     assert background.run(harness.api.put("/charge-points/CP1", json={})).status_code == 200
     sign_in(driver, base, "otto")
 
@@ -260,6 +268,10 @@ def test_console_in_a_browser(server: tuple[Background, Harness], browser: WebDr
             "connector 2 Charging",
         )
         assert not_reloaded(driver)
+        driver.get(f"{base}/")
+        until(driver, lambda d: "TAG2" in text_of(d, "main"), "the overview with a transaction")
+        screenshot(driver, "overview")
+        driver.get(f"{base}/charge-points/CP1")
         call_connector[second] = 2
         stopping = background.start(stops(second, 900))
         driver.find_element(By.CSS_SELECTOR, 'form[data-operation="remote-stop"] button').click()
@@ -302,9 +314,6 @@ def test_console_in_a_browser(server: tuple[Background, Harness], browser: WebDr
         assert {line.split(",")[3] for line in lines[1:]} == {"TAG1", "TAG2"}
         driver.find_element(By.LINK_TEXT, str(second)).click()
         until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#energy-chart svg"), "chart")
-
-        driver.get(f"{base}/")
-        screenshot(driver, "overview")
 
         # A viewer: no command buttons; the server refuses its commands anyway.
         driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
