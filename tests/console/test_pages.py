@@ -178,6 +178,11 @@ async def test_an_operators_commands_reach_the_charge_point_and_show_its_answer(
         shown = answer_of(response.text)
         assert shown["status"] == "Accepted" and isinstance(shown["transactionId"], int)
         await starting
+        # A request its schema refuses: 422 with the reason, nothing sent.
+        response = await client.post(
+            "/charge-points/CP1/operations/reset", data={"csrf_token": csrf, "type": "Gentle"}
+        )
+        assert response.status_code == 422 and "Gentle" in response.text
         # Bad input: 422 with the reason, nothing sent.
         response = await client.post(
             "/charge-points/CP1/operations/unlock", data={"csrf_token": csrf, "connectorId": "x"}
@@ -368,3 +373,41 @@ async def test_id_tags_are_added_blocked_and_deleted_by_operators_only(
         "/id-tags", data={"csrf_token": csrf, "id_tag": "T1", "action": "delete"}
     )
     assert gone.status_code == 303 and await harness.store.get_id_tag("T1") is None
+
+
+async def test_odd_input_to_the_pages_is_never_a_server_error(
+    harness: Harness,
+    viewer: tuple[httpx.AsyncClient, str],
+    operator: tuple[httpx.AsyncClient, str],
+) -> None:
+    await charge_once(harness)
+    client, _ = viewer
+    otto, csrf = operator
+    for path in (
+        "/charge-points?sort=%3Cscript%3E&desc=maybe&page=0",
+        "/charge-points?page=999999&size=100",
+        "/charge-points?q=" + "%F0%9F%94%8C" * 30,
+        "/charge-points?q=%00",
+        "/charge-points/%E2%80%AE",
+        "/charge-points/CP1/messages?since=yesterday&until=%00&before=-1",
+        "/charge-points/CP1/messages?before=99999999999999999999999",
+        "/transactions?since=2026-13-45&state=%00&page=-1",
+        "/transactions/99999999999999999999999",
+        "/transactions/abc",
+        "/transactions.csv?since=nonsense",
+        "/load-groups/-1",
+    ):
+        response = await client.get(path)
+        assert response.status_code < 500, (path, response.status_code, response.text[:300])
+    for operation, fields in (
+        ("remote-start", {}),
+        ("remote-stop", {"transactionId": "1e999"}),
+        ("reset", {"type": "Gentle"}),
+        ("change-availability", {"connectorId": "-5", "type": "Operative"}),
+        ("trigger", {"requestedMessage": "%00"}),
+        ("nope", {}),
+    ):
+        response = await otto.post(
+            f"/charge-points/CP1/operations/{operation}", data={"csrf_token": csrf, **fields}
+        )
+        assert response.status_code < 500, (operation, response.status_code, response.text[:300])

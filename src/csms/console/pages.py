@@ -300,8 +300,12 @@ async def operate(
         code, answer = status.HTTP_422_UNPROCESSABLE_CONTENT, {"error": f"bad input: {exc}"}
     except commands.CommandFailed as exc:
         code, answer = status.HTTP_409_CONFLICT, {"error": str(exc)}
-        if isinstance(exc, commands.CommandTimeout | commands.InvalidAnswer):
+        if isinstance(exc, commands.InvalidCommand | commands.UnknownCommand):
+            code = status.HTTP_422_UNPROCESSABLE_CONTENT  # nothing was sent
+        elif isinstance(exc, commands.CommandTimeout):
             code = status.HTTP_504_GATEWAY_TIMEOUT
+        elif isinstance(exc, commands.InvalidAnswer):
+            code = status.HTTP_502_BAD_GATEWAY
     from csms.console import audit
 
     await audit(request, principal, f"console.{operation}", charge_point_id, code)
