@@ -411,3 +411,19 @@ async def test_odd_input_to_the_pages_is_never_a_server_error(
             f"/charge-points/CP1/operations/{operation}", data={"csrf_token": csrf, **fields}
         )
         assert response.status_code < 500, (operation, response.status_code, response.text[:300])
+
+
+async def test_the_overview_counts_and_alerts_a_fault(
+    harness: Harness, viewer: tuple[httpx.AsyncClient, str]
+) -> None:
+    client, _ = viewer
+    async with harness.charge_point("CP1") as cp:
+        await cp.boot_and_report()
+        await cp.status_notification(2, "Faulted", "GroundFailure", info="RCD tripped")
+        overview = (await client.get("/")).text
+    alerts = overview[overview.index('id="alerts"') :]
+    assert "GroundFailure" in alerts and "RCD tripped" in alerts and "CP1" in alerts
+    pairs = re.findall(r'<span class="value">([^<]+)</span><span class="name">([^<]+)<', overview)
+    figures = {name: value for value, name in pairs}
+    assert figures["Faulted"] == "1" and figures["Connected"] == "1"
+    assert figures["Registered"] == "1" and figures["Charging"] == "0"

@@ -105,8 +105,7 @@ async def overview(request: Request, principal: User) -> Response:
 
 async def _recent_alerts(services: Services) -> list[dict[str, Any]]:
     """Faults among the status reports still in the live event buffer, newest first."""
-    with services.events.subscribe(types={"status"}, last_event_id=0) as subscription:
-        events = subscription.ready()
+    events = services.events.recent(types={"status"})
     found = []
     for event in reversed(events):
         if event.kind == "status":
