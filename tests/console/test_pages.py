@@ -158,6 +158,23 @@ async def test_an_operators_commands_reach_the_charge_point_and_show_its_answer(
             assert response.status_code == 200, (operation, response.text[:800])
             shown = answer_of(response.text)
             assert "status" in shown or "configurationKey" in shown, (operation, shown)
+        # Diagnostics and firmware go through their features: a job follows each.
+        for operation, fields in (
+            ("get-diagnostics", {}),
+            ("update-firmware", {"location": "http://example.com/fw.bin"}),
+        ):
+            response = await client.post(
+                f"/charge-points/CP1/operations/{operation}", data={"csrf_token": csrf, **fields}
+            )
+            assert response.status_code == 200, (operation, response.text[:800])
+            assert isinstance(answer_of(response.text)["job"], int), operation
+        page = (await client.get("/charge-points/CP1")).text
+        assert "http://example.com/fw.bin" in page and "ftp://" in page
+        missing = await client.post(
+            "/charge-points/CP1/operations/update-firmware",
+            data={"csrf_token": csrf, "imageId": "77"},
+        )
+        assert missing.status_code == 404
         # The configuration read is stored and shown.
         page = (await client.get("/charge-points/CP1")).text
         assert "HeartbeatInterval" in page

@@ -27,7 +27,9 @@ from csms.console.charts import bar_chart, line_chart, step_chart
 from csms.features import commands, local_auth_list, smart_charging
 from csms.features.context import Services
 from csms.features.core_commands import remote_start
+from csms.features.diagnostics import get_diagnostics
 from csms.features.file_jobs import JobKind
+from csms.features.firmware import UnknownFirmwareImage, update_firmware
 from csms.features.live import latest_power_energy
 from csms.ocpp16 import Action, MeterValue, SampledValue
 from csms.ocppj import CallResult
@@ -202,6 +204,7 @@ async def _charge_point_context(services: Services, charge_point_id: str) -> dic
         "configuration": await store.configuration_of(charge_point_id),
         "local_list": await store.local_list_of(charge_point_id),
         "operations": OPERATIONS,
+        "firmware_images": await store.list_firmware_images(),
     }
 
 
@@ -288,13 +291,29 @@ async def operate(
     action: Action | None = None
     try:
         action, payload = _request_of(operation, fields)
-        if action is Action.REMOTE_START_TRANSACTION:
+        if action is Action.GET_DIAGNOSTICS:
+            sent, job = await get_diagnostics(
+                services, charge_point_id, location=payload.get("location")
+            )
+            answer = {**_answer(sent), "job": job.id}
+        elif action is Action.UPDATE_FIRMWARE:
+            sent, job = await update_firmware(
+                services,
+                charge_point_id,
+                location=payload.get("location"),
+                image_id=payload.get("imageId"),
+                retrieve_date=_time(payload.get("retrieveDate", "")),
+            )
+            answer = {**_answer(sent), "job": job.id}
+        elif action is Action.REMOTE_START_TRANSACTION:
             started = await remote_start(services, charge_point_id, payload, wait=REMOTE_START_WAIT)
             answer = _answer(started.sent)
             if started.transaction_id is not None:
                 answer["transactionId"] = started.transaction_id
         else:
             answer = _answer(await commands.send(services, charge_point_id, action, payload))
+    except UnknownFirmwareImage as exc:
+        code, answer = status.HTTP_404_NOT_FOUND, {"error": str(exc)}
     except (ValueError, KeyError) as exc:
         code, answer = status.HTTP_422_UNPROCESSABLE_CONTENT, {"error": f"bad input: {exc}"}
     except commands.CommandFailed as exc:
@@ -368,10 +387,16 @@ def _request_of(operation: str, f: dict[str, str]) -> tuple[Action, dict[str, An
             payload["connectorId"] = _int(f, "connectorId")
         return Action.TRIGGER_MESSAGE, payload
     if operation == "get-diagnostics":
-        return Action.GET_DIAGNOSTICS, {"location": f["location"]}
+        # Empty: the CSMS's own upload location (features/diagnostics.py).
+        return Action.GET_DIAGNOSTICS, {"location": f.get("location") or None}
     if operation == "update-firmware":
-        retrieve = f.get("retrieveDate") or datetime.now(UTC).isoformat()
-        return Action.UPDATE_FIRMWARE, {"location": f["location"], "retrieveDate": retrieve}
+        # A hosted image (its id) or any location; retrieveDate empty: now.
+        image = f.get("imageId") or None
+        return Action.UPDATE_FIRMWARE, {
+            "location": f.get("location") or None,
+            "imageId": int(image) if image else None,
+            "retrieveDate": f.get("retrieveDate", ""),
+        }
     if operation == "clear-cache":
         return Action.CLEAR_CACHE, {}
     payload = {"vendorId": f["vendorId"]}
