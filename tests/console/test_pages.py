@@ -144,7 +144,7 @@ async def test_an_operators_commands_reach_the_charge_point_and_show_its_answer(
         cases = {
             "reset": {"type": "Soft"},
             "unlock": {"connectorId": "1"},
-            "change-availability": {"connectorId": "0", "type": "Inoperative"},
+            "change-availability": {"connectorId": "1", "type": "Operative"},
             "change-configuration": {"key": "HeartbeatInterval", "value": "120"},
             "get-configuration": {},
             "trigger": {"requestedMessage": "Heartbeat"},
@@ -175,6 +175,25 @@ async def test_an_operators_commands_reach_the_charge_point_and_show_its_answer(
             data={"csrf_token": csrf, "imageId": "77"},
         )
         assert missing.status_code == 404
+        # A reservation, then its cancellation, through the reservation feature.
+        response = await client.post(
+            "/charge-points/CP1/operations/reserve",
+            data={"csrf_token": csrf, "connectorId": "2", "idTag": "TAG9", "minutes": "15"},
+        )
+        reserved = answer_of(response.text)
+        assert response.status_code == 200 and reserved["status"] == "Accepted", reserved
+        response = await client.post(
+            "/charge-points/CP1/operations/cancel-reservation",
+            data={"csrf_token": csrf, "reservationId": str(reserved["reservation"])},
+        )
+        assert response.status_code == 200 and answer_of(response.text)["status"] == "Accepted"
+        stored = await harness.store.get_reservation(reserved["reservation"])
+        assert stored.state == "Cancelled"
+        again = await client.post(
+            "/charge-points/CP1/operations/cancel-reservation",
+            data={"csrf_token": csrf, "reservationId": str(reserved["reservation"])},
+        )
+        assert again.status_code == 409
         # The configuration read is stored and shown.
         page = (await client.get("/charge-points/CP1")).text
         assert "HeartbeatInterval" in page

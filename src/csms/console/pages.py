@@ -25,6 +25,7 @@ from csms.api.transactions import csv_response, duration, energy_kwh, transactio
 from csms.console.auth import OperatorPost, User
 from csms.console.charts import bar_chart, line_chart, step_chart
 from csms.features import commands, local_auth_list, smart_charging
+from csms.features import reservation as reservation_feature
 from csms.features.context import Services
 from csms.features.core_commands import remote_start
 from csms.features.diagnostics import get_diagnostics
@@ -168,6 +169,8 @@ OPERATIONS = (
     "update-firmware",
     "clear-cache",
     "data-transfer",
+    "reserve",
+    "cancel-reservation",
 )
 
 
@@ -291,7 +294,22 @@ async def operate(
     action: Action | None = None
     try:
         action, payload = _request_of(operation, fields)
-        if action is Action.GET_DIAGNOSTICS:
+        if action is Action.RESERVE_NOW:
+            expiry = services.clock.now() + timedelta(minutes=payload["minutes"])
+            outcome = await reservation_feature.reserve_now(
+                services,
+                charge_point_id,
+                connector_id=payload["connectorId"],
+                id_tag=payload["idTag"],
+                expiry_date=expiry,
+            )
+            answer = {**_answer(outcome.sent), "reservation": outcome.reservation.id}
+        elif action is Action.CANCEL_RESERVATION:
+            outcome = await reservation_feature.cancel_reservation(
+                services, payload["reservationId"]
+            )
+            answer = {**_answer(outcome.sent), "reservation": outcome.reservation.id}
+        elif action is Action.GET_DIAGNOSTICS:
             sent, job = await get_diagnostics(
                 services, charge_point_id, location=payload.get("location")
             )
@@ -312,6 +330,10 @@ async def operate(
                 answer["transactionId"] = started.transaction_id
         else:
             answer = _answer(await commands.send(services, charge_point_id, action, payload))
+    except reservation_feature.UnknownReservation as exc:
+        code, answer = status.HTTP_404_NOT_FOUND, {"error": str(exc)}
+    except reservation_feature.ReservationRefused as exc:
+        code, answer = status.HTTP_409_CONFLICT, {"error": str(exc)}
     except UnknownFirmwareImage as exc:
         code, answer = status.HTTP_404_NOT_FOUND, {"error": str(exc)}
     except (ValueError, KeyError) as exc:
@@ -397,6 +419,17 @@ def _request_of(operation: str, f: dict[str, str]) -> tuple[Action, dict[str, An
             "imageId": int(image) if image else None,
             "retrieveDate": f.get("retrieveDate", ""),
         }
+    if operation == "reserve":
+        minutes = _int(f, "minutes") if f.get("minutes") else 30
+        if not 1 <= minutes <= 7 * 24 * 60:
+            raise ValueError("a reservation lasts 1 minute to 7 days")
+        return Action.RESERVE_NOW, {
+            "connectorId": _int(f, "connectorId"),
+            "idTag": f["idTag"],
+            "minutes": minutes,
+        }
+    if operation == "cancel-reservation":
+        return Action.CANCEL_RESERVATION, {"reservationId": _int(f, "reservationId")}
     if operation == "clear-cache":
         return Action.CLEAR_CACHE, {}
     payload = {"vendorId": f["vendorId"]}
