@@ -65,7 +65,9 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         )
         ocpp = OcppServer(
             registry=registry,
-            admission=ChargePointAdmission(store, settings.unknown_charge_points),
+            admission=ChargePointAdmission(
+                store, settings.unknown_charge_points, services.unknown_charge_points
+            ),
             dispatcher=Router(ROUTES, services),
             call_timeout=settings.call_timeout,
             ping_interval=settings.ping_interval or None,

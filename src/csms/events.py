@@ -180,6 +180,12 @@ class EventBus:
         dot: "transaction" for "transaction.started"; None: all but "message")."""
         return Subscription(self, charge_point_id, types, last_event_id)
 
+    def recent(self, types: Collection[str] | None = None) -> list[Event]:
+        """The events still kept (of these types, as in `subscribe`), oldest first: what a
+        page shows of the recent past (the console's alerts)."""
+        with self.subscribe(types=types, last_event_id=self._oldest() - 1) as subscription:
+            return subscription.ready()
+
     def _oldest(self) -> int:
         return max(self._start, self._next - self._capacity)
 

@@ -47,6 +47,7 @@ NAVIGATION: tuple[tuple[str, str, Role], ...] = (
     ("Reservations", "/reservations", Role.VIEWER),
     ("Local lists", "/local-lists", Role.VIEWER),
     ("Firmware", "/firmware", Role.VIEWER),
+    ("Unknown", "/unknown-charge-points", Role.VIEWER),
     ("My tokens", "/tokens", Role.VIEWER),
     ("Users", "/users", Role.ADMIN),
     ("Audit", "/audit", Role.ADMIN),
@@ -116,6 +117,9 @@ async def _audit(
     )
 
 
+audit = _audit
+
+
 def _see(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=status.HTTP_303_SEE_OTHER)
 
@@ -179,11 +183,6 @@ async def logout(request: Request, principal: Post) -> Response:
 
 
 # -- pages ---------------------------------------------------------------------------------------
-
-
-@router.get("/")
-async def overview(request: Request, principal: User) -> Response:
-    return page(request, "overview.html", principal)
 
 
 @router.get("/users")
@@ -316,6 +315,9 @@ async def _not_signed_in(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     """Add the console to the HTTP app: its pages, /static, the redirect to /login."""
+    from csms.console import pages
+
     app.include_router(router)
+    app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(NotSignedIn, _not_signed_in)

@@ -60,6 +60,15 @@ async def checked_admin_post(principal: Annotated[Principal, Depends(checked_pos
     return principal
 
 
+async def checked_operator_post(
+    principal: Annotated[Principal, Depends(checked_post)],
+) -> Principal:
+    """A form post that changes something at a charge point: operators and admins only."""
+    if not principal.role.allows(Role.OPERATOR):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this is for operators")
+    return principal
+
+
 def set_session_cookie(request: Request, response: Response, session_id: str, max_age: int) -> None:
     response.set_cookie(
         SESSION_COOKIE,
@@ -86,3 +95,4 @@ User = Annotated[Principal, Depends(signed_in)]
 Admin = Annotated[Principal, Depends(signed_in_admin)]
 Post = Annotated[Principal, Depends(checked_post)]
 AdminPost = Annotated[Principal, Depends(checked_admin_post)]
+OperatorPost = Annotated[Principal, Depends(checked_operator_post)]

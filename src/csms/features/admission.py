@@ -18,6 +18,7 @@ import logging
 import math
 import time
 
+from csms.features.unknown_charge_points import UnknownChargePoints as RefusedChargePoints
 from csms.ocpp16 import RegistrationStatus
 from csms.settings import UnknownChargePoints
 from csms.storage import Store
@@ -32,9 +33,16 @@ LOOKALIKES_MAX_AGE = 1.0
 
 
 class ChargePointAdmission:
-    def __init__(self, store: Store, unknown: UnknownChargePoints) -> None:
+    def __init__(
+        self,
+        store: Store,
+        unknown: UnknownChargePoints,
+        refused: RefusedChargePoints | None = None,
+    ) -> None:
         self._store = store
         self._unknown = unknown
+        # Where refused unknown ids are noted, for the operator to approve.
+        self._refused = refused
         self._verified = VerifiedCache()
         # lookalike_key -> a known id; read again from the store at most once a second, so
         # that ids the operator API added are seen without a full read per new charge point.
@@ -57,26 +65,7 @@ class ChargePointAdmission:
     ) -> Admitted | Refused:
         charge_point = await self._store.get_charge_point(charge_point_id)
         if charge_point is None:
-            if self._unknown == UnknownChargePoints.REJECT:
-                return Refused(http.HTTPStatus.NOT_FOUND, "Unknown charge point")
-            known = (await self._lookalikes()).get(lookalike_key(charge_point_id))
-            if known is not None and known != charge_point_id:
-                log.warning(
-                    "refused %a: looks like the known charge point %a", charge_point_id, known
-                )
-                return Refused(http.HTTPStatus.NOT_FOUND, "Unknown charge point")
-
-            async def register() -> None:
-                if await self._store.get_charge_point(charge_point_id) is None:
-                    await self._store.save_charge_point(
-                        charge_point_id,
-                        registration_status=RegistrationStatus.ACCEPTED,
-                        password_hash=None,
-                        description=None,
-                    )
-                self._lookalike_index.setdefault(lookalike_key(charge_point_id), charge_point_id)
-
-            return Admitted(accepted=False, on_open=register)
+            return await self._admit_unknown(charge_point_id)
         if charge_point.password_hash is not None:
             if credentials is None:
                 return Refused(http.HTTPStatus.UNAUTHORIZED, "Credentials required")
@@ -91,3 +80,28 @@ class ChargePointAdmission:
             and charge_point.last_boot_at is not None
         )
         return Admitted(accepted=accepted)
+
+    async def _admit_unknown(self, charge_point_id: str) -> Admitted | Refused:
+        """By the policy for unknown charge points; lookalikes of known ids are refused."""
+        if self._unknown == UnknownChargePoints.REJECT:
+            if self._refused is not None:
+                self._refused.refused(charge_point_id, "unknown")
+            return Refused(http.HTTPStatus.NOT_FOUND, "Unknown charge point")
+        known = (await self._lookalikes()).get(lookalike_key(charge_point_id))
+        if known is not None and known != charge_point_id:
+            log.warning("refused %a: looks like the known charge point %a", charge_point_id, known)
+            if self._refused is not None:
+                self._refused.refused(charge_point_id, f"looks like {known}")
+            return Refused(http.HTTPStatus.NOT_FOUND, "Unknown charge point")
+
+        async def register() -> None:
+            if await self._store.get_charge_point(charge_point_id) is None:
+                await self._store.save_charge_point(
+                    charge_point_id,
+                    registration_status=RegistrationStatus.ACCEPTED,
+                    password_hash=None,
+                    description=None,
+                )
+            self._lookalike_index.setdefault(lookalike_key(charge_point_id), charge_point_id)
+
+        return Admitted(accepted=False, on_open=register)

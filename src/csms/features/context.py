@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from csms.events import EventBus
 from csms.features.transaction_starts import TransactionStarts
+from csms.features.unknown_charge_points import UnknownChargePoints
 from csms.files.host import FileHost
 from csms.ocppj import Call
 from csms.settings import Settings
@@ -83,6 +84,9 @@ class Services:
 
     # What happens, as it happens, for the console's live views (events.py).
     events: EventBus = field(default_factory=EventBus)
+
+    # Unknown charge points refused at the handshake, for the operator to approve.
+    unknown_charge_points: UnknownChargePoints = field(default_factory=UnknownChargePoints)
 
 
 @dataclass(slots=True)

@@ -30,6 +30,7 @@ from sqlalchemy import (
     delete,
     func,
     not_,
+    or_,
     select,
     update,
     values,
@@ -188,6 +189,101 @@ class SqlStore(
     async def list_charge_points(self) -> list[ChargePoint]:
         rows = await self._read(select(charge_points).order_by(charge_points.c.id))
         return [charge_point for row in rows if (charge_point := self._seen(_charge_point(row)))]
+
+    async def charge_point_page(
+        self,
+        *,
+        search: str | None = None,
+        sort: str = "id",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[ChargePoint], int]:
+        cp = charge_points.c
+        where: list[Any] = []
+        if search:
+            pattern = (
+                "%"
+                + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + "%"
+            )
+            where.append(
+                or_(
+                    *(
+                        func.lower(column).like(pattern, escape="\\")
+                        for column in (
+                            cp.id,
+                            cp.description,
+                            cp.charge_point_model,
+                            cp.charge_point_vendor,
+                            cp.firmware_version,
+                        )
+                    )
+                )
+            )
+        key = {
+            "id": cp.id,
+            "last_seen": cp.last_seen_at,
+            "model": cp.charge_point_model,
+            "firmware": cp.firmware_version,
+            "status": cp.registration_status,
+        }.get(sort, cp.id)
+        # Charge points without the value (never booted) last either way, on both databases.
+        order = [(key.desc() if descending else key.asc()).nulls_last(), cp.id]
+        rows = await self._read(
+            select(charge_points).where(*where).order_by(*order).offset(offset).limit(limit)
+        )
+        counted = await self._read(select(func.count()).select_from(charge_points).where(*where))
+        found = [c for row in rows if (c := self._seen(_charge_point(row)))]
+        return found, int(counted[0][0])
+
+    async def connector_status_counts(self) -> dict[str, int]:
+        cs = connector_status.c
+        rows = await self._read(
+            select(cs.status, func.count(func.distinct(cs.charge_point_id)))
+            .where(cs.connector_id > 0)
+            .group_by(cs.status)
+        )
+        pairs: list[tuple[Any, ...]] = [tuple(row) for row in rows]
+        return {str(status): int(count) for status, count in pairs}
+
+    async def transaction_page(
+        self,
+        *,
+        charge_point_id: str | None = None,
+        id_tag: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        active: bool | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Transaction], int]:
+        tx = transactions.c
+        where: list[Any] = []
+        if charge_point_id:
+            where.append(tx.charge_point_id == charge_point_id)
+        if id_tag:
+            where.append(_same_tag(tx.id_tag, id_tag))
+        if since is not None:
+            where.append(tx.start_time >= since)
+        if until is not None:
+            where.append(tx.start_time < until)
+        if active is not None:
+            where.append(_open_transaction() if active else not_(_open_transaction()))
+        rows = await self._read(
+            select(transactions).where(*where).order_by(tx.id.desc()).offset(offset).limit(limit)
+        )
+        counted = await self._read(select(func.count()).select_from(transactions).where(*where))
+        return [_transaction(row) for row in rows], int(counted[0][0])
+
+    async def energy_stopped_since(self, since: datetime) -> int:
+        tx = transactions.c
+        rows = await self._read(
+            select(func.coalesce(func.sum(tx.meter_stop - tx.meter_start), 0)).where(
+                tx.stop_time >= since, tx.meter_stop.is_not(None)
+            )
+        )
+        return int(rows[0][0])
 
     def _seen(self, charge_point: ChargePoint | None) -> ChargePoint | None:
         """With the last-seen time noted in memory if newer (touches are written lazily)."""

@@ -63,6 +63,22 @@ class Store(Protocol):
 
     async def list_charge_points(self) -> list[ChargePoint]: ...
 
+    async def charge_point_page(
+        self,
+        *,
+        search: str | None = None,
+        sort: str = "id",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[ChargePoint], int]:
+        """One page of charge points (for the console, docs/console.md) and how many match:
+        `search` in id, description, vendor, model or firmware (case-insensitive); sorted by
+        id, last_seen, model, firmware or status (registration), then id."""
+
+    async def connector_status_counts(self) -> dict[str, int]:
+        """Status -> how many charge points have a connector (> 0) in it now."""
+
     async def save_charge_point(
         self,
         charge_point_id: str,
@@ -135,6 +151,22 @@ class Store(Protocol):
         self, *, charge_point_id: str | None = None, active: bool | None = None
     ) -> list[Transaction]:
         """Oldest first. Active: neither stopped nor ended by the CSMS."""
+
+    async def transaction_page(
+        self,
+        *,
+        charge_point_id: str | None = None,
+        id_tag: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        active: bool | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[Transaction], int]:
+        """Newest first, one page, and how many match (started in [since, until))."""
+
+    async def energy_stopped_since(self, since: datetime) -> int:
+        """Wh of the transactions stopped since then (meterStop - meterStart)."""
 
     async def active_transactions_for_tag(self, id_tag: str) -> list[Transaction]:
         """Active transactions started with this idTag (case-insensitive) and answered

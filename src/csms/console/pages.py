@@ -1,0 +1,889 @@
+"""The console's operator pages (docs/console.md): Overview, Charge points (paged and filtered
+by the database), a charge point with every operation, its message log, Transactions (CSV
+export), a transaction with its meter chart, and the lists of id tags, load groups,
+reservations, local list policies and firmware images.
+
+Pages read through the Store methods the API uses; operations go through the same feature
+functions as the API (features/commands.py, features/core_commands.py), from form posts that
+carry the session's CSRF token and need the operator role (console/auth.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from csms.accounts import Principal
+from csms.api.deps import services_of
+from csms.api.transactions import csv_response, duration, energy_kwh, transactions_csv
+from csms.console.auth import OperatorPost, User
+from csms.console.charts import bar_chart, line_chart, step_chart
+from csms.features import commands, smart_charging
+from csms.features import reservation as reservation_feature
+from csms.features.context import Services
+from csms.features.core import remote_start
+from csms.features.firmware import JobKind, UnknownFirmwareImage, get_diagnostics, update_firmware
+from csms.features.live import latest_power_energy
+from csms.features.local_list import sync as local_auth_list
+from csms.ocpp16 import Action, MeterValue, SampledValue
+from csms.ocppj import CallResult
+from csms.storage import ConnectorStatus, IdTag, MeterSample, Role
+from csms.transport.basic_auth import hash_password
+
+
+async def _events_from(request: Request) -> None:
+    """The live event id a page is rendered from (before anything is read for it): its script
+    resumes the event stream there, so that nothing that happens while it loads is missed."""
+    request.state.events_from = services_of(request).events.last_id
+
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(_events_from)])
+
+PAGE_SIZES = (25, 50, 100)
+SORTS = ("id", "last_seen", "model", "firmware", "status")
+# A remote start waits this long for the StartTransaction it leads to.
+REMOTE_START_WAIT = 10.0
+
+
+def _page(
+    request: Request, template: str, principal: Principal, code: int = 200, **context: Any
+) -> HTMLResponse:
+    from csms.console import page  # the layout lives with the skeleton
+
+    return page(
+        request,
+        template,
+        principal,
+        code,
+        may_operate=principal.role.allows(Role.OPERATOR),
+        events_from=getattr(request.state, "events_from", None),
+        **context,
+    )
+
+
+# -- Overview ------------------------------------------------------------------------------------
+
+
+@router.get("/")
+async def overview(request: Request, principal: User) -> Response:
+    services = services_of(request)
+    store = services.store
+    _, registered = await store.charge_point_page(limit=1)
+    connected = len(services.registry)
+    counts = await store.connector_status_counts()
+    now = services.clock.now()
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    active, active_count = await store.transaction_page(active=True, limit=10)
+    energy_today = await store.energy_stopped_since(midnight)
+    alerts = [
+        d
+        for d in await _recent_alerts(services)
+        if d.get("status") == "Faulted" or d.get("errorCode") not in (None, "NoError")
+    ]
+    return _page(
+        request,
+        "overview.html",
+        principal,
+        figures={
+            "Registered": registered,
+            "Connected": connected,
+            "Offline": max(registered - connected, 0),
+            "Charging": counts.get("Charging", 0),
+            "Faulted": counts.get("Faulted", 0),
+            "Active transactions": active_count,
+            "Unknown, waiting": len(services.unknown_charge_points),
+        },
+        energy_today_kwh=energy_today / 1000,
+        active=active,
+        alerts=alerts[:20],
+    )
+
+
+async def _recent_alerts(services: Services) -> list[dict[str, Any]]:
+    """Faults among the status reports still in the live event buffer, newest first."""
+    events = services.events.recent(types={"status"})
+    found = []
+    for event in reversed(events):
+        if event.kind == "status":
+            found.append({"chargePointId": event.charge_point_id, **event.data})
+    return found
+
+
+# -- Charge points -------------------------------------------------------------------------------
+
+
+@router.get("/charge-points")
+async def charge_points_page(
+    request: Request,
+    principal: User,
+    q: Annotated[str, Query(max_length=100)] = "",
+    sort: Annotated[str, Query(max_length=20)] = "id",
+    desc: bool = False,
+    page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> Response:
+    services = services_of(request)
+    sort = sort if sort in SORTS else "id"
+    found, total = await services.store.charge_point_page(
+        search=q.strip() or None,
+        sort=sort,
+        descending=desc,
+        offset=(page_no - 1) * size,
+        limit=size,
+    )
+    rows = [(cp, services.registry.get(cp.id) is not None) for cp in found]
+    return _page(
+        request,
+        "charge_points.html",
+        principal,
+        rows=rows,
+        total=total,
+        q=q,
+        sort=sort,
+        desc=desc,
+        page_no=page_no,
+        size=size,
+        pages=max(1, -(-total // size)),
+    )
+
+
+# -- One charge point ----------------------------------------------------------------------------
+
+OPERATIONS = (
+    "remote-start",
+    "remote-stop",
+    "reset",
+    "unlock",
+    "change-availability",
+    "change-configuration",
+    "get-configuration",
+    "trigger",
+    "get-diagnostics",
+    "update-firmware",
+    "clear-cache",
+    "data-transfer",
+    "reserve",
+    "cancel-reservation",
+)
+
+
+async def _charge_point_context(services: Services, charge_point_id: str) -> dict[str, Any]:
+    store = services.store
+    charge_point = await store.get_charge_point(charge_point_id)
+    if charge_point is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    active = await store.list_transactions(charge_point_id=charge_point_id, active=True)
+    live: dict[int, tuple[float | None, float | None]] = {}
+    for transaction in active:
+        live[transaction.id] = _power_energy(await store.meter_values(transaction.id))
+    profiles = await store.charging_profiles_of(charge_point_id)
+    connectors = await store.list_connectors(charge_point_id)
+    schedules = await _composite_charts(services, charge_point_id, connectors) if profiles else []
+    return {
+        "cp": charge_point,
+        "availability_table": table_of(await store.availability_of(charge_point_id)),
+        "profiles_table": table_of(profiles),
+        "firmware_table": table_of(
+            await store.list_file_jobs(charge_point_id, JobKind.FIRMWARE, limit=10)
+        ),
+        "diagnostics_table": table_of(
+            await store.list_file_jobs(charge_point_id, JobKind.DIAGNOSTICS, limit=10)
+        ),
+        "reservations_table": table_of(
+            await store.list_reservations(charge_point_id=charge_point_id)
+        ),
+        "connected": services.registry.get(charge_point_id) is not None,
+        "connectors": connectors,
+        "schedules": schedules,
+        "active": active,
+        "live": live,
+        "configuration": await store.configuration_of(charge_point_id),
+        "local_list": await store.local_list_of(charge_point_id),
+        "operations": OPERATIONS,
+        "firmware_images": await store.list_firmware_images(),
+    }
+
+
+# The composite schedule shown on a charge point's page: from now, this long (seconds).
+SCHEDULE_SPAN = 24 * 3600
+
+
+async def _composite_charts(
+    services: Services, charge_point_id: str, connectors: Sequence[ConnectorStatus]
+) -> list[tuple[int, str, str]]:
+    """(connector, unit, SVG) of the composite schedule of each connector (spec 3.13.3), the
+    next SCHEDULE_SPAN seconds, as the CSMS computes it from the profiles it believes
+    installed."""
+    now = services.clock.now()
+    charts = []
+    for connector_id in sorted({c.connector_id for c in connectors if c.connector_id > 0}):
+        try:
+            composite = await smart_charging.csms_composite(
+                services,
+                charge_point_id,
+                connector_id=connector_id,
+                duration=SCHEDULE_SPAN,
+                start=now,
+            )
+        except ValueError:
+            continue
+        schedule = composite.schedule
+        steps = [
+            (
+                schedule.schedule_start + timedelta(seconds=p.start_period),
+                None if p.limit is None else float(p.limit),
+            )
+            for p in schedule.charging_schedule_period
+        ]
+        unit = str(schedule.charging_rate_unit)
+        end = schedule.schedule_start + timedelta(seconds=schedule.duration)
+        chart = step_chart(steps, end, unit=unit)
+        if chart:
+            charts.append((connector_id, unit, chart))
+    return charts
+
+
+def _power_energy(samples: Sequence[MeterSample]) -> tuple[float | None, float | None]:
+    """The latest power (W) and energy register (Wh) of a transaction's samples (as the live
+    meter events compute them, features/live.py)."""
+    by_time: dict[datetime, list[SampledValue]] = {}
+    for sample in samples:
+        fields: dict[str, Any] = {
+            "context": sample.context,
+            "format": sample.format,
+            "measurand": sample.measurand,
+            "phase": sample.phase,
+            "location": sample.location,
+            "unit": sample.unit,
+        }
+        by_time.setdefault(sample.timestamp, []).append(SampledValue(value=sample.value, **fields))
+    return latest_power_energy(
+        [MeterValue(timestamp=at, sampled_value=values) for at, values in by_time.items()]
+    )
+
+
+@router.get("/charge-points/{charge_point_id}")
+async def charge_point_page(request: Request, principal: User, charge_point_id: str) -> Response:
+    services = services_of(request)
+    context = await _charge_point_context(services, charge_point_id)
+    return _page(request, "charge_point.html", principal, **context)
+
+
+@router.post("/charge-points/{charge_point_id}/operations/{operation}")
+async def operate(
+    request: Request, principal: OperatorPost, charge_point_id: str, operation: str
+) -> Response:
+    """One operation from the charge point page; the page again, with the charge point's
+    answer (or why there is none)."""
+    services = services_of(request)
+    if operation not in OPERATIONS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no operation {operation!r}")
+    if await services.store.get_charge_point(charge_point_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    form = await request.form()
+    fields = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    code = status.HTTP_200_OK
+    action: Action | None = None
+    try:
+        action, payload = _request_of(operation, fields)
+        answer = await _perform(services, charge_point_id, action, payload)
+    except _FAILURES as exc:
+        code, answer = _failure(exc)
+    from csms.console import audit
+
+    await audit(request, principal, f"console.{operation}", charge_point_id, code)
+    context = await _charge_point_context(services, charge_point_id)
+    return _page(
+        request,
+        "charge_point.html",
+        principal,
+        code,
+        result={
+            "operation": operation,
+            "action": str(action) if action else operation,
+            "answer": json.dumps(answer, indent=2),
+            "ok": code == status.HTTP_200_OK and "errorCode" not in answer,
+        },
+        **context,
+    )
+
+
+async def _perform(
+    services: Services, charge_point_id: str, action: Action, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """Send one operation through the feature the API uses for it; the answer to show."""
+    if action is Action.RESERVE_NOW:
+        expiry = services.clock.now() + timedelta(minutes=payload["minutes"])
+        reserved = await reservation_feature.reserve_now(
+            services,
+            charge_point_id,
+            connector_id=payload["connectorId"],
+            id_tag=payload["idTag"],
+            expiry_date=expiry,
+        )
+        return {**_answer(reserved.sent), "reservation": reserved.reservation.id}
+    if action is Action.CANCEL_RESERVATION:
+        cancelled = await reservation_feature.cancel_reservation(services, payload["reservationId"])
+        return {**_answer(cancelled.sent), "reservation": cancelled.reservation.id}
+    if action is Action.GET_DIAGNOSTICS:
+        sent, job = await get_diagnostics(
+            services, charge_point_id, location=payload.get("location")
+        )
+        return {**_answer(sent), "job": job.id}
+    if action is Action.UPDATE_FIRMWARE:
+        sent, job = await update_firmware(
+            services,
+            charge_point_id,
+            location=payload.get("location"),
+            image_id=payload.get("imageId"),
+            retrieve_date=_time(payload.get("retrieveDate", "")),
+        )
+        return {**_answer(sent), "job": job.id}
+    if action is Action.REMOTE_START_TRANSACTION:
+        started = await remote_start(services, charge_point_id, payload, wait=REMOTE_START_WAIT)
+        answer = _answer(started.sent)
+        if started.transaction_id is not None:
+            answer["transactionId"] = started.transaction_id
+        return answer
+    return _answer(await commands.send(services, charge_point_id, action, payload))
+
+
+_FAILURES = (
+    reservation_feature.UnknownReservation,
+    reservation_feature.ReservationRefused,
+    UnknownFirmwareImage,
+    ValueError,
+    KeyError,
+    commands.CommandFailed,
+)
+# The HTTP status of a failed operation, by exception type (the first that matches).
+_FAILURE_CODES: tuple[tuple[type[Exception], int], ...] = (
+    (reservation_feature.UnknownReservation, status.HTTP_404_NOT_FOUND),
+    (UnknownFirmwareImage, status.HTTP_404_NOT_FOUND),
+    (reservation_feature.ReservationRefused, status.HTTP_409_CONFLICT),
+    (commands.InvalidCommand, status.HTTP_422_UNPROCESSABLE_CONTENT),  # nothing was sent
+    (commands.UnknownCommand, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (commands.CommandTimeout, status.HTTP_504_GATEWAY_TIMEOUT),
+    (commands.InvalidAnswer, status.HTTP_502_BAD_GATEWAY),
+    (commands.CommandFailed, status.HTTP_409_CONFLICT),  # not connected, not allowed now
+    (ValueError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (KeyError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+)
+
+
+def _failure(exc: Exception) -> tuple[int, dict[str, Any]]:
+    code = next(code for kind, code in _FAILURE_CODES if isinstance(exc, kind))
+    bad_input = isinstance(exc, ValueError | KeyError) and not isinstance(
+        exc, commands.CommandFailed
+    )
+    return code, {"error": f"bad input: {exc}" if bad_input else str(exc)}
+
+
+def _answer(sent: commands.Sent) -> dict[str, Any]:
+    if isinstance(sent.response, CallResult):
+        return dict(sent.response.payload)
+    error = sent.response
+    return {
+        "errorCode": str(error.error_code),
+        "errorDescription": error.error_description,
+        "errorDetails": error.error_details,
+    }
+
+
+def _int(fields: dict[str, str], name: str) -> int:
+    return int(fields[name])
+
+
+def _remote_start(f: dict[str, str]) -> dict[str, Any]:
+    payload: dict[str, Any] = {"idTag": f["idTag"]}
+    if f.get("connectorId"):
+        payload["connectorId"] = _int(f, "connectorId")
+    return payload
+
+
+def _get_configuration(f: dict[str, str]) -> dict[str, Any]:
+    keys = [k.strip() for k in f.get("key", "").split(",") if k.strip()]
+    return {"key": keys} if keys else {}
+
+
+def _trigger(f: dict[str, str]) -> dict[str, Any]:
+    payload: dict[str, Any] = {"requestedMessage": f["requestedMessage"]}
+    if f.get("connectorId"):
+        payload["connectorId"] = _int(f, "connectorId")
+    return payload
+
+
+def _update_firmware(f: dict[str, str]) -> dict[str, Any]:
+    # A hosted image (its id) or any location; retrieveDate empty: now.
+    image = f.get("imageId") or None
+    return {
+        "location": f.get("location") or None,
+        "imageId": int(image) if image else None,
+        "retrieveDate": f.get("retrieveDate", ""),
+    }
+
+
+def _reserve(f: dict[str, str]) -> dict[str, Any]:
+    minutes = _int(f, "minutes") if f.get("minutes") else 30
+    if not 1 <= minutes <= 7 * 24 * 60:
+        raise ValueError("a reservation lasts 1 minute to 7 days")
+    return {"connectorId": _int(f, "connectorId"), "idTag": f["idTag"], "minutes": minutes}
+
+
+def _data_transfer(f: dict[str, str]) -> dict[str, Any]:
+    payload = {"vendorId": f["vendorId"]}
+    for name in ("messageId", "data"):
+        if f.get(name):
+            payload[name] = f[name]
+    return payload
+
+
+# Each console form: the OCPP request it becomes (spec 5.x); the features validate it further.
+_REQUESTS: dict[str, tuple[Action, Callable[[dict[str, str]], dict[str, Any]]]] = {
+    "remote-start": (Action.REMOTE_START_TRANSACTION, _remote_start),
+    "remote-stop": (
+        Action.REMOTE_STOP_TRANSACTION,
+        lambda f: {"transactionId": _int(f, "transactionId")},
+    ),
+    "reset": (Action.RESET, lambda f: {"type": f["type"]}),
+    "unlock": (Action.UNLOCK_CONNECTOR, lambda f: {"connectorId": _int(f, "connectorId")}),
+    "change-availability": (
+        Action.CHANGE_AVAILABILITY,
+        lambda f: {"connectorId": _int(f, "connectorId"), "type": f["type"]},
+    ),
+    "change-configuration": (
+        Action.CHANGE_CONFIGURATION,
+        lambda f: {"key": f["key"], "value": f.get("value", "")},
+    ),
+    "get-configuration": (Action.GET_CONFIGURATION, _get_configuration),
+    "trigger": (Action.TRIGGER_MESSAGE, _trigger),
+    # Empty location: the CSMS's own upload location (features/firmware/diagnostics.py).
+    "get-diagnostics": (Action.GET_DIAGNOSTICS, lambda f: {"location": f.get("location") or None}),
+    "update-firmware": (Action.UPDATE_FIRMWARE, _update_firmware),
+    "reserve": (Action.RESERVE_NOW, _reserve),
+    "cancel-reservation": (
+        Action.CANCEL_RESERVATION,
+        lambda f: {"reservationId": _int(f, "reservationId")},
+    ),
+    "clear-cache": (Action.CLEAR_CACHE, lambda f: {}),
+    "data-transfer": (Action.DATA_TRANSFER, _data_transfer),
+}
+
+
+def _request_of(operation: str, f: dict[str, str]) -> tuple[Action, dict[str, Any]]:
+    """The OCPP request of a console form."""
+    action, build = _REQUESTS[operation]
+    return action, build(f)
+
+
+# -- Message log ---------------------------------------------------------------------------------
+
+
+def _time(text: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.get("/charge-points/{charge_point_id}/messages")
+async def message_log_page(
+    request: Request,
+    principal: User,
+    charge_point_id: str,
+    action: Annotated[str, Query(max_length=100)] = "",
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+    before: Annotated[int | None, Query(ge=1)] = None,
+    size: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Response:
+    services = services_of(request)
+    if await services.store.get_charge_point(charge_point_id) is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
+    await services.store.flush_message_log()
+    messages = await services.store.message_log(
+        charge_point_id,
+        action=action or None,
+        since=_time(since),
+        until=_time(until),
+        before_id=before,
+        limit=size,
+    )
+    return _page(
+        request,
+        "message_log.html",
+        principal,
+        cp_id=charge_point_id,
+        messages=messages,
+        action=action,
+        since=since,
+        until=until,
+        size=size,
+        older=messages[-1].id if len(messages) == size else None,
+        # New frames are added live to the first page only, when nothing filters it.
+        live_rows=not (action or since or until or before),
+    )
+
+
+# -- Transactions --------------------------------------------------------------------------------
+
+
+def _transaction_filters(
+    charge_point: str, tag: str, since: str, until: str, state: str
+) -> dict[str, Any]:
+    return {
+        "charge_point_id": charge_point or None,
+        "id_tag": tag or None,
+        "since": _time(since),
+        "until": _time(until),
+        "active": {"active": True, "done": False}.get(state),
+    }
+
+
+@router.get("/transactions")
+async def transactions_page(
+    request: Request,
+    principal: User,
+    charge_point: Annotated[str, Query(max_length=48)] = "",
+    tag: Annotated[str, Query(max_length=20)] = "",
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+    state: Annotated[str, Query(max_length=10)] = "",
+    page_no: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Response:
+    services = services_of(request)
+    filters = _transaction_filters(charge_point, tag, since, until, state)
+    found, total = await services.store.transaction_page(
+        **filters, offset=(page_no - 1) * size, limit=size
+    )
+    now = services.clock.now()
+    query = request.url.query
+    return _page(
+        request,
+        "transactions.html",
+        principal,
+        rows=[(t, energy_kwh(t), duration(t, now)) for t in found],
+        total=total,
+        charge_point=charge_point,
+        tag=tag,
+        since=since,
+        until=until,
+        state=state,
+        page_no=page_no,
+        size=size,
+        pages=max(1, -(-total // size)),
+        csv_query=query,
+    )
+
+
+@router.get("/transactions.csv")
+async def transactions_csv_page(
+    request: Request,
+    principal: User,
+    charge_point: Annotated[str, Query(max_length=48)] = "",
+    tag: Annotated[str, Query(max_length=20)] = "",
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+    state: Annotated[str, Query(max_length=10)] = "",
+) -> Response:
+    filters = _transaction_filters(charge_point, tag, since, until, state)
+    return csv_response(await transactions_csv(services_of(request), filters))
+
+
+@router.get("/transactions/{transaction_id}")
+async def transaction_page(request: Request, principal: User, transaction_id: int) -> Response:
+    services = services_of(request)
+    transaction = await services.store.get_transaction(transaction_id)
+    if transaction is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown transaction {transaction_id}")
+    samples = await services.store.meter_values(transaction_id)
+    energy = [
+        (s.timestamp, _kwh(s))
+        for s in samples
+        if (s.measurand or "Energy.Active.Import.Register") == "Energy.Active.Import.Register"
+        and s.phase is None
+        and _kwh(s) is not None
+    ]
+    power = [
+        (s.timestamp, _kw(s))
+        for s in samples
+        if s.measurand == "Power.Active.Import" and s.phase is None and _kw(s) is not None
+    ]
+    return _page(
+        request,
+        "transaction.html",
+        principal,
+        t=transaction,
+        energy=energy_kwh(transaction),
+        duration=duration(transaction, services.clock.now()),
+        samples=samples,
+        energy_chart=line_chart(energy, unit="kWh") if energy else None,
+        power_chart=line_chart(power, unit="kW") if power else None,
+    )
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value == value and abs(value) != float("inf") else None
+
+
+def _kwh(sample: MeterSample) -> float | None:
+    value = _number(sample.value)
+    if value is None:
+        return None
+    return value if sample.unit == "kWh" else value / 1000
+
+
+def _kw(sample: MeterSample) -> float | None:
+    value = _number(sample.value)
+    if value is None:
+        return None
+    return value if sample.unit == "kW" else value / 1000
+
+
+# -- Lists ---------------------------------------------------------------------------------------
+
+
+def table_of(records: Sequence[Any], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Columns and rows of a list of dataclass records (a generic table)."""
+    if not records:
+        return {"columns": [], "rows": []}
+    columns = [f.name for f in dataclasses.fields(records[0]) if f.name not in skip]
+    return {
+        "columns": columns,
+        "rows": [[_cell(getattr(r, c)) for c in columns] for r in records],
+    }
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json.dumps(dataclasses.asdict(value), default=str)
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+@router.get("/id-tags")
+async def id_tags_page(request: Request, principal: User) -> Response:
+    tags = await services_of(request).store.list_id_tags()
+    return _page(request, "id_tags.html", principal, table=table_of(tags), tags=tags)
+
+
+@router.post("/id-tags")
+async def change_id_tag(
+    request: Request,
+    principal: OperatorPost,
+    id_tag: Annotated[str, Form(min_length=1, max_length=20)],
+    action: Annotated[str, Form(pattern="^(save|delete)$")] = "save",
+    tag_status: Annotated[
+        str, Form(alias="status", pattern="^(Accepted|Blocked|Expired|Invalid)$")
+    ] = "Accepted",
+    expiry_date: Annotated[str, Form(max_length=40)] = "",
+    parent_id_tag: Annotated[str, Form(max_length=20)] = "",
+    # Empty: no limit (the form offers 1).
+    max_active_transactions: Annotated[str, Form(max_length=6)] = "",
+) -> Response:
+    """Add, change or delete an id tag, as PUT/DELETE /api/v1/id-tags/{idTag} do (the local
+    lists that hold it get the change, spec 3.5.2)."""
+    from csms.console import audit
+
+    services = services_of(request)
+    store = services.store
+    previous = await store.get_id_tag(id_tag)
+    if action == "delete":
+        await store.delete_id_tag(id_tag)
+    else:
+        limit = max_active_transactions.strip()
+        if limit and not limit.isdigit():
+            tags = await store.list_id_tags()
+            return _page(
+                request,
+                "id_tags.html",
+                principal,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                table=table_of(tags),
+                tags=tags,
+                error="max. active transactions: a whole number, or empty for no limit",
+            )
+        await store.put_id_tag(
+            IdTag(
+                id_tag=id_tag,
+                status=tag_status,
+                expiry_date=_time(expiry_date),
+                parent_id_tag=parent_id_tag.strip() or None,
+                max_active_transactions=int(limit) if limit else None,
+            )
+        )
+    await local_auth_list.id_tag_changed(services, id_tag, previous)
+    answer = status.HTTP_303_SEE_OTHER
+    await audit(request, principal, f"console.id_tag_{action}", id_tag, answer)
+    return RedirectResponse("/id-tags", status_code=answer)
+
+
+@router.get("/load-groups")
+async def load_groups_page(request: Request, principal: User) -> Response:
+    store = services_of(request).store
+    groups = await store.list_load_groups()
+    members = await store.list_load_group_members()
+    counts: dict[int, int] = {}
+    for member in members:
+        counts[member.group_id] = counts.get(member.group_id, 0) + 1
+    children: dict[int | None, list[Any]] = {}
+    for group in groups:
+        children.setdefault(group.parent_id, []).append(group)
+    # Depth-first: (depth, group), sites first.
+    tree: list[tuple[int, Any]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for group in sorted(children.get(parent, []), key=lambda g: g.name):
+            tree.append((depth, group))
+            if depth < 20:
+                walk(group.id, depth + 1)
+
+    walk(None, 0)
+    return _page(request, "load_groups.html", principal, tree=tree, counts=counts)
+
+
+@router.get("/load-groups/{group_id}")
+async def load_group_page(request: Request, principal: User, group_id: int) -> Response:
+    store = services_of(request).store
+    group = await store.get_load_group(group_id)
+    if group is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown load group {group_id}")
+    members = await store.list_load_group_members(group_id)
+    history = await store.load_allocation_history([group_id], limit=200)
+    # The latest allocation per connector, of those still running a transaction.
+    latest: dict[tuple[str, int], Any] = {}
+    for allocation in history:
+        latest.setdefault((allocation.charge_point_id, allocation.connector_id), allocation)
+    bars = [
+        (f"{a.charge_point_id}/{a.connector_id} tx {a.transaction_id or '-'}", float(a.limit))
+        for a in latest.values()
+    ]
+    allocation_chart = bar_chart(
+        bars, unit="A", limit=float(group.limit) if group.unit == "A" else None
+    )
+    by_transaction: dict[int, list[Any]] = {}
+    for allocation in reversed(history):
+        if allocation.transaction_id is not None:
+            by_transaction.setdefault(allocation.transaction_id, []).append(allocation)
+    now = services_of(request).clock.now()
+    history_charts = [
+        (
+            transaction_id,
+            step_chart([(a.sent_at, float(a.limit)) for a in allocations], now, unit="A per phase"),
+        )
+        for transaction_id, allocations in list(by_transaction.items())[-4:]
+    ]
+    return _page(
+        request,
+        "load_group.html",
+        principal,
+        group=group,
+        members=table_of(members),
+        allocation_chart=allocation_chart,
+        history_charts=history_charts,
+        history=table_of(history, skip=("group_id",)),
+    )
+
+
+@router.get("/reservations")
+async def reservations_page(request: Request, principal: User) -> Response:
+    reservations = await services_of(request).store.list_reservations()
+    return _page(
+        request, "list.html", principal, title="Reservations", table=table_of(reservations)
+    )
+
+
+@router.get("/local-lists")
+async def local_lists_page(request: Request, principal: User) -> Response:
+    store = services_of(request).store
+    return _page(
+        request,
+        "list.html",
+        principal,
+        title="Local list policies",
+        table=table_of(await store.list_local_list_policies()),
+        second_title="Charge points' lists",
+        second=table_of(await store.list_local_lists()),
+    )
+
+
+@router.get("/firmware")
+async def firmware_page(request: Request, principal: User) -> Response:
+    images = await services_of(request).store.list_firmware_images()
+    return _page(
+        request,
+        "list.html",
+        principal,
+        title="Firmware images",
+        table=table_of(images, skip=("sha256",)),
+    )
+
+
+# -- Unknown charge points -----------------------------------------------------------------------
+
+
+@router.get("/unknown-charge-points")
+async def unknown_charge_points_page(request: Request, principal: User) -> Response:
+    attempts = services_of(request).unknown_charge_points.list()
+    return _page(request, "unknown.html", principal, attempts=attempts)
+
+
+@router.post("/unknown-charge-points/{charge_point_id}")
+async def decide_unknown(
+    request: Request,
+    principal: OperatorPost,
+    charge_point_id: Annotated[str, Path(min_length=1, max_length=48, pattern=r"^[^/\s]+$")],
+    decision: Annotated[str, Form(pattern="^(approve|refuse)$")],
+    registration_status: Annotated[str, Form(pattern="^(Accepted|Pending|Rejected)$")] = "Accepted",
+    password: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Approve (register with this registration status and, if given, a Basic-auth password
+    of 16-40 characters) or refuse (forget the attempt; it stays refused)."""
+    from csms.console import audit
+
+    services = services_of(request)
+    unknown = services.unknown_charge_points
+    if decision == "approve":
+        if password and not 16 <= len(password) <= 40:
+            return _page(
+                request,
+                "unknown.html",
+                principal,
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                attempts=unknown.list(),
+                error="the password must have 16 to 40 characters",
+            )
+        await services.store.save_charge_point(
+            charge_point_id,
+            registration_status=registration_status,
+            password_hash=hash_password(password) if password else None,
+            description=None,
+        )
+    unknown.forget(charge_point_id)
+    await audit(
+        request,
+        principal,
+        f"console.unknown_{decision}",
+        charge_point_id,
+        status.HTTP_303_SEE_OTHER,
+    )
+    return RedirectResponse("/unknown-charge-points", status_code=status.HTTP_303_SEE_OTHER)

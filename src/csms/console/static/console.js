@@ -1,0 +1,113 @@
+// Live updates of the console's pages (docs/console.md): one EventSource on /api/v1/events
+// (the session cookie authenticates it); elements marked with data attributes are updated in
+// place, without reloading. Pages say what they want in <body data-live="kinds"> and, for one
+// charge point, data-cp.
+(function () {
+  "use strict";
+  var body = document.body;
+  var kinds = body.dataset.live;
+  if (!kinds || !window.EventSource) return;
+  var cp = body.dataset.cp;
+  var url = "/api/v1/events?types=" + encodeURIComponent(kinds);
+  if (cp) url += "&chargePointId=" + encodeURIComponent(cp);
+  // From the moment the page was rendered: what happened while it loaded is not missed.
+  if (body.dataset.eventsFrom) url += "&lastEventId=" + encodeURIComponent(body.dataset.eventsFrom);
+  var source = new EventSource(url);
+  window.csmsLive = source;
+
+  function text(el, value) { if (el) el.textContent = value; }
+  function cell(row, field) { return row && row.querySelector('[data-field="' + field + '"]'); }
+  function time(iso) { return (iso || "").replace("T", " ").replace(/\.\d+/, "").replace("Z", ""); }
+  function on(kind, handler) {
+    source.addEventListener(kind, function (e) { handler(JSON.parse(e.data)); });
+  }
+  function connection(id, connected) {
+    document.querySelectorAll('[data-cp-connection]').forEach(function (el) {
+      if (el.dataset.cpConnection !== id) return;
+      el.textContent = connected ? "connected" : "offline";
+      el.className = "conn " + (connected ? "on" : "off");
+    });
+  }
+
+  on("connected", function (e) { connection(e.chargePointId, true); });
+  on("disconnected", function (e) { connection(e.chargePointId, false); });
+  on("booted", function (e) {
+    if (e.chargePointId !== cp) return;
+    text(document.querySelector('[data-boot="vendor"]'), e.data.vendor);
+    text(document.querySelector('[data-boot="model"]'), e.data.model);
+    text(document.querySelector('[data-boot="firmwareVersion"]'), e.data.firmwareVersion || "");
+  });
+  on("status", function (e) {
+    var table = document.getElementById("connectors");
+    if (!table || e.chargePointId !== cp) return;
+    var d = e.data;
+    var row = table.querySelector('tr[data-connector="' + d.connectorId + '"]');
+    if (!row) {
+      row = document.createElement("tr");
+      row.dataset.connector = d.connectorId;
+      row.innerHTML = "<td></td><td><span class=\"status\" data-field=\"status\"></span></td>" +
+        "<td data-field=\"errorCode\"></td><td data-field=\"info\"></td><td data-field=\"timestamp\"></td>";
+      row.firstChild.textContent = d.connectorId;
+      table.tBodies[0].appendChild(row);
+    }
+    var status = cell(row, "status");
+    status.textContent = d.status;
+    status.className = "status status-" + d.status;
+    text(cell(row, "errorCode"), d.errorCode);
+    text(cell(row, "info"), d.info || "");
+    text(cell(row, "timestamp"), time(d.timestamp));
+  });
+  on("transaction.started", function (e) {
+    var table = document.getElementById("transactions");
+    if (!table || e.chargePointId !== cp || !document.getElementById("connectors")) return;
+    var d = e.data;
+    if (table.querySelector('tr[data-transaction="' + d.transactionId + '"]')) return;
+    var none = table.querySelector("tr.none");
+    if (none) none.remove();
+    var row = document.createElement("tr");
+    row.dataset.transaction = d.transactionId;
+    row.dataset.meterStart = d.meterStart;
+    var link = "<a href=\"/transactions/" + d.transactionId + "\"></a>";
+    row.innerHTML = "<td>" + link + "</td><td></td><td></td><td></td>" +
+      "<td data-field=\"power\"></td><td data-field=\"energy\">0.000</td>";
+    row.cells[0].firstChild.textContent = d.transactionId;
+    text(row.cells[1], d.connectorId);
+    text(row.cells[2], d.idTag);
+    text(row.cells[3], time(d.timestamp).slice(11));
+    table.tBodies[0].appendChild(row);
+    var stop = document.querySelector('form[data-operation="remote-stop"] input[name="transactionId"]');
+    if (stop && !stop.value) stop.value = d.transactionId;
+  });
+  on("transaction.stopped", function (e) {
+    var row = document.querySelector('tr[data-transaction="' + e.data.transactionId + '"]');
+    if (row) row.remove();
+  });
+  on("meter", function (e) {
+    var d = e.data;
+    var row = document.querySelector('tr[data-transaction="' + d.transactionId + '"]');
+    if (!row) return;
+    if (d.powerW !== null) text(cell(row, "power"), (d.powerW / 1000).toFixed(2));
+    if (d.energyWh !== null) {
+      var start = Number(row.dataset.meterStart || 0);
+      text(cell(row, "energy"), ((d.energyWh - start) / 1000).toFixed(3));
+    }
+  });
+  on("message", function (e) {
+    var table = document.getElementById("messages");
+    if (!table || table.dataset.liveRows !== "yes" || e.chargePointId !== cp) return;
+    var d = e.data;
+    var none = table.querySelector("tr.none");
+    if (none) none.remove();
+    var row = table.tBodies[0].insertRow(0);
+    row.className = "dir-" + d.direction + " fresh";
+    var values = [time(e.time).replace(" ", " "), d.direction === "out" ? "→ CP" : "← CP",
+      d.messageType, d.action || "", d.uniqueId || ""];
+    values.forEach(function (v) { row.insertCell().textContent = v; });
+    row.cells[0].className = "nowrap";
+    row.cells[4].className = "mono";
+    var code = document.createElement("code");
+    code.className = "frame";
+    code.textContent = d.text;
+    row.insertCell().appendChild(code);
+  });
+})();
