@@ -22,8 +22,8 @@ from websockets.exceptions import InvalidStatus
 from csms.settings import UnknownChargePoints
 from csms.storage import IdTag
 from tests.console.test_console import add_user, csrf_of, sign_in
-from tests.features.test_charging_profiles import profile, set_profile
-from tests.features.test_load_management import group, join, start
+from tests.features.load_management.test_load_management import group, join, start
+from tests.features.smart_charging.test_charging_profiles import profile, set_profile
 from tests.harness import Harness, csms
 
 VIEWER_PAGES = (
