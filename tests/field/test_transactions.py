@@ -253,3 +253,81 @@ async def test_a_zombie_from_before_a_csms_restart_is_superseded(database_url: s
         assert status == "Accepted"
         old = await stored(harness, lost)
         assert (old["active"], old["endReason"]) == (False, f"superseded by transaction {new}")
+
+
+# -- clocks: a charge point's clock that is clearly wrong orders nothing ------------------------
+
+UNSET = "1970-01-01T00:00:00Z"  # a clock lost in a reboot
+
+
+def year_ahead() -> str:
+    return (datetime.now(UTC) + timedelta(days=365)).isoformat().replace("+00:00", "Z")
+
+
+async def superseded_by_receipt_order(harness: Harness, old_time: str, new_time: str) -> None:
+    """A start on connector 1 whose stop is lost, then another start on connector 1: the new
+    one is the one that runs, whatever the (wrong) clocks say."""
+    await put_tag(harness, TAG)
+    async with harness.charge_point("X") as x:
+        await x.boot()
+        old_answer = await x.start_transaction(1, TAG, meter_start=100, timestamp=old_time)
+        # Rebooted: the StopTransaction of `old` is lost.
+        new_answer = await x.start_transaction(1, TAG, meter_start=900, timestamp=new_time)
+    old, new = old_answer["transactionId"], new_answer["transactionId"]
+    assert new_answer["idTagInfo"]["status"] == "Accepted"
+    assert (await stored(harness, new))["active"] is True
+    ended = await stored(harness, old)
+    assert ended["active"] is False
+    assert (ended["endedBy"], ended["endReason"]) == ("csms", f"superseded by transaction {new}")
+    active = (await harness.api.get("/transactions", params={"active": "true"})).json()
+    assert [t["id"] for t in active] == [new]
+
+
+async def test_a_start_stamped_1970_supersedes_the_lost_one(harness: Harness) -> None:
+    await superseded_by_receipt_order(harness, at(0), UNSET)
+
+
+async def test_a_start_stamped_a_year_ahead_supersedes_the_lost_one(harness: Harness) -> None:
+    await superseded_by_receipt_order(harness, at(0), year_ahead())
+
+
+async def test_a_start_after_one_stamped_a_year_ahead_supersedes_it(harness: Harness) -> None:
+    # The clock was wrong for the lost transaction and is right again for the new one.
+    await superseded_by_receipt_order(harness, year_ahead(), at(0))
+
+
+async def test_a_start_with_a_wrong_clock_is_kept_as_sent_and_flagged(harness: Harness) -> None:
+    await put_tag(harness, TAG)
+    before = datetime.now(UTC)
+    async with harness.charge_point("X") as x:
+        await x.boot()
+        good = (await x.start_transaction(1, TAG, timestamp=at(0)))["transactionId"]
+        await x.stop_transaction(good, 500, timestamp=at(10))
+        bad = (await x.start_transaction(2, TAG, timestamp=UNSET))["transactionId"]
+        ahead = year_ahead()
+        await x.stop_transaction(bad, 700, timestamp=ahead)
+    after = datetime.now(UTC)
+
+    def received(value: str | None) -> datetime:
+        assert value is not None
+        return datetime.fromisoformat(value)
+
+    trusted = await stored(harness, good)
+    assert (trusted["startClockSuspect"], trusted["stopClockSuspect"]) == (False, False)
+    assert before <= received(trusted["startReceivedAt"]) <= after
+    assert received(trusted["startReceivedAt"]) <= received(trusted["stopReceivedAt"]) <= after
+
+    flagged = await stored(harness, bad)
+    assert (flagged["startTime"], flagged["stopTime"]) == (UNSET, ahead)  # as sent
+    assert (flagged["startClockSuspect"], flagged["stopClockSuspect"]) == (True, True)
+    assert before <= received(flagged["startReceivedAt"]) <= after
+    assert before <= received(flagged["stopReceivedAt"]) <= after
+
+
+async def test_a_transaction_still_running_has_no_stop_receipt_time(harness: Harness) -> None:
+    await put_tag(harness, TAG)
+    async with harness.charge_point("X") as x:
+        await x.boot()
+        running, _ = await start(x, 1, 0)
+    body = await stored(harness, running)
+    assert (body["stopReceivedAt"], body["stopClockSuspect"]) == (None, False)

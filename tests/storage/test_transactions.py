@@ -273,3 +273,39 @@ async def test_starts_and_stops_batched_together(store: SqlStore, charge_point: 
     assert results[8] is None
     assert results[9] == await store.get_transaction(open_[2].id)
     assert isinstance(results[9], Transaction) and results[9].stop_reason is None
+
+
+async def test_receipt_times_and_clock_flags_are_kept(store: SqlStore, charge_point: str) -> None:
+    received = NOW + timedelta(days=3)
+    start = dataclasses.replace(START, received_at=received, clock_suspect=True)
+    transaction = await store.start_transaction(start)
+    assert (transaction.start_received_at, transaction.start_clock_suspect) == (received, True)
+    assert transaction.started_at == received  # the flagged start time orders nothing
+    assert (transaction.stop_received_at, transaction.stop_clock_suspect) == (None, False)
+
+    later = received + timedelta(hours=1)
+    stopped = await store.stop_transaction(
+        stop(transaction.id, received_at=later, clock_suspect=True)
+    )
+    assert stopped is not None
+    assert (stopped.stop_received_at, stopped.stop_clock_suspect) == (later, True)
+    # A replayed stop changes nothing, its receipt time included.
+    replay = await store.stop_transaction(
+        stop(transaction.id, received_at=later + timedelta(minutes=5), clock_suspect=False)
+    )
+    assert replay == stopped
+    assert await store.get_transaction(transaction.id) == stopped
+
+
+async def test_a_suspect_start_supersedes_by_the_order_received(
+    store: SqlStore, charge_point: str
+) -> None:
+    lost = await store.start_transaction(START)
+    unset_clock = NOW.replace(year=1970)
+    new = await store.start_transaction(
+        dataclasses.replace(START, timestamp=unset_clock, meter_start=2000, clock_suspect=True)
+    )
+    assert new.active
+    ended = await store.get_transaction(lost.id)
+    assert ended is not None
+    assert (ended.ended_by, ended.end_reason) == ("csms", f"superseded by transaction {new.id}")

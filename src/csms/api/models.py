@@ -141,6 +141,13 @@ class TransactionOut(Model):
     ended_at: datetime | None
     ended_by: str | None
     end_reason: str | None
+    # When the CSMS received the StartTransaction / StopTransaction (null: not known, from
+    # before these were kept, or not stopped), and whether the charge point's startTime /
+    # stopTime is clearly wrong: kept as sent, flagged (docs/field-behaviour.md).
+    start_received_at: datetime | None
+    start_clock_suspect: bool
+    stop_received_at: datetime | None
+    stop_clock_suspect: bool
     meter_values: list[SampledValueOut] | None = None
 
     @classmethod
@@ -164,6 +171,10 @@ class TransactionOut(Model):
             ended_at=transaction.ended_at,
             ended_by=transaction.ended_by,
             end_reason=transaction.end_reason,
+            start_received_at=transaction.start_received_at,
+            start_clock_suspect=transaction.start_clock_suspect,
+            stop_received_at=transaction.stop_received_at,
+            stop_clock_suspect=transaction.stop_clock_suspect,
             meter_values=(
                 None if meter_values is None else [SampledValueOut.of(s) for s in meter_values]
             ),

@@ -95,6 +95,9 @@ class TransactionStart:
     timestamp: datetime
     reservation_id: int | None
     id_tag_status: str
+    # When the CSMS received it, and whether `timestamp` is clearly wrong (features/clocks.py).
+    received_at: datetime | None = None
+    clock_suspect: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -107,6 +110,9 @@ class TransactionStop:
     timestamp: datetime
     reason: str | None
     id_tag: str | None
+    # When the CSMS received it, and whether `timestamp` is clearly wrong (features/clocks.py).
+    received_at: datetime | None = None
+    clock_suspect: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -129,6 +135,22 @@ class Transaction:
     ended_at: datetime | None = None
     ended_by: str | None = None
     end_reason: str | None = None
+    # When the CSMS received the StartTransaction / StopTransaction (None: not known, stored
+    # before migration 0013, or not stopped yet), and whether the charge point's start_time /
+    # stop_time is clearly wrong: kept as sent, not trusted to order anything
+    # (docs/field-behaviour.md, "Replays and clocks").
+    start_received_at: datetime | None = None
+    start_clock_suspect: bool = False
+    stop_received_at: datetime | None = None
+    stop_clock_suspect: bool = False
+
+    @property
+    def started_at(self) -> datetime:
+        """When it started as far as the CSMS can tell: the charge point's start_time, or the
+        receipt time where that clock is suspect (and the receipt time is known)."""
+        if self.start_clock_suspect and self.start_received_at is not None:
+            return self.start_received_at
+        return self.start_time
 
     @property
     def active(self) -> bool:

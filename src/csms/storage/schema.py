@@ -180,6 +180,12 @@ transactions = Table(
     Column("ended_at", UtcDateTime),
     Column("ended_by", Text),
     Column("end_reason", Text),
+    # The CSMS's receipt times of the StartTransaction / StopTransaction, and whether the
+    # charge point's start_time / stop_time is clearly wrong (migration 0013).
+    Column("start_received_at", UtcDateTime),
+    Column("start_clock_suspect", Boolean, nullable=False, server_default=false()),
+    Column("stop_received_at", UtcDateTime),
+    Column("stop_clock_suspect", Boolean, nullable=False, server_default=false()),
     CheckConstraint("id > 0", name="positive_id"),
     # An identical StartTransaction replayed after a lost answer is the same transaction: this
     # is the idempotency lookup, by (charge_point_id, start_time) first; it also serves

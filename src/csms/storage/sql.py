@@ -150,6 +150,8 @@ class SqlStore(
                 meter_stop=bindparam("b_meter_stop"),
                 stop_reason=bindparam("b_stop_reason"),
                 stop_id_tag=bindparam("b_stop_id_tag"),
+                stop_received_at=bindparam("b_stop_received_at"),
+                stop_clock_suspect=bindparam("b_stop_clock_suspect"),
             )
         )
         self._end_transaction = (
@@ -466,7 +468,7 @@ class SqlStore(
     # again (docs/field-behaviour.md, "Transactions").
 
     async def start_transaction(self, start: TransactionStart) -> Transaction:
-        aware(start.timestamp)
+        aware(start.timestamp, *([start.received_at] if start.received_at is not None else []))
         return await self._writer.run_batched(self._start_transactions, start)
 
     async def _start_transactions(
@@ -489,6 +491,8 @@ class SqlStore(
                     "meter_start": start.meter_start,
                     "start_time": start.timestamp,
                     "reservation_id": start.reservation_id,
+                    "start_received_at": start.received_at,
+                    "start_clock_suspect": start.clock_suspect,
                 }
         if new:
             # Not INSERT .. RETURNING: SQLite cannot return many rows in parameter order, and
@@ -507,7 +511,9 @@ class SqlStore(
     ) -> None:
         """One transaction at a time per connector (docs/field-behaviour.md, "Transactions"):
         of the open ones on the connector of a new start, the latest started (then the newest)
-        stays open and the CSMS ends the others, its StopTransaction lost or still to come."""
+        stays open and the CSMS ends the others, its StopTransaction lost or still to come.
+        Latest by the charge point's clock only where no start involved has a suspect clock;
+        otherwise by the order received (id)."""
         open_ = await self._open_transactions_in(connection)
         now = aware(self._now())
         ended: list[dict[str, Any]] = []
@@ -517,7 +523,7 @@ class SqlStore(
             running = open_.on_connector(transaction.charge_point_id, transaction.connector_id)
             if len(running) < 2:
                 continue
-            latest = max(running, key=lambda t: (t.start_time, t.id))
+            latest = max(running, key=_start_order(running))
             for stale in running:
                 if stale.id == latest.id:
                     continue
@@ -574,7 +580,7 @@ class SqlStore(
 
     async def stop_transaction(self, stop: TransactionStop) -> Transaction | None:
         self._check_open()
-        aware(stop.timestamp)
+        aware(stop.timestamp, *([stop.received_at] if stop.received_at is not None else []))
         if not 0 < stop.transaction_id <= _MAX_TRANSACTION_ID:
             return None  # e.g. -1, which some charge points send for "no transaction"
         return await self._writer.run_batched(self._stop_transactions, stop)
@@ -594,6 +600,8 @@ class SqlStore(
                     "b_meter_stop": stop.meter_stop,
                     "b_stop_reason": stop.reason,
                     "b_stop_id_tag": stop.id_tag,
+                    "b_stop_received_at": stop.received_at,
+                    "b_stop_clock_suspect": stop.clock_suspect,
                 }
                 for stop in stops
             ],
@@ -759,6 +767,16 @@ def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
 def _open_transaction() -> Any:
     """Neither stopped by its charge point nor ended by the CSMS (Transaction.active)."""
     return and_(transactions.c.stop_time.is_(None), transactions.c.ended_at.is_(None))
+
+
+def _start_order(running: list[Transaction]) -> Callable[[Transaction], tuple[Any, ...]]:
+    """How the open transactions of one connector are ordered to find the one it runs: by the
+    charge point's start_time (then id) when all those clocks are trusted, else by the order
+    received (id). A start stamped 1970 after a reboot is then still the newer one
+    (docs/field-behaviour.md, "Replays and clocks")."""
+    if any(t.start_clock_suspect for t in running):
+        return lambda t: (t.id,)
+    return lambda t: (t.start_time, t.id)
 
 
 def _same_tag(column: Any, id_tag: str) -> Any:

@@ -350,3 +350,21 @@ async def test_set_tx_profile_for_load_management(
     with pytest.raises(ProfileRefused, match="no transaction is active on connector 2"):
         await smart_charging.set_tx_profile(services, stopped, limit)
     assert await installed(harness) == {}
+
+
+async def test_a_relative_tx_profile_starts_when_a_start_stamped_1970_was_received(
+    harness: Harness, cp: SimulatedChargePoint
+) -> None:
+    # The charge point lost its clock: its start time is kept as sent but is clock suspect
+    # (docs/field-behaviour.md, "Replays and clocks"), so the Relative schedule runs from the
+    # receipt of the StartTransaction, not from 1970 (where its first hour is long past).
+    answer = await cp.start_transaction(1, TAG, timestamp="1970-01-01T00:00:00Z")
+    transaction_id = answer["transactionId"]
+    await set_profile(
+        harness,
+        cp,
+        1,
+        profile(4, "TxProfile", transaction_id=transaction_id, periods=((0, 13.0), (3600, 6.0))),
+    )
+    body = await composite(harness, connectorId=1, duration=60, chargingRateUnit="A")
+    assert limits(body) == [(0, 13.0)]

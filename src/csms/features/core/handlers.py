@@ -138,8 +138,9 @@ async def start_transaction(
     (TC_007). A replay of an identical start after a lost answer gets the same transaction.
     ConcurrentTx and one transaction per connector: docs/field-behaviour.md, "Transactions"."""
     store = ctx.store
+    received_at = ctx.now()
     tag = await store.get_id_tag(request.id_tag)
-    info = tag_info(tag, ctx.now())
+    info = tag_info(tag, received_at)
     if (
         info.status == AuthorizationStatus.ACCEPTED
         and tag is not None
@@ -161,6 +162,8 @@ async def start_transaction(
             timestamp=request.timestamp,
             reservation_id=request.reservation_id,
             id_tag_status=info.status,
+            received_at=received_at,
+            clock_suspect=clock_suspect(request.timestamp, received_at),
         )
     )
     ctx.services.transaction_starts.started(transaction)
@@ -192,6 +195,7 @@ async def stop_transaction(
     for transactionId -1 (a CALLERROR would block the charge point's transaction queue). A
     transaction the CSMS ended takes the charge point's values (docs/field-behaviour.md)."""
     store = ctx.store
+    received_at = ctx.now()
     transaction = await store.stop_transaction(
         TransactionStop(
             charge_point_id=ctx.charge_point_id,
@@ -200,6 +204,8 @@ async def stop_transaction(
             timestamp=request.timestamp,
             reason=request.reason,
             id_tag=request.id_tag,
+            received_at=received_at,
+            clock_suspect=clock_suspect(request.timestamp, received_at),
         )
     )
     live.transaction_stopped(ctx, request, transaction)
@@ -218,7 +224,7 @@ async def stop_transaction(
                 transaction.connector_id if transaction else 0,
                 transaction.id if transaction else None,
                 request.transaction_data,
-                received_at=ctx.now(),
+                received_at=received_at,
             )
         )
     if request.id_tag is None:

@@ -338,7 +338,7 @@ def composite_of(
         transaction=(
             None
             if transaction is None
-            else sc.ActiveTransaction(transaction_id=transaction.id, start=transaction.start_time)
+            else sc.ActiveTransaction(transaction_id=transaction.id, start=transaction.started_at)
         ),
     )
     return Composite(schedule=schedule, ignored=tuple(ignored))
