@@ -1,7 +1,8 @@
 """Every route of the operator API refuses a request without the bearer token, or with a wrong
 one, with 401 (api/auth.py). The routes come from the application's own route table, so a route
 added later is covered without editing this file; only the public routes listed below (signed
-file links for charge points, the OpenAPI schema and its docs page) are left out, and a test
+file links for charge points, the OpenAPI schema and its docs page, health, readiness and
+metrics) are left out, and a test
 pins that list so a new public route is a deliberate choice.
 
 The requests carry an empty JSON object and dummy path parameters: whether the token is checked
@@ -21,9 +22,17 @@ from tests.harness import API_TOKEN, Harness
 from csms.api import create_api
 
 # Public by design: each /files link is signed (files/http.py); the schema and docs describe
-# the API without touching any data.
+# the API without touching any data; health, readiness and metrics are for monitoring from
+# inside the operator's network (api/health.py; /metrics takes the optional metrics_token).
 PUBLIC_PREFIXES = ("/files/",)
-PUBLIC_PATHS = {"/api/v1/openapi.json", "/api/v1/docs", "/docs/oauth2-redirect"}
+PUBLIC_PATHS = {
+    "/api/v1/openapi.json",
+    "/api/v1/docs",
+    "/docs/oauth2-redirect",
+    "/health",
+    "/ready",
+    "/metrics",
+}
 
 _PARAMETER = re.compile(r"{([^}:]+)(:[^}]*)?}")
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 import types
 import typing
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -29,6 +30,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.requests import cookie_parser
 
+from csms import logs
 from csms.accounts import Accounts, Principal
 from csms.api.roles import SAFE_METHODS, required_role
 from csms.ocpp16.validation import INT32_MAX, INT32_MIN, UNSTORABLE_TEXT, unstorable_reason
@@ -99,6 +101,7 @@ class RequestGuard:
             return
         path: str = scope["path"]
         method: str = scope["method"]
+        received_at = time.perf_counter()
         length = _header(scope, b"content-length")
         if length is not None and not length.isdigit():
             await _answer(send, status.HTTP_400_BAD_REQUEST, "invalid Content-Length")
@@ -119,6 +122,7 @@ class RequestGuard:
                 )
                 return
             scope[PRINCIPAL_KEY] = principal
+            logs.principal.set(principal.name)  # commands it sends are logged with its name
             needed = required_role(method, path)
             if refusal or not principal.role.allows(needed):
                 detail = (
@@ -174,7 +178,11 @@ class RequestGuard:
         except BodyTooLarge as exc:
             if started:
                 raise
+            answer_status = exc.status_code
             await _answer(send, exc.status_code, str(exc.detail))
+        finally:
+            who = None if principal is None else principal.name
+            logs.access(method, path, answer_status or 500, received_at, who)
 
     def _authenticate(self, scope: Scope) -> tuple[Principal | None, str]:
         """(who, why refused): no principal is 401; a principal with a reason is 403."""

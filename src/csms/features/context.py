@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from csms.events import EventBus
 from csms.features.transaction_starts import TransactionStarts
 from csms.files.host import FileHost
+from csms.metrics import Metrics
 from csms.ocppj import Call
 from csms.settings import Settings
 from csms.storage import Store
@@ -83,6 +84,9 @@ class Services:
 
     # What happens, as it happens, for the console's live views (events.py).
     events: EventBus = field(default_factory=EventBus)
+
+    # Prometheus metrics of this CSMS (metrics.py).
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 @dataclass(slots=True)
