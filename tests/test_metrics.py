@@ -3,6 +3,8 @@ parsed back, with exact counts."""
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import httpx
@@ -140,3 +142,25 @@ async def test_a_metrics_token_guards_metrics(tmp_path: Path) -> None:
             assert wrong.status_code == 401
         samples = await scrape(harness, Authorization="Bearer scrape-me")
     assert ("csms_connected_charge_points", frozenset()) in samples
+
+
+async def test_the_sample_dashboard_asks_for_metrics_that_exist(harness: Harness) -> None:
+    dashboard = json.loads(
+        (Path(__file__).parent.parent / "deploy" / "grafana-dashboard.json").read_text()
+    )
+    asked = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\bcsms_\w+", target["expr"])
+    }
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{harness.app.http_port}") as http:
+        text = (await http.get("/metrics")).text
+    declared = set(re.findall(r"^# TYPE (\w+)", text, re.MULTILINE))
+    # A histogram's series carry suffixes (_bucket, _sum, _count) its TYPE line does not.
+    missing = [
+        name
+        for name in sorted(asked)
+        if name not in declared and re.sub(r"_(bucket|sum|count)$", "", name) not in declared
+    ]
+    assert asked and missing == []

@@ -91,6 +91,8 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             uvicorn.Config(
                 api,
                 log_level="warning",
+                # Its lines go through our handlers (logs.py: text or JSON), not its own.
+                log_config=None,
                 lifespan="off",
                 access_log=False,
                 # API calls still running this long after shutdown began are cancelled.
