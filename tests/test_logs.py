@@ -56,6 +56,10 @@ async def serve_session(tmp_path: Path, *args: str) -> list[bytes]:
                     "/api/v1/charge-points/LOG1/commands/Reset", json={"type": "Soft"}
                 )
                 assert answer.status_code == 200
+                refused = await api.get(
+                    "/api/v1/charge-points", headers={"Authorization": "Bearer wrong"}
+                )
+                assert refused.status_code == 401
             await cp.stop_transaction(started["transactionId"], 350)
         process.send_signal(signal.SIGTERM)
         _, rest = await asyncio.wait_for(process.communicate(), 30)
@@ -95,6 +99,11 @@ async def test_json_lines_carry_the_charge_point_and_the_call(tmp_path: Path) ->
     ]
     assert access["method"] == "POST" and access["status"] == 200
     assert access["principal"] and access["duration_ms"] >= 0
+    # Refused requests are logged too, without a principal.
+    (refused,) = [
+        e for e in entries if e["logger"] == "csms.access" and e["path"] == "/api/v1/charge-points"
+    ]
+    assert refused["status"] == 401 and "principal" not in refused
     # No third-party chatter at INFO: not alembic's migration lines, not websockets' or
     # uvicorn's per-connection lines.
     noisy = [

@@ -93,15 +93,31 @@ class RequestGuard:
         self._max_body = max_body
         self._max_file_body = max_file_body
 
-    # One pass-through in the ASGI style: each early answer returns before the app is called,
-    # in the order the checks must run (length, token, size); split, they would need flags.
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        received_at = time.perf_counter()
+        answered = 0
+
+        async def tracked(message: Message) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.start":
+                answered = message["status"]
+            await send(message)
+
+        try:
+            await self._guard(scope, receive, tracked)
+        finally:  # the access log, refusals included (logs.py)
+            principal: Principal | None = scope.get(PRINCIPAL_KEY)
+            who = None if principal is None else principal.name
+            logs.access(scope["method"], scope["path"], answered or 500, received_at, who)
+
+    # One pass-through in the ASGI style: each early answer returns before the app is called,
+    # in the order the checks must run (length, token, size); split, they would need flags.
+    async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901
         path: str = scope["path"]
         method: str = scope["method"]
-        received_at = time.perf_counter()
         length = _header(scope, b"content-length")
         if length is not None and not length.isdigit():
             await _answer(send, status.HTTP_400_BAD_REQUEST, "invalid Content-Length")
@@ -178,11 +194,7 @@ class RequestGuard:
         except BodyTooLarge as exc:
             if started:
                 raise
-            answer_status = exc.status_code
             await _answer(send, exc.status_code, str(exc.detail))
-        finally:
-            who = None if principal is None else principal.name
-            logs.access(method, path, answer_status or 500, received_at, who)
 
     def _authenticate(self, scope: Scope) -> tuple[Principal | None, str]:
         """(who, why refused): no principal is 401; a principal with a reason is 403."""
