@@ -164,3 +164,12 @@ async def test_the_sample_dashboard_asks_for_metrics_that_exist(harness: Harness
         if name not in declared and re.sub(r"_(bucket|sum|count)$", "", name) not in declared
     ]
     assert asked and missing == []
+
+
+async def test_active_transactions_survive_a_restart(tmp_path: Path) -> None:
+    async with csms(tmp_path / "csms.db") as harness, harness.charge_point("CP1") as cp:
+        await cp.boot()
+        await cp.start_transaction(1, "TAG", meter_start=0)
+    async with csms(tmp_path / "csms.db") as restarted:
+        samples = await scrape(restarted)
+    assert value(samples, "csms_active_transactions") == 1

@@ -84,7 +84,7 @@ class Metrics:
         )
         self.active_transactions = Gauge(
             "csms_active_transactions",
-            "Transactions started and not yet stopped since this process started",
+            "Transactions neither stopped nor ended (read from the database when scraped)",
             registry=registry,
         )
         self.energy = Counter(
@@ -142,17 +142,15 @@ class Metrics:
         self.batch_size.observe(batch)
         self.commit_seconds.observe(seconds)
 
-    def transaction_started(self) -> None:
-        self.active_transactions.inc()
-
     def transaction_stopped(self, energy_wh: int | None) -> None:
-        if energy_wh is None:  # a transaction the CSMS did not know open
-            return
-        self.active_transactions.dec()
-        if energy_wh > 0:
+        """`energy_wh` None: a transaction the CSMS does not know."""
+        if energy_wh is not None and energy_wh > 0:
             self.energy.inc(energy_wh)
 
-    def exposition(self) -> bytes:
+    async def exposition(self, store: Store) -> bytes:
+        """The text of GET /metrics, with what is read from the database brought up to date
+        (active transactions: exact across restarts, unlike counting starts and stops)."""
+        self.active_transactions.set(len(await store.list_transactions(active=True)))
         return generate_latest(self.registry)
 
 

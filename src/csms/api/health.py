@@ -68,4 +68,4 @@ async def metrics(request: Request) -> Response:
                 headers={"WWW-Authenticate": "Bearer"},
                 media_type="text/plain",
             )
-    return Response(services.metrics.exposition(), media_type=CONTENT_TYPE)
+    return Response(await services.metrics.exposition(services.store), media_type=CONTENT_TYPE)

@@ -69,7 +69,6 @@ def status(ctx: Context, request: StatusNotificationRequest, timestamp: datetime
 
 
 def transaction_started(ctx: Context, transaction: Transaction) -> None:
-    ctx.services.metrics.transaction_started()
     log.info(
         "transaction %d started on connector %d, meterStart %d Wh",
         transaction.id,
