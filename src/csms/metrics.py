@@ -58,7 +58,7 @@ class Metrics:
         )
         self.call_seconds = Histogram(
             "csms_call_duration_seconds",
-            "Seconds from taking a CALL to sending its answer, by action",
+            "Seconds from receiving a CALL to sending its answer, by action",
             ["action"],
             buckets=_CALL_BUCKETS,
             registry=registry,
@@ -119,7 +119,7 @@ class Metrics:
     # -- hooks (one call each from the code they measure) --------------------------------------
 
     def call_answered(self, action: str, outcome: str, started: float) -> None:
-        """`started`: time.perf_counter() when the CALL was taken from the connection's queue."""
+        """`started`: time.perf_counter() when the CALL was received."""
         key = (action, outcome)
         children = self._call_children.get(key)
         if children is None:

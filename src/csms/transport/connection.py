@@ -114,7 +114,8 @@ class OcppConnection:
         self._session = Session()
         self._call_lock = asyncio.Lock()
         self._response: asyncio.Future[CallResult | CallError] | None = None
-        self._incoming: asyncio.Queue[Call] = asyncio.Queue(INCOMING_QUEUE_SIZE)
+        # Each CALL with the time it was received (time.perf_counter(), for its latency metric).
+        self._incoming: asyncio.Queue[tuple[Call, float]] = asyncio.Queue(INCOMING_QUEUE_SIZE)
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed = asyncio.Event()
 
@@ -179,7 +180,7 @@ class OcppConnection:
                 event = self._session.receive(message)
                 self._log.received(self.charge_point_id, message, event)
                 if isinstance(event, IncomingCall):
-                    await self._incoming.put(event.call)
+                    await self._incoming.put((event.call, time.perf_counter()))
                 elif isinstance(event, ResponseReceived):
                     if self._response is not None and not self._response.done():
                         self._response.set_result(event.response)
@@ -195,8 +196,7 @@ class OcppConnection:
 
     async def _work(self) -> None:
         while True:
-            call = await self._incoming.get()
-            started = time.perf_counter()
+            call, received = await self._incoming.get()
             logs.call.set((call.action, call.unique_id))
             try:
                 handled = await self._dispatcher.dispatch(self, call)
@@ -215,7 +215,7 @@ class OcppConnection:
             except ConnectionClosed:
                 return
             finally:
-                self._metrics.call_answered(call.action, _outcome(handled.response), started)
+                self._metrics.call_answered(call.action, _outcome(handled.response), received)
             logs.call.set(None)
             for follow_up in handled.follow_ups:
                 self._start(follow_up)
