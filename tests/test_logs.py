@@ -118,3 +118,18 @@ async def test_text_is_the_default(tmp_path: Path) -> None:
     assert not text.lstrip().startswith("{")
     assert re.search(r"INFO csms.activity: boot Accepted", text)
     assert "alembic" not in text
+
+
+async def test_an_unknown_log_format_is_refused(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "csms",
+        "serve",
+        *("--database", f"sqlite+aiosqlite:///{tmp_path / 'csms.db'}"),
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "CSMS_LOG_FORMAT": "xml"},
+    )
+    _, errors = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 2
+    assert b"log format 'xml'" in errors
