@@ -56,6 +56,8 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     try:
         registry = Registry()
         services = Services(settings=settings, store=store, registry=registry)
+        services.metrics.watch(registry, services.events, store)
+        store.writer.on_commit = services.metrics.committed
         store.set_message_log_limit(settings.message_log_queue)
         message_log = MessageLog(
             store,
@@ -74,6 +76,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             ping_timeout=settings.ping_timeout or None,
             frame_log=message_log,
             events=services.events,
+            metrics=services.metrics,
         )
         ws_server = await ocpp.start(
             settings.host, settings.ocpp_port, ssl_context=_ssl_context(settings)
@@ -84,10 +87,14 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         await accounts.ready()
         http_socket = _bind(settings.host, settings.http_port)
         files = await start_file_service(services, http_port=http_socket.getsockname()[1])
+        api = create_api(services, api_token, accounts)
+        api.state.ocpp_listening = ws_server.is_serving  # for GET /ready
         http_server = _HttpServer(
             uvicorn.Config(
-                create_api(services, api_token, accounts),
+                api,
                 log_level="warning",
+                # Its lines go through our handlers (logs.py: text or JSON), not its own.
+                log_config=None,
                 lifespan="off",
                 access_log=False,
                 # API calls still running this long after shutdown began are cancelled.

@@ -6,13 +6,12 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
-import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
 
-from csms import client
+from csms import client, logs
 from csms.settings import Settings, UnknownChargePoints, convert, from_environment
 
 # Flags of `csms serve`; each is also the environment variable CSMS_<NAME>.
@@ -52,6 +51,8 @@ _SERVE_FLAGS: dict[str, str] = {
     "session_ttl": "seconds a console session lasts after sign-in",
     "message_log_days": "days every OCPP frame in and out is kept in the message log (0 = off)",
     "message_log_queue": "log rows waiting to be written at most (more are dropped, counted)",
+    "log_format": "text or json (one JSON object a line)",
+    "metrics_token": "bearer token GET /metrics needs (default: none, /metrics is public)",
 }
 
 
@@ -69,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             help=f"{help_text} [env CSMS_{name.upper()}; default {default}]",
             choices=[u.value for u in UnknownChargePoints]
             if name == "unknown_charge_points"
+            else ["text", "json"]
+            if name == "log_format"
             else None,
         )
     serve.add_argument("--log-level", default=os.environ.get("CSMS_LOG_LEVEL", "INFO"))
@@ -88,10 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             serve.error(str(exc))
         settings = dataclasses.replace(defaults, **values)
-        logging.basicConfig(
-            level=args.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        try:
+            logs.setup(args.log_level, settings.log_format)
+        except ValueError as exc:
+            serve.error(str(exc))
         return _run_server(settings)
     if args.command == "user":
         return _run_user_command(args)

@@ -1,7 +1,8 @@
 """Every route of the operator API refuses a request without the bearer token, or with a wrong
 one, with 401 (api/auth.py). The routes come from the application's own route table, so a route
 added later is covered without editing this file; only the public routes listed below (signed
-file links for charge points, the OpenAPI schema and its docs page) are left out, and a test
+file links for charge points, the OpenAPI schema and its docs page, health, readiness and
+metrics) are left out, and a test
 pins that list so a new public route is a deliberate choice.
 
 The requests carry an empty JSON object and dummy path parameters: whether the token is checked
@@ -22,7 +23,9 @@ from csms.api import create_api
 
 # Public by design: each /files link is signed (files/http.py); the schema and docs describe
 # the API without touching any data; /static serves the console's and the docs' own files;
-# the console's sign-in form (docs/console.md).
+# the console's sign-in form (docs/console.md); health, readiness and metrics are for
+# monitoring from inside the operator's network (api/health.py; /metrics takes the optional
+# metrics_token).
 PUBLIC_PREFIXES = ("/files/", "/static/")
 PUBLIC_PATHS = {
     "/api/v1/openapi.json",
@@ -30,6 +33,9 @@ PUBLIC_PATHS = {
     "/api/v1/redoc",
     "/docs/oauth2-redirect",
     "/login",
+    "/health",
+    "/ready",
+    "/metrics",
 }
 
 _PARAMETER = re.compile(r"{([^}:]+)(:[^}]*)?}")

@@ -26,6 +26,7 @@ from csms.api import (
     errors,
     events,
     firmware,
+    health,
     id_tags,
     load_groups,
     local_list,
@@ -72,7 +73,7 @@ def create_api(services: Services, token: str, accounts: Accounts | None = None)
     api.add_middleware(
         RequestGuard,
         accounts=accounts,
-        public=frozenset({OPENAPI_URL, DOCS_URL, REDOC_URL}),
+        public=frozenset({OPENAPI_URL, DOCS_URL, REDOC_URL, *health.PATHS}),
         max_body=settings.api_max_body_bytes,
         max_file_body=settings.file_max_body_bytes,
     )
@@ -100,6 +101,8 @@ def create_api(services: Services, token: str, accounts: Accounts | None = None)
         api.include_router(module.router, prefix="/api/v1", dependencies=secured)
     # For charge points: no operator token, each link is signed (files/http.py).
     api.include_router(files_http.router)
+    # For operators' monitoring: /health, /ready, /metrics (metrics_token optional).
+    api.include_router(health.router)
     _install_docs(api)
     console.install(api)
     return api

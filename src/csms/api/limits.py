@@ -17,6 +17,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 import types
 import typing
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -29,6 +30,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.requests import cookie_parser
 
+from csms import logs
 from csms.accounts import Accounts, Principal
 from csms.api.roles import SAFE_METHODS, required_role
 from csms.ocpp16.validation import INT32_MAX, INT32_MIN, UNSTORABLE_TEXT, unstorable_reason
@@ -91,12 +93,29 @@ class RequestGuard:
         self._max_body = max_body
         self._max_file_body = max_file_body
 
-    # One pass-through in the ASGI style: each early answer returns before the app is called,
-    # in the order the checks must run (length, token, size); split, they would need flags.
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        received_at = time.perf_counter()
+        answered = 0
+
+        async def tracked(message: Message) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.start":
+                answered = message["status"]
+            await send(message)
+
+        try:
+            await self._guard(scope, receive, tracked)
+        finally:  # the access log, refusals included (logs.py)
+            principal: Principal | None = scope.get(PRINCIPAL_KEY)
+            who = None if principal is None else principal.name
+            logs.access(scope["method"], scope["path"], answered or 500, received_at, who)
+
+    # One pass-through in the ASGI style: each early answer returns before the app is called,
+    # in the order the checks must run (length, token, size); split, they would need flags.
+    async def _guard(self, scope: Scope, receive: Receive, send: Send) -> None:  # noqa: C901
         path: str = scope["path"]
         method: str = scope["method"]
         length = _header(scope, b"content-length")
@@ -119,6 +138,7 @@ class RequestGuard:
                 )
                 return
             scope[PRINCIPAL_KEY] = principal
+            logs.principal.set(principal.name)  # commands it sends are logged with its name
             needed = required_role(method, path)
             if refusal or not principal.role.allows(needed):
                 detail = (

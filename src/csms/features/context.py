@@ -12,6 +12,7 @@ from csms.events import EventBus
 from csms.features.transaction_starts import TransactionStarts
 from csms.features.unknown_charge_points import UnknownChargePoints
 from csms.files.host import FileHost
+from csms.metrics import Metrics
 from csms.ocppj import Call
 from csms.settings import Settings
 from csms.storage import Store
@@ -87,6 +88,8 @@ class Services:
 
     # Unknown charge points refused at the handshake, for the operator to approve.
     unknown_charge_points: UnknownChargePoints = field(default_factory=UnknownChargePoints)
+    # Prometheus metrics of this CSMS (metrics.py).
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 @dataclass(slots=True)

@@ -1,15 +1,20 @@
 """What the feature handlers tell the live event bus (events.py, docs/live-events.md): one call
 per handler, after what it reports is stored. Kinds: booted, status, transaction.started,
 transaction.stopped, meter (throttled per transaction), command.sent, command.answered
-(connected and disconnected come from the transport, message from message_log.py)."""
+(connected and disconnected come from the transport, message from message_log.py).
+
+The same moments are counted in the metrics (metrics.py) and logged at INFO, one line each
+(docs/operating.md, "Logs")."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from csms import logs
 from csms.features.context import Context, Services
 from csms.ocpp16 import (
     BootNotificationRequest,
@@ -22,11 +27,20 @@ from csms.ocpp16 import (
 from csms.ocppj import CallError, CallResult
 from csms.storage import Transaction
 
+log = logging.getLogger("csms.activity")
+
 # At most one meter event per transaction (or connector, outside one) this often (seconds).
 METER_INTERVAL = 1.0
 
 
 def booted(ctx: Context, request: BootNotificationRequest, status: str) -> None:
+    log.info(
+        "boot %s: %s %s firmware %s",
+        status,
+        request.charge_point_vendor,
+        request.charge_point_model,
+        request.firmware_version,
+    )
     ctx.services.events.publish(
         "booted",
         ctx.charge_point_id,
@@ -55,6 +69,12 @@ def status(ctx: Context, request: StatusNotificationRequest, timestamp: datetime
 
 
 def transaction_started(ctx: Context, transaction: Transaction) -> None:
+    log.info(
+        "transaction %d started on connector %d, meterStart %d Wh",
+        transaction.id,
+        transaction.connector_id,
+        transaction.meter_start,
+    )
     ctx.services.events.publish(
         "transaction.started",
         ctx.charge_point_id,
@@ -73,6 +93,9 @@ def transaction_stopped(
     ctx: Context, request: StopTransactionRequest, transaction: Transaction | None
 ) -> None:
     meter_start = transaction.meter_start if transaction else None
+    energy = None if meter_start is None else request.meter_stop - meter_start
+    ctx.services.metrics.transaction_stopped(energy)
+    log.info("transaction %d stopped, %s Wh", request.transaction_id, energy)
     ctx.services.events.publish(
         "transaction.stopped",
         ctx.charge_point_id,
@@ -82,7 +105,7 @@ def transaction_stopped(
             "idTag": transaction.id_tag if transaction else request.id_tag,
             "meterStart": meter_start,
             "meterStop": request.meter_stop,
-            "energyWh": None if meter_start is None else request.meter_stop - meter_start,
+            "energyWh": energy,
             "reason": request.reason or "Local",
             "timestamp": _iso(request.timestamp),
         },
@@ -124,10 +147,20 @@ def command_answered(
     data: dict[str, Any] = {"action": action}
     if isinstance(response, CallResult):
         data["status"] = response.payload.get("status")
+        outcome = str(data["status"] or "CALLRESULT")
     elif isinstance(response, CallError):
-        data["errorCode"] = str(response.error_code)
+        data["errorCode"] = outcome = str(response.error_code)
     else:
-        data["failure"] = failure
+        data["failure"] = outcome = str(failure)
+    services.metrics.command_answered(action, outcome)
+    log.info(
+        "command %s to %s by %s: %s",
+        action,
+        charge_point_id,
+        logs.principal.get() or "the CSMS",
+        outcome,
+        extra={"charge_point_id": charge_point_id, "action": action},
+    )
     services.events.publish("command.answered", charge_point_id, data)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -119,6 +120,8 @@ class GroupCommit:
         # Appended rows lost: dropped (the queue was full), failed (the database refused them).
         self.appends_dropped = 0
         self.appends_failed = 0
+        # Told of each batch committed: (writes in it, seconds of its transaction) (metrics.py).
+        self.on_commit: Callable[[int, float], None] | None = None
 
     def start(self) -> None:
         if self._task is None:
@@ -273,6 +276,7 @@ class GroupCommit:
         appends: list[tuple[Executable, Mapping[str, Any], int]],
     ) -> bool:
         """Write one batch and answer its callers; False if the touches could not be written."""
+        started = time.perf_counter()
         try:
             results = await self._transaction(ops, touches, appends)
         except Exception as exc:
@@ -291,6 +295,8 @@ class GroupCommit:
                 self._restore(touches)
                 return False
             return True
+        if self.on_commit is not None:
+            self.on_commit(len(ops) + len(appends) + bool(touches), time.perf_counter() - started)
         for op, result in zip(ops, results, strict=True):
             if not op.future.done():  # else its caller was cancelled: nobody to answer
                 op.future.set_result(result)

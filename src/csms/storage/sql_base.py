@@ -3,12 +3,13 @@ closing, and the row helpers."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import Insert, Row, Select, Table, bindparam, or_, update
+from sqlalchemy import Insert, Row, Select, Table, bindparam, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -67,6 +68,25 @@ class SqlBase:
         """Transactions the writer committed so far (a figure for metrics and benchmarks)."""
         return self._writer.commits
 
+    @property
+    def writer(self) -> GroupCommit:
+        """The group commit writer (its figures and on_commit hook are for metrics)."""
+        return self._writer
+
+    async def readiness_problem(self, timeout: float = 2.0) -> tuple[str, str] | None:
+        """None if the database answers a SELECT 1 within `timeout` seconds and is migrated to
+        the newest revision, else (the check that failed, why): for GET /ready."""
+        try:
+            async with asyncio.timeout(timeout), self._read_engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+                current = await connection.run_sync(_current_heads)
+        except Exception as exc:  # any failure means not ready; say which
+            return "database", f"{type(exc).__name__}: {str(exc)[:200]}"
+        wanted = _migration_heads()
+        if current != wanted:
+            return "migrations", f"at {sorted(current)}, not {sorted(wanted)}"
+        return None
+
     async def close(self) -> None:
         if self._closed:
             return
@@ -88,6 +108,26 @@ class SqlBase:
         async with self._read_engine.connect() as connection:
             rows: Sequence[Row[Any]] = (await connection.execute(statement)).all()
             return rows
+
+
+def _current_heads(connection: Any) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+_HEADS: set[str] = set()
+
+
+def _migration_heads() -> set[str]:
+    """The newest revisions of the migrations shipped (read once)."""
+    if not _HEADS:
+        from alembic.script import ScriptDirectory
+
+        from csms.storage.migrations import alembic_config
+
+        _HEADS.update(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return _HEADS
 
 
 def upsert(

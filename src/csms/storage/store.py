@@ -547,6 +547,10 @@ class Store(Protocol):
 
     def message_log_counts(self) -> MessageLogCounts: ...
 
+    async def readiness_problem(self, timeout: float = 2.0) -> tuple[str, str] | None:
+        """None when the database answers and is migrated to the newest revision, else (the
+        check that failed: "database" or "migrations", why)."""
+
     async def message_log(
         self,
         charge_point_id: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -17,6 +18,8 @@ from typing import Any, Protocol
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
+from csms import logs
+from csms.metrics import Metrics
 from csms.ocppj import (
     Call,
     CallError,
@@ -92,6 +95,7 @@ class OcppConnection:
         dispatcher: Dispatcher,
         call_timeout: float,
         frame_log: FrameLog | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.charge_point_id = charge_point_id
         self.websocket = websocket
@@ -106,10 +110,12 @@ class OcppConnection:
         self._dispatcher = dispatcher
         self._call_timeout = call_timeout
         self._log = frame_log or NoFrameLog()
+        self._metrics = metrics or Metrics()
         self._session = Session()
         self._call_lock = asyncio.Lock()
         self._response: asyncio.Future[CallResult | CallError] | None = None
-        self._incoming: asyncio.Queue[Call] = asyncio.Queue(INCOMING_QUEUE_SIZE)
+        # Each CALL with the time it was received (time.perf_counter(), for its latency metric).
+        self._incoming: asyncio.Queue[tuple[Call, float]] = asyncio.Queue(INCOMING_QUEUE_SIZE)
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed = asyncio.Event()
 
@@ -119,6 +125,7 @@ class OcppConnection:
 
     async def run(self) -> None:
         """Serve the connection until it closes. Owns the worker and the follow-up tasks."""
+        logs.charge_point.set(self.charge_point_id)  # on every log line of this connection
         worker = asyncio.create_task(self._work(), name=f"ocpp-worker-{self.charge_point_id}")
         try:
             await self._read()
@@ -173,7 +180,7 @@ class OcppConnection:
                 event = self._session.receive(message)
                 self._log.received(self.charge_point_id, message, event)
                 if isinstance(event, IncomingCall):
-                    await self._incoming.put(event.call)
+                    await self._incoming.put((event.call, time.perf_counter()))
                 elif isinstance(event, ResponseReceived):
                     if self._response is not None and not self._response.done():
                         self._response.set_result(event.response)
@@ -189,7 +196,8 @@ class OcppConnection:
 
     async def _work(self) -> None:
         while True:
-            call = await self._incoming.get()
+            call, received = await self._incoming.get()
+            logs.call.set((call.action, call.unique_id))
             try:
                 handled = await self._dispatcher.dispatch(self, call)
             except Exception:  # task boundary: the dispatcher already answers peer errors
@@ -206,6 +214,9 @@ class OcppConnection:
                 await self._send(handled.response, call.action)
             except ConnectionClosed:
                 return
+            finally:
+                self._metrics.call_answered(call.action, _outcome(handled.response), received)
+            logs.call.set(None)
             for follow_up in handled.follow_ups:
                 self._start(follow_up)
 
@@ -226,3 +237,7 @@ class OcppConnection:
         task = asyncio.create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _outcome(response: CallResult | CallError) -> str:
+    return "CALLRESULT" if isinstance(response, CallResult) else str(response.error_code)

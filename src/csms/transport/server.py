@@ -33,6 +33,7 @@ from websockets.protocol import State
 from websockets.typing import Subprotocol
 
 from csms.events import EventBus
+from csms.metrics import Metrics
 from csms.transport.connection import Dispatcher, FrameLog, OcppConnection
 from csms.transport.ids import RULE, is_valid_charge_point_id
 from csms.transport.registry import Registry
@@ -79,8 +80,10 @@ class OcppServer:
         ping_timeout: float | None = 20.0,
         frame_log: FrameLog | None = None,
         events: EventBus | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.registry = registry
+        self._metrics = metrics or Metrics()
         self._frame_log = frame_log
         # Told of each connection and disconnection (docs/live-events.md).
         self._events = events or EventBus()
@@ -124,9 +127,11 @@ class OcppServer:
         """Path checks only: nothing is looked up or kept before the handshake succeeds."""
         charge_point_id = self._charge_point_id(request.path)
         if charge_point_id is None:
+            self._metrics.connections_refused.labels("unknown_path").inc()
             return connection.respond(http.HTTPStatus.NOT_FOUND, "Unknown path\n")
         if not is_valid_charge_point_id(charge_point_id):
             log.info("refused charge point id %a: not %s", charge_point_id[:60], RULE)
+            self._metrics.connections_refused.labels("invalid_id").inc()
             return connection.respond(
                 http.HTTPStatus.BAD_REQUEST, f"Invalid charge point id: must be {RULE}\n"
             )
@@ -143,10 +148,12 @@ class OcppServer:
         try:
             credentials = _credentials(request.headers)
         except InvalidHeader:
+            self._metrics.connections_refused.labels("malformed_authorization").inc()
             return _unauthorized(connection, "Malformed Authorization header")
         decision = await self._admission.admit(charge_point_id, credentials)
         if isinstance(decision, Refused):
             log.info("refused %s: %s %s", charge_point_id, decision.status, decision.reason)
+            self._metrics.connections_refused.labels(_reason(decision.status)).inc()
             if decision.status == http.HTTPStatus.UNAUTHORIZED:
                 return _unauthorized(connection, decision.reason)
             return connection.respond(decision.status, decision.reason + "\n")
@@ -157,6 +164,7 @@ class OcppServer:
                 await decision.on_open()
             except Exception:  # the store failed: the charge point tries again later
                 log.exception("%s: registration failed", charge_point_id)
+                self._metrics.connections_refused.labels("registration_failed").inc()
                 return connection.respond(
                     http.HTTPStatus.SERVICE_UNAVAILABLE, "Registration failed, try again\n"
                 )
@@ -185,9 +193,11 @@ class OcppServer:
             dispatcher=self._dispatcher,
             call_timeout=self._call_timeout,
             frame_log=self._frame_log,
+            metrics=self._metrics,
         )
         connection.accepted = admitted.accepted
         previous = self.registry.add(connection)
+        self._metrics.connections_opened.inc()
         log.info("%s connected from %s", charge_point_id, websocket.remote_address)
         self._events.publish("connected", charge_point_id, {"remote": _address(websocket)})
         if previous is not None:
@@ -197,6 +207,7 @@ class OcppServer:
             await connection.run()
         finally:
             self.registry.remove(connection)
+            self._metrics.connections_closed.inc()
             log.info("%s disconnected", charge_point_id)
             self._events.publish("disconnected", charge_point_id, {"code": websocket.close_code})
 
@@ -209,6 +220,11 @@ def _select_subprotocol(
     if not offered:
         return None
     raise NegotiationError(f"unsupported subprotocols {', '.join(offered)}; expected ocpp1.6")
+
+
+def _reason(status: http.HTTPStatus) -> str:
+    """The metrics label of an admission refusal: 401 unauthorized, 404 unknown, ..."""
+    return status.phrase.lower().replace(" ", "_")
 
 
 def _address(websocket: ServerConnection) -> str | None:

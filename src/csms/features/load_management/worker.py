@@ -190,6 +190,7 @@ async def converge(services: Services, root: int) -> None:
             if len(fitting) == len(raises) and all(answers):
                 return
     finally:
+        services.metrics.load_rounds.inc()
         model.converge_seconds = time.perf_counter() - started
         if history:
             model.rounds.append(
