@@ -204,3 +204,17 @@ def shown(settings: Settings) -> dict[str, Any]:
             value = str(value)
         values[field.name] = value
     return values
+
+
+def api_url(environ: Mapping[str, str]) -> str:
+    """The operator API a `csms` client command talks to by default: the server's host and
+    http_port from the same CSMS_* variables and CSMS_CONFIG file as `csms serve`."""
+    values: dict[str, Any] = {}
+    if config := environ.get("CSMS_CONFIG"):
+        values.update(from_file(Path(config)))
+    values.update(from_environment(environ))
+    settings = Settings().replace(**values)
+    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.http_port}/api/v1"
