@@ -14,7 +14,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from csms.app import Running, running
-from csms.settings import Settings
+from csms.settings import Settings, UnknownChargePoints
 from csms.simulator import SimulatedChargePoint
 
 API_TOKEN = "test-token"
@@ -85,6 +85,8 @@ async def csms(database: str | Path, **settings: Any) -> AsyncIterator[Harness]:
         if isinstance(database, Path)
         else Path(tempfile.mkdtemp(prefix="csms-data-")),
         ftp_port=0,
+        # The tests register the charge points they use by connecting them.
+        unknown_charge_points=UnknownChargePoints.ACCEPT,
     ).replace(**settings)
     async with (
         running(config) as app,

@@ -59,6 +59,8 @@ async def serve(
         "0",
         "--data-dir",
         str(database.parent / "data"),
+        "--unknown-charge-points",
+        "accept",
         *args,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "CSMS_LOG_LEVEL": "INFO"},

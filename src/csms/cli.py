@@ -6,13 +6,23 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import json
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from csms import client, logs
-from csms.settings import Settings, UnknownChargePoints, convert, from_environment
+from csms.settings import (
+    Settings,
+    UnknownChargePoints,
+    convert,
+    from_environment,
+    from_file,
+    shown,
+)
 
 # Flags of `csms serve`; each is also the environment variable CSMS_<NAME>.
 _SERVE_FLAGS: dict[str, str] = {
@@ -21,7 +31,10 @@ _SERVE_FLAGS: dict[str, str] = {
     "http_port": "port of the operator API",
     "database": "SQLAlchemy URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://...",
     "api_token": "bearer token of the operator API (default: a random one, logged)",
-    "unknown_charge_points": "accept (register on first connection) or reject (HTTP 404)",
+    "unknown_charge_points": (
+        "pending (register, boot answered Pending until an operator accepts it), "
+        "accept (register as Accepted) or reject (HTTP 404)"
+    ),
     "heartbeat_interval": "seconds, sent in BootNotification.conf when Accepted",
     "boot_retry_interval": "seconds, sent in BootNotification.conf when Pending/Rejected",
     "ping_interval": "seconds between WebSocket pings (0 = off)",
@@ -60,10 +73,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="csms", description="OCPP 1.6J CSMS")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="run the CSMS")
+    _add_settings_flags(serve)
+    serve.add_argument("--log-level", default=os.environ.get("CSMS_LOG_LEVEL", "INFO"))
+    config = commands.add_parser(
+        "config", help="print the effective configuration (TOML, secrets masked)"
+    )
+    _add_settings_flags(config)
+    client.add_commands(commands)
+    _add_user_commands(commands)
+    args = parser.parse_args(argv)
+    if args.command in ("serve", "config"):
+        try:
+            settings = load_settings(args, os.environ)
+        except ValueError as exc:
+            (serve if args.command == "serve" else config).error(str(exc))
+        if args.command == "config":
+            print(_toml(shown(settings)), end="")
+            return 0
+        try:
+            logs.setup(args.log_level, settings.log_format)
+        except ValueError as exc:
+            serve.error(str(exc))
+        return _run_server(settings)
+    if args.command == "user":
+        return _run_user_command(args)
+    return client.run(args, dict(os.environ))
+
+
+def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     defaults = Settings()
+    parser.add_argument(
+        "--config",
+        default=None,
+        help="TOML file of settings (keys named like the flags, with _) [env CSMS_CONFIG]",
+    )
     for name, help_text in _SERVE_FLAGS.items():
         default = getattr(defaults, name)
-        serve.add_argument(
+        parser.add_argument(
             "--" + name.replace("_", "-"),
             dest=name,
             default=None,
@@ -74,31 +120,38 @@ def main(argv: Sequence[str] | None = None) -> int:
             if name == "log_format"
             else None,
         )
-    serve.add_argument("--log-level", default=os.environ.get("CSMS_LOG_LEVEL", "INFO"))
-    client.add_commands(commands)
-    _add_user_commands(commands)
-    args = parser.parse_args(argv)
-    if args.command == "serve":
-        try:
-            values = from_environment(os.environ)
-            for name in _SERVE_FLAGS:
-                raw = getattr(args, name)
-                if raw is not None:
-                    try:
-                        values[name] = convert(name, raw)
-                    except ValueError as exc:
-                        raise ValueError(f"--{name.replace('_', '-')} {raw}: {exc}") from None
-        except ValueError as exc:
-            serve.error(str(exc))
-        settings = dataclasses.replace(defaults, **values)
-        try:
-            logs.setup(args.log_level, settings.log_format)
-        except ValueError as exc:
-            serve.error(str(exc))
-        return _run_server(settings)
-    if args.command == "user":
-        return _run_user_command(args)
-    return client.run(args, dict(os.environ))
+
+
+def load_settings(args: argparse.Namespace, environ: Mapping[str, str]) -> Settings:
+    """The settings from flags, CSMS_* variables and the --config/CSMS_CONFIG file, in that
+    order of precedence, over the defaults. ValueError names the source and the value."""
+    values: dict[str, Any] = {}
+    config = getattr(args, "config", None) or environ.get("CSMS_CONFIG")
+    if config:
+        values.update(from_file(Path(config)))
+    values.update(from_environment(environ))
+    for name in _SERVE_FLAGS:
+        raw = getattr(args, name, None)
+        if raw is not None:
+            try:
+                values[name] = convert(name, raw)
+            except ValueError as exc:
+                raise ValueError(f"--{name.replace('_', '-')} {raw!r}: {exc}") from None
+    return dataclasses.replace(Settings(), **values)
+
+
+def _toml(values: Mapping[str, Any]) -> str:
+    """Flat TOML of strings, numbers and booleans (what `shown` gives)."""
+    lines = []
+    for name, value in values.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int | float):
+            text = repr(value)
+        else:
+            text = json.dumps(str(value))  # a JSON string is a TOML basic string
+        lines.append(f"{name} = {text}\n")
+    return "".join(lines)
 
 
 def _add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -151,7 +204,6 @@ def _read_password(from_stdin: bool) -> str:
 
 
 async def _user_command(args: argparse.Namespace, database: str, password: str) -> int:
-    import json
     from datetime import UTC, datetime
 
     from csms.accounts import hash_new_password

@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from csms.settings import api_url
+
 DEFAULT_API = "http://127.0.0.1:8080/api/v1"
 
 
@@ -62,7 +64,9 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
     for parser in (show, register, tags, tag, transactions, call, start):
         parser.add_argument(
-            "--api", default=None, help=f"API base URL [env CSMS_API_URL; {DEFAULT_API}]"
+            "--api",
+            default=None,
+            help="API base URL [env CSMS_API_URL; default: CSMS_HOST, CSMS_HTTP_PORT, CSMS_CONFIG]",
         )
         parser.add_argument("--token", default=None, help="API bearer token [env CSMS_API_TOKEN]")
 
@@ -73,7 +77,11 @@ Request = tuple[str, str, dict[str, Any] | None, dict[str, Any] | None]
 def run(args: argparse.Namespace, environ: dict[str, str]) -> int:
     """Send the request of a client subcommand and print the answer as JSON."""
     method, path, body, params = args.request(args)
-    api = args.api or environ.get("CSMS_API_URL", DEFAULT_API)
+    try:
+        api = args.api or environ.get("CSMS_API_URL") or api_url(environ)
+    except ValueError as exc:
+        print(f"csms: {exc}", file=sys.stderr)
+        return 2
     token = args.token or environ.get("CSMS_API_TOKEN")
     if not token:
         print("csms: an API token is needed (--token or CSMS_API_TOKEN)", file=sys.stderr)

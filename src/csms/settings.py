@@ -1,11 +1,16 @@
-"""Settings: one frozen value, built from CLI flags and CSMS_* environment variables.
+"""Settings: one frozen value, built from CLI flags, CSMS_* environment variables and a TOML
+configuration file (docs/configuration.md). Precedence: flag > environment > file > default.
 
-Nothing else in the project reads os.environ; the settings are passed down explicitly.
+Every source is parsed strictly: an unknown key or a bad value is an error naming the flag,
+variable or key and the value. Nothing else in the project reads os.environ or the file; the
+settings are passed down explicitly.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -16,7 +21,10 @@ from typing import Any
 class UnknownChargePoints(StrEnum):
     """What to do with a charge point id the CSMS does not know (J 3.2, errata 3.68)."""
 
-    ACCEPT = "accept"  # register it on first connection
+    # register it as Pending on first connection: its BootNotification is answered Pending
+    # (spec 4.2) until an operator sets it Accepted
+    PENDING = "pending"
+    ACCEPT = "accept"  # register it as Accepted on first connection
     REJECT = "reject"  # refuse the WebSocket upgrade with HTTP 404
 
 
@@ -28,7 +36,7 @@ class Settings:
     database: str = "sqlite+aiosqlite:///csms.db"
     # Bearer token of the operator API; None = a random one is made at start-up and logged.
     api_token: str | None = None
-    unknown_charge_points: UnknownChargePoints = UnknownChargePoints.ACCEPT
+    unknown_charge_points: UnknownChargePoints = UnknownChargePoints.PENDING
     # BootNotification.conf interval when Accepted (spec 4.2) ...
     heartbeat_interval: int = 300
     # ... and when Pending or Rejected: the minimum wait before the next BootNotification.
@@ -122,7 +130,11 @@ def convert(name: str, raw: str) -> Any:
     if kind == "float":
         return float(raw)
     if kind == "bool":
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+        # Strict: a typo ("ture") must not silently switch a setting off.
+        word = raw.strip().lower()
+        if word not in ("true", "false"):
+            raise ValueError("expected true or false")
+        return word == "true"
     if kind == "Path | None":
         return Path(raw) if raw else None
     if kind == "Path":
@@ -132,3 +144,81 @@ def convert(name: str, raw: str) -> Any:
     if kind == "UnknownChargePoints":
         return UnknownChargePoints(raw.strip().lower())
     return raw
+
+
+def from_file(path: Path) -> dict[str, Any]:
+    """The settings of a TOML file (top-level keys named like the fields, e.g. ocpp_port =
+    9000), converted. ValueError names the file, the key and what is wrong."""
+    try:
+        with path.open("rb") as file:
+            document = tomllib.load(file)
+    except OSError as exc:
+        raise ValueError(f"{path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML: {exc}") from None
+    kinds = {f.name: f.type for f in dataclasses.fields(Settings)}
+    values: dict[str, Any] = {}
+    for key, value in document.items():
+        if key not in kinds:
+            raise ValueError(f"{path}: unknown key {key!r}")
+        try:
+            values[key] = _from_toml(key, str(kinds[key]), value)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {key} = {value!r}: {exc}") from None
+    return values
+
+
+def _from_toml(name: str, kind: str, value: Any) -> Any:
+    """A TOML value of a setting: the TOML type must match (a port is a number, a switch
+    true or false); text goes through the same conversion as flags and variables."""
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError("expected true or false")
+        return value
+    if kind in ("int", "int | None", "float"):
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise ValueError("expected a number")
+        if isinstance(value, float) and kind != "float":
+            raise ValueError("expected a whole number")
+        if isinstance(value, str) and kind != "int | None":
+            raise ValueError("expected a number")
+        return convert(name, str(value))
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    return convert(name, value)
+
+
+# Settings never shown as they are (`csms config`): the whole value, or the URL's password.
+SECRETS = frozenset({"api_token"})
+_URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):([^@]*)@")
+
+
+def shown(settings: Settings) -> dict[str, Any]:
+    """The settings as TOML-ready values for display, secrets masked; None values left out."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(settings):
+        value = getattr(settings, field.name)
+        if value is None:
+            continue
+        if field.name in SECRETS:
+            value = "***"
+        elif isinstance(value, str):
+            value = _URL_PASSWORD.sub(r"\1:***@", value)
+        if isinstance(value, Path | StrEnum):
+            value = str(value)
+        values[field.name] = value
+    return values
+
+
+def api_url(environ: Mapping[str, str]) -> str:
+    """The operator API a `csms` client command talks to by default: the server's host and
+    http_port from the same CSMS_* variables and CSMS_CONFIG file as `csms serve`."""
+    values: dict[str, Any] = {}
+    if config := environ.get("CSMS_CONFIG"):
+        values.update(from_file(Path(config)))
+    values.update(from_environment(environ))
+    settings = Settings().replace(**values)
+    host = settings.host if settings.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.http_port}/api/v1"

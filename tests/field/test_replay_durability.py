@@ -35,6 +35,7 @@ async def serve(database_url: str, data_dir: Path) -> AsyncIterator[tuple[Any, i
         sys.executable, "-m", "csms", "serve",
         "--ocpp-port", "0", "--http-port", "0", "--ftp-port", "0",
         "--database", database_url, "--api-token", TOKEN, "--data-dir", str(data_dir),
+        "--unknown-charge-points", "accept",
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "CSMS_LOG_LEVEL": "INFO"},
     )  # fmt: skip

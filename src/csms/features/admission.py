@@ -1,13 +1,15 @@
 """Which charge points may open a WebSocket (J 3.2, errata 3.68, whitepaper 2.3).
 
-Unknown ids are registered (policy accept) or refused with HTTP 404 (policy reject). A charge
-point with a stored password must present it with HTTP Basic auth, username = its id.
+Unknown ids are registered as Pending (policy pending, the default: its BootNotification is
+answered Pending, spec 4.2, and its other CALLs refused, J errata 3.10, until an operator sets
+it Accepted), registered as Accepted (policy accept) or refused with HTTP 404 (policy reject).
+A charge point with a stored password must present it with HTTP Basic auth, username = its id.
 
-Under the accept policy a new id that differs from a known one only by case, compatibility form
-or surrounding space (transport/ids.py lookalike_key) is refused with HTTP 404 and logged: it is
-more likely a misconfiguration or an impostor than a new charge point. The registration itself
-is written once the WebSocket is open (Admitted.on_open), never for a failed handshake
-(docs/field-behaviour.md, "Input limits and ids").
+Under the pending and accept policies a new id that differs from a known one only by case,
+compatibility form or surrounding space (transport/ids.py lookalike_key) is refused with HTTP
+404 and logged: it is more likely a misconfiguration or an impostor than a new charge point. The
+registration itself is written once the WebSocket is open (Admitted.on_open), never for a failed
+handshake (docs/field-behaviour.md, "Input limits and ids").
 """
 
 from __future__ import annotations
@@ -94,11 +96,18 @@ class ChargePointAdmission:
                 self._refused.refused(charge_point_id, f"looks like {known}")
             return Refused(http.HTTPStatus.NOT_FOUND, "Unknown charge point")
 
+        # The pending policy records it for an operator to approve (spec 4.2: Pending boots).
+        status = (
+            RegistrationStatus.ACCEPTED
+            if self._unknown == UnknownChargePoints.ACCEPT
+            else RegistrationStatus.PENDING
+        )
+
         async def register() -> None:
             if await self._store.get_charge_point(charge_point_id) is None:
                 await self._store.save_charge_point(
                     charge_point_id,
-                    registration_status=RegistrationStatus.ACCEPTED,
+                    registration_status=status,
                     password_hash=None,
                     description=None,
                 )

@@ -70,6 +70,8 @@ class SimulatedChargePoint(ChargePointConnection):
         self.transfers: Transfers | None = Transfers(self) if transfers else None
         # What it keeps while offline, replayed later (offline.py).
         self.offline = OfflineQueue(self)
+        # Told of each answer to a CSMS CALL once sent (remote.py acts on remote commands).
+        self.on_answered: Callable[[Call, CallResult | CallError], None] | None = None
 
     @property
     def connectors(self) -> int:
@@ -88,6 +90,8 @@ class SimulatedChargePoint(ChargePointConnection):
     def _answer_sent(self, call: Call, response: CallResult | CallError) -> None:
         if self.transfers is not None:
             self.transfers.answered(call, response)
+        if self.on_answered is not None:
+            self.on_answered(call, response)
 
     async def __aexit__(self, *exc_info: Any) -> None:
         if self.transfers is not None:

@@ -27,6 +27,7 @@ from csms.ocppj import Call, CallError, CallResult
 from csms.simulator.charge_point import SimulatedChargePoint
 from csms.simulator.clocks import EPOCH, since, skewed
 from csms.simulator.offline import QueuedCall
+from csms.simulator.remote import stay
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -224,7 +225,7 @@ async def run_charge_point(number: int, charge_point_id: str, options: Options) 
                 meter = await _charge(cp, options, id_tag, connector_id, meter)
                 outcome.transactions += 1
             if options.stay > 0:  # like a charger on the wall: online, answering the CSMS
-                await asyncio.sleep(options.stay)
+                await stay(cp, options.stay)
     except Exception as exc:  # task boundary: one charge point's failure is its outcome
         outcome.error = f"{type(exc).__name__}: {exc}"
     outcome.latencies = call_latencies(cp)
