@@ -31,6 +31,7 @@ async def serve_session(tmp_path: Path, *args: str) -> list[bytes]:
         *("--ocpp-port", "0", "--http-port", "0", "--ftp-port", "0"),
         *("--database", f"sqlite+aiosqlite:///{tmp_path / 'csms.db'}"),
         *("--api-token", "tok", "--data-dir", str(tmp_path / "data")),
+        *("--unknown-charge-points", "accept"),
         *args,
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "CSMS_LOG_LEVEL": "INFO"},
