@@ -150,7 +150,7 @@ class Metrics:
     async def exposition(self, store: Store) -> bytes:
         """The text of GET /metrics, with what is read from the database brought up to date
         (active transactions: exact across restarts, unlike counting starts and stops)."""
-        self.active_transactions.set(len(await store.list_transactions(active=True)))
+        self.active_transactions.set(await store.count_active_transactions())
         return generate_latest(self.registry)
 
 

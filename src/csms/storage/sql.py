@@ -287,6 +287,12 @@ class SqlStore(
         )
         return int(rows[0][0])
 
+    async def count_active_transactions(self) -> int:
+        rows = await self._read(
+            select(func.count()).select_from(transactions).where(_open_transaction())
+        )
+        return int(rows[0][0])
+
     def _seen(self, charge_point: ChargePoint | None) -> ChargePoint | None:
         """With the last-seen time noted in memory if newer (touches are written lazily)."""
         if charge_point is None:

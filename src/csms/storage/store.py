@@ -168,6 +168,9 @@ class Store(Protocol):
     async def energy_stopped_since(self, since: datetime) -> int:
         """Wh of the transactions stopped since then (meterStop - meterStart)."""
 
+    async def count_active_transactions(self) -> int:
+        """How many transactions are active (neither stopped nor ended by the CSMS)."""
+
     async def active_transactions_for_tag(self, id_tag: str) -> list[Transaction]:
         """Active transactions started with this idTag (case-insensitive) and answered
         Accepted, on any charge point: those that count against the tag. From memory."""
