@@ -258,13 +258,13 @@ def _fitting(model: LoadModel, root: int, raises: list[_Change]) -> list[_Change
         cp = change.cp
         affected = [change.tx] if change.tx is not None else _on_fallback(cp)
         before = sum((cp.in_force(tx) for tx in affected), Decimal(0))
-        _mark_pending(change)
+        previous = _mark_pending(change)
         increase = sum((cp.in_force(tx) for tx in affected), Decimal(0)) - before
         path = model.path_of(cp.member.group_id)
         if any(
             in_force.get(g, Decimal(0)) + increase > group_limit_amps(model.groups[g]) for g in path
         ):
-            _clear_pending(change)
+            _set_pending(change, previous)
             continue
         for g in path:
             in_force[g] = in_force.get(g, Decimal(0)) + increase
@@ -300,18 +300,19 @@ def _answered(services: Services, change: _Change, status: str) -> bool:
     return accepted
 
 
-def _mark_pending(change: _Change) -> None:
-    if change.tx is None:
-        change.cp.default_pending = change.limit
-    else:
-        change.tx.pending = change.limit
+def _mark_pending(change: _Change) -> Decimal | None:
+    """Count the change as possibly in force from now on; what was pending before (a profile
+    sent earlier that may have been applied, its answer lost) still counts too."""
+    previous = change.cp.default_pending if change.tx is None else change.tx.pending
+    _set_pending(change, change.limit if previous is None else max(previous, change.limit))
+    return previous
 
 
-def _clear_pending(change: _Change) -> None:
+def _set_pending(change: _Change, limit: Decimal | None) -> None:
     if change.tx is None:
-        change.cp.default_pending = None
+        change.cp.default_pending = limit
     else:
-        change.tx.pending = None
+        change.tx.pending = limit
 
 
 async def _send(
@@ -324,7 +325,7 @@ async def _send(
     group = model.groups.get(cp.member.group_id)
     if group is None or model.cps.get(cp.charge_point_id) is not cp:
         return False  # it left its group, or the group went, during this round
-    _mark_pending(change)
+    previous = _mark_pending(change)
     sending = Sending(limit=change.limit, sent_at=services.clock.now())
     if tx is None:
         cp.default_last = sending
@@ -337,10 +338,12 @@ async def _send(
     sending.status = await set_profile(
         services, cp.charge_point_id, connector_id, profile_of(services, cp, tx, change.limit)
     )
-    if sending.status not in MAYBE_APPLIED:
-        _clear_pending(change)
+    if sending.status == ChargingProfileStatus.ACCEPTED:
+        _set_pending(change, None)  # in force now, replacing whatever was before
+    elif sending.status not in MAYBE_APPLIED:
+        _set_pending(change, previous)  # not applied: what may have been before still may be
     # else the charge point may have applied it: a raise stays reserved (in_force counts the
-    # higher of the two limits) until an answered profile replaces it.
+    # higher of the limits) until an Accepted profile replaces it.
     sending.answered_at = services.clock.now()
     accepted = _answered(services, change, sending.status)
     history.append(
