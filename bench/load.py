@@ -194,6 +194,7 @@ def start_server(args: argparse.Namespace, url: str, token: str, workdir: Path) 
             "--host", "127.0.0.1",
             "--ocpp-port", "0",
             "--http-port", "0",
+            "--ftp-port", "off",
             "--database", url,
             f"--api-token={token}",
             "--unknown-charge-points", "accept",

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from tests.harness import API_TOKEN, Harness
@@ -66,3 +67,27 @@ async def test_errors_exit_non_zero_with_the_reason(harness: Harness) -> None:
     assert code == 2
     code, body = await csms(harness, "id-tags", token="wrong")
     assert code == 1 and body["detail"]
+
+
+async def test_import_id_tags_from_csv_and_charge_points_from_json(
+    harness: Harness, tmp_path: Path
+) -> None:
+    tags = tmp_path / "tags.csv"
+    tags.write_text("idTag,status\nCSV-1,Accepted\nCSV-2,Blocked\n", encoding="utf-8")
+    code, result = await csms(harness, "import", "id-tags", str(tags))
+    assert (code, result) == (0, {"created": 2, "updated": 0})
+    assert (await harness.store.get_id_tag("csv-2")).status == "Blocked"
+
+    fleet = tmp_path / "fleet.json"
+    fleet.write_text(json.dumps([{"chargePointId": "J-1", "description": "bay 1"}]))
+    code, result = await csms(harness, "import", "charge-points", str(fleet))
+    assert (code, result) == (0, {"created": 1, "updated": 0})
+    assert (await harness.store.get_charge_point("J-1")).description == "bay 1"
+
+    # A bad row: the server's answer, exit 1, nothing stored; a missing file: exit 2.
+    tags.write_text("idTag,status\nCSV-3,Maybe\n", encoding="utf-8")
+    code, body = await csms(harness, "import", "id-tags", str(tags))
+    assert code == 1 and body["detail"][0]["loc"] == ["body", 0, "status"]
+    assert await harness.store.get_id_tag("CSV-3") is None
+    code, _ = await csms(harness, "import", "id-tags", str(tmp_path / "missing.csv"))
+    assert code == 2

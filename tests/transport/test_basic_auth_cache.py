@@ -11,7 +11,12 @@ import pytest
 from tests.harness import Harness, csms
 from websockets.exceptions import InvalidStatus
 
-from csms.transport.basic_auth import hash_password, verify_password
+from csms.transport.basic_auth import (
+    hash_authorization_key,
+    hash_password,
+    upgraded,
+    verify_password,
+)
 
 GOOD = "0123456789abcdef"
 NEW = "fedcba9876543210-new"
@@ -120,10 +125,83 @@ def test_a_new_hash_has_a_16_byte_salt_of_its_own() -> None:
     assert verify_password(GOOD, first) and verify_password(GOOD, second)
 
 
+def test_an_authorization_key_gets_the_keyed_hash_and_a_short_secret_scrypt() -> None:
+    first, second = hash_authorization_key(GOOD), hash_authorization_key(GOOD)
+    assert first != second
+    scheme, salt, digest = first.split("$")
+    assert (scheme, len(bytes.fromhex(salt)), len(bytes.fromhex(digest))) == ("hmac-sha256", 16, 32)
+    assert verify_password(GOOD, first) and verify_password(GOOD, second)
+    for wrong in WRONG:
+        assert not verify_password(wrong, first), wrong
+    # Under the whitepaper's 16 bytes (A00.FR.205): the slow hash, never upgraded.
+    short = hash_authorization_key(GOOD[:15])
+    assert short.startswith("scrypt$") and verify_password(GOOD[:15], short)
+    assert upgraded(GOOD[:15], short) is None
+    # A 16-byte key in non-ASCII characters counts bytes, not characters.
+    assert hash_authorization_key("ééééééééé").startswith("hmac-sha256$")
+
+
+def test_only_a_slow_hash_of_a_long_enough_key_is_upgraded() -> None:
+    faster = upgraded(GOOD, KNOWN_HASH)
+    assert faster is not None and faster.startswith("hmac-sha256$")
+    assert verify_password(GOOD, faster) and not verify_password(NEW, faster)
+    assert upgraded(GOOD, faster) is None
+
+
+async def test_a_stored_scrypt_hash_is_replaced_by_the_fast_form_at_the_next_login(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "csms.db"
+    async with csms(database) as first:
+        await first.store.save_charge_point(
+            "OLD", registration_status="Accepted", password_hash=KNOWN_HASH, description="kept"
+        )
+        # A wrong password replaces nothing.
+        assert await refused(first, "OLD", NEW) == 401
+        stored = await first.store.get_charge_point("OLD")
+        assert stored is not None and stored.password_hash == KNOWN_HASH
+        await logs_in(first, "OLD", GOOD)
+        stored = await first.store.get_charge_point("OLD")
+        assert stored is not None and stored.password_hash is not None
+        assert stored.password_hash.startswith("hmac-sha256$")
+        assert (stored.registration_status, stored.description) == ("Accepted", "kept")
+    async with csms(database) as second:  # no cache: the fast hash itself verifies
+        for password in [*WRONG, None]:
+            assert await refused(second, "OLD", password) == 401, password
+        await logs_in(second, "OLD", GOOD)
+
+
+async def test_a_password_the_operator_changed_meanwhile_is_not_overwritten(
+    harness: Harness,
+) -> None:
+    await harness.store.save_charge_point(
+        "OLD", registration_status="Accepted", password_hash=KNOWN_HASH, description=None
+    )
+    newer = hash_authorization_key(NEW)
+    await harness.store.save_charge_point(
+        "OLD", registration_status="Accepted", password_hash=newer, description=None
+    )
+    assert not await harness.store.replace_password_hash("OLD", KNOWN_HASH, "x")
+    stored = await harness.store.get_charge_point("OLD")
+    assert stored is not None and stored.password_hash == newer
+
+
+async def test_the_api_stores_the_fast_hash(harness: Harness) -> None:
+    await set_password(harness, "SECURE", GOOD)
+    stored = await harness.store.get_charge_point("SECURE")
+    assert stored is not None and stored.password_hash is not None
+    assert stored.password_hash.startswith("hmac-sha256$")
+    assert GOOD not in stored.password_hash
+
+
 @pytest.mark.parametrize(
     "stored",
     [
         "",
+        "hmac-sha256$nothex$00",
+        f"hmac-sha256${KNOWN_SALT}",
+        f"hmac-sha256${KNOWN_SALT}$" + "00" * 32,
+        KNOWN_HASH.replace("scrypt$", "hmac-sha256$", 1),
         "garbage",
         "scrypt$nothex$00",
         f"scrypt${KNOWN_SALT}",

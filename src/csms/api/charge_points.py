@@ -6,15 +6,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 
+from csms.api.bulk import rows_of
 from csms.api.deps import known_charge_point, services_of
 from csms.api.models import (
+    ChargePointImport,
     ChargePointIn,
     ChargePointOut,
     ConfigurationOut,
     Connector,
+    ImportResult,
     SampledValueOut,
 )
-from csms.transport.basic_auth import hash_password
+from csms.storage import ChargePoint, ChargePointProvision
+from csms.transport.basic_auth import hash_authorization_key
 
 router = APIRouter(prefix="/charge-points", tags=["charge points"])
 
@@ -29,6 +33,23 @@ async def list_charge_points(request: Request) -> list[ChargePointOut]:
         ChargePointOut.of(cp, connected=services.registry.get(cp.id) is not None)
         for cp in await services.store.list_charge_points()
     ]
+
+
+@router.post("/import")
+async def import_charge_points(request: Request) -> ImportResult:
+    """Many charge points in one transaction: a JSON array of rows (`chargePointId` and the
+    fields of PUT /charge-points/{id}) or a CSV file with a header line (api/bulk.py). As with
+    PUT, fields left out keep their value (a new charge point is Accepted, without password)."""
+    rows = await rows_of(
+        request, ChargePointImport, lambda row: row.charge_point_id, "chargePointId"
+    )
+    store = services_of(request).store
+    existing = {cp.id: cp for cp in await store.list_charge_points()}
+    provisions = [
+        _provision(row.charge_point_id, row, existing.get(row.charge_point_id)) for row in rows
+    ]
+    created, updated = await store.save_charge_points(provisions)
+    return ImportResult(created=created, updated=updated)
 
 
 @router.get("/{charge_point_id}")
@@ -96,19 +117,12 @@ async def put_charge_point(
     left out keep their value."""
     services = services_of(request)
     store = services.store
-    existing = await store.get_charge_point(charge_point_id)
-    fields = body.model_fields_set
-    password_hash = existing.password_hash if existing else None
-    if "password" in fields:
-        password_hash = None if body.password is None else hash_password(body.password)
+    provision = _provision(charge_point_id, body, await store.get_charge_point(charge_point_id))
     charge_point = await store.save_charge_point(
         charge_point_id,
-        registration_status=body.registration_status
-        or (existing.registration_status if existing else "Accepted"),
-        password_hash=password_hash,
-        description=body.description
-        if "description" in fields
-        else (existing.description if existing else None),
+        registration_status=provision.registration_status,
+        password_hash=provision.password_hash,
+        description=provision.description,
     )
     return ChargePointOut.of(
         charge_point, connected=services.registry.get(charge_point_id) is not None
@@ -124,3 +138,22 @@ async def delete_charge_point(request: Request, charge_point_id: str) -> Respons
     if connection is not None:
         await connection.close(1008, "charge point deleted")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _provision(
+    charge_point_id: str, body: ChargePointIn, existing: ChargePoint | None
+) -> ChargePointProvision:
+    """What PUT or an import row sets: the fields given, the others as they were."""
+    fields = body.model_fields_set
+    password_hash = existing.password_hash if existing else None
+    if "password" in fields:
+        password_hash = None if body.password is None else hash_authorization_key(body.password)
+    return ChargePointProvision(
+        charge_point_id=charge_point_id,
+        registration_status=body.registration_status
+        or (existing.registration_status if existing else "Accepted"),
+        password_hash=password_hash,
+        description=body.description
+        if "description" in fields
+        else (existing.description if existing else None),
+    )

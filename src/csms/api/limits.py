@@ -4,7 +4,8 @@
 valid bearer token or console session is answered 401 before a byte of its body is read (and
 one whose role may not use the route 403, docs/console.md), and a body over its limit is
 answered 413 (from Content-Length at once, else as soon as the stream passes the limit). Uploads
-of files (POST /api/v1/firmware, the charge points' /files/ routes) have a larger limit.
+of files (POST /api/v1/firmware, the charge points' /files/ routes) and bulk imports (POST
+.../import) have larger limits.
 
 `check_values` is an application-wide dependency: path, query and JSON body values that the
 route accepts but no column can hold (integers outside 32 bits, NaN and infinities, text with NUL
@@ -68,6 +69,8 @@ class BodyTooLarge(HTTPException):
 
 SESSION_COOKIE = "csms_session"
 CSRF_HEADER = b"x-csrf-token"
+# Body limit of a bulk import (api/bulk.py): 100,000 rows of id tags or charge points.
+BULK_MAX_BODY = 16 * 1024 * 1024
 # Bytes of a request body kept for its audit log summary.
 AUDIT_BODY_BYTES = 2048
 
@@ -147,7 +150,7 @@ class RequestGuard:
                 self._audit(scope, principal, status.HTTP_403_FORBIDDEN, b"", size)
                 await _refuse(receive, send, size, status.HTTP_403_FORBIDDEN, detail)
                 return
-        limit = self._max_file_body if _is_file_upload(scope) else self._max_body
+        limit = self._limit(scope)
         if size is not None and size > limit:
             await _refuse(
                 receive,
@@ -195,6 +198,13 @@ class RequestGuard:
             if started:
                 raise
             await _answer(send, exc.status_code, str(exc.detail))
+
+    def _limit(self, scope: Scope) -> int:
+        if _is_file_upload(scope):
+            return self._max_file_body
+        if scope["method"] == "POST" and scope["path"].endswith("/import"):
+            return max(self._max_body, BULK_MAX_BODY)  # api/bulk.py
+        return self._max_body
 
     def _authenticate(self, scope: Scope) -> tuple[Principal | None, str]:
         """(who, why refused): no principal is 401; a principal with a reason is 403."""

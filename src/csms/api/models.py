@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from csms.storage import (
@@ -17,6 +17,7 @@ from csms.storage import (
     MeterSample,
     Transaction,
 )
+from csms.transport.ids import RULE, is_valid_charge_point_id
 
 
 class Model(BaseModel):
@@ -187,6 +188,12 @@ class TransactionEndIn(Model):
     reason: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
+def _charge_point_id(value: str) -> str:
+    if not is_valid_charge_point_id(value):
+        raise ValueError(f"a charge point id is {RULE}")
+    return value
+
+
 class ChargePointIn(Model):
     """Provisioning of a charge point; fields left out keep their value."""
 
@@ -197,6 +204,17 @@ class ChargePointIn(Model):
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 
+class ChargePointImport(ChargePointIn):
+    """One row of POST /api/v1/charge-points/import: a charge point id and its provisioning."""
+
+    charge_point_id: Annotated[str, AfterValidator(_charge_point_id)]
+
+
+class ImportResult(Model):
+    created: int
+    updated: int
+
+
 AuthorizationStatusIn = Literal["Accepted", "Blocked", "Expired", "Invalid"]
 
 
@@ -205,10 +223,16 @@ class IdTagIn(Model):
 
     status: AuthorizationStatusIn = "Accepted"
     expiry_date: datetime | None = None
-    parent_id_tag: str | None = None
+    parent_id_tag: Annotated[str, StringConstraints(max_length=20)] | None = None  # CiString20
     # Transactions it may run at once (ConcurrentTx beyond, docs/field-behaviour.md); null: no
     # limit. Left out: 1.
     max_active_transactions: Annotated[int, Field(ge=1)] | None = 1
+
+
+class IdTagImport(IdTagIn):
+    """One row of POST /api/v1/id-tags/import: an id tag and what PUT /id-tags/{idTag} takes."""
+
+    id_tag: Annotated[str, StringConstraints(min_length=1, max_length=20)]  # CiString20
 
 
 class IdTagOut(Model):

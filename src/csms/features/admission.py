@@ -19,13 +19,14 @@ import http
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 
 from csms.features.unknown_charge_points import UnknownChargePoints as RefusedChargePoints
 from csms.ocpp16 import RegistrationStatus
 from csms.settings import UnknownChargePoints
-from csms.storage import Store
+from csms.storage import ChargePoint, Store
 from csms.transport import Admitted, Refused
-from csms.transport.basic_auth import VerifiedCache
+from csms.transport.basic_auth import VerifiedCache, upgraded
 from csms.transport.ids import lookalike_key
 
 log = logging.getLogger("csms.features.admission")
@@ -76,12 +77,23 @@ class ChargePointAdmission:
                 charge_point_id, password, charge_point.password_hash
             ):
                 return Refused(http.HTTPStatus.UNAUTHORIZED, "Invalid credentials")
-        # J 5.4: a charge point accepted before may reconnect without booting again.
-        accepted = (
-            charge_point.registration_status == RegistrationStatus.ACCEPTED
-            and charge_point.last_boot_at is not None
-        )
-        return Admitted(accepted=accepted)
+            faster = upgraded(password, charge_point.password_hash)
+            if faster is not None:
+                return Admitted(
+                    accepted=_accepted(charge_point),
+                    on_open=self._replacer(charge_point_id, charge_point.password_hash, faster),
+                )
+        return Admitted(accepted=_accepted(charge_point))
+
+    def _replacer(self, charge_point_id: str, old: str, new: str) -> Callable[[], Awaitable[None]]:
+        """Once the connection is open: the slow hash of a password that verified is replaced
+        by its fast form (transport/basic_auth.py), unless the operator changed it meanwhile."""
+
+        async def replace() -> None:
+            if await self._store.replace_password_hash(charge_point_id, old, new):
+                log.info("password hash of %s replaced by its fast form", charge_point_id)
+
+        return replace
 
     async def _admit_unknown(self, charge_point_id: str) -> Admitted | Refused:
         """By the policy for unknown charge points; lookalikes of known ids are refused."""
@@ -114,3 +126,11 @@ class ChargePointAdmission:
             self._lookalike_index.setdefault(lookalike_key(charge_point_id), charge_point_id)
 
         return Admitted(accepted=False, on_open=register)
+
+
+def _accepted(charge_point: ChargePoint) -> bool:
+    # J 5.4: a charge point accepted before may reconnect without booting again.
+    return (
+        charge_point.registration_status == RegistrationStatus.ACCEPTED
+        and charge_point.last_boot_at is not None
+    )

@@ -47,6 +47,16 @@ class ChargePoint:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ChargePointProvision:
+    """The provisioning fields of one charge point in a bulk import (Store.save_charge_points)."""
+
+    charge_point_id: str
+    registration_status: str
+    password_hash: str | None
+    description: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectorStatus:
     """One StatusNotification (spec 6.47). The current state of a connector is its newest
     report by the charge point's clock, not the last received (docs/field-behaviour.md)."""

@@ -46,6 +46,7 @@ from csms.storage.open_transactions import OpenTransactions
 from csms.storage.records import (
     BootInfo,
     ChargePoint,
+    ChargePointProvision,
     ConnectorStatus,
     DataTransferRecord,
     IdTag,
@@ -332,6 +333,52 @@ class SqlStore(
         finally:
             self._forget_charge_point(charge_point_id)
 
+    async def save_charge_points(
+        self, provisions: Sequence[ChargePointProvision]
+    ) -> tuple[int, int]:
+        fields = ("registration_status", "password_hash", "description")
+        statement = upsert(self._dialect, charge_points, ("id",), fields)
+        created_at = aware(self._now())
+        rows = [
+            {
+                "id": row.charge_point_id,
+                "created_at": created_at,
+                **{name: getattr(row, name) for name in fields},
+            }
+            for row in provisions
+        ]
+        ids = [row.charge_point_id for row in provisions]
+
+        async def work(connection: AsyncConnection) -> tuple[int, int]:
+            known = 0
+            for chunk in _chunks(ids):
+                query = select(func.count()).where(charge_points.c.id.in_(chunk))
+                known += (await connection.execute(query)).scalar_one()
+            if rows:
+                await connection.execute(statement, rows)
+            return len(rows) - known, known
+
+        try:
+            return await self._writer.run(work)
+        finally:
+            self._charge_point_generation += 1
+            self._charge_point_cache.clear()
+
+    async def replace_password_hash(self, charge_point_id: str, old: str, new: str) -> bool:
+        statement = (
+            update(charge_points)
+            .where(charge_points.c.id == charge_point_id, charge_points.c.password_hash == old)
+            .values(password_hash=new)
+        )
+
+        async def work(connection: AsyncConnection) -> bool:
+            return (await connection.execute(statement)).rowcount > 0
+
+        try:
+            return await self._writer.run(work)
+        finally:
+            self._forget_charge_point(charge_point_id)
+
     async def delete_charge_point(self, charge_point_id: str) -> bool:
         """Deletes what it reported too (statuses, transactions, meter values, reports)."""
         statement = delete(charge_points).where(charge_points.c.id == charge_point_id)
@@ -445,6 +492,38 @@ class SqlStore(
             else:  # keep the spelling it was registered with
                 statement = id_tags.update().where(id_tags.c.id_tag == existing).values(**fields)
             return _id_tag((await connection.execute(statement.returning(*id_tags.c))).one())
+
+        try:
+            return await self._writer.run(work)
+        finally:
+            self._forget_id_tags()
+
+    async def put_id_tags(self, tags: Sequence[IdTag]) -> tuple[int, int]:
+        for tag in tags:
+            if tag.expiry_date is not None:
+                aware(tag.expiry_date)
+
+        async def work(connection: AsyncConnection) -> tuple[int, int]:
+            spellings = await _registered_spellings(connection, [tag.id_tag for tag in tags])
+            inserts: list[dict[str, Any]] = []
+            updates: list[dict[str, Any]] = []
+            for tag in tags:
+                fields = _id_tag_fields(tag)
+                known = spellings.get(tag.id_tag) or spellings.get(tag.id_tag.lower())
+                if known is None:
+                    inserts.append({"id_tag": tag.id_tag, **fields})
+                else:  # keep the spelling it was registered with
+                    updates.append({"b_id_tag": known, **fields})
+            if inserts:
+                await connection.execute(id_tags.insert(), inserts)
+            if updates:
+                statement = (
+                    id_tags.update()
+                    .where(id_tags.c.id_tag == bindparam("b_id_tag"))
+                    .values({name: bindparam(name) for name in _ID_TAG_FIELDS})
+                )
+                await connection.execute(statement, updates)
+            return len(inserts), len(updates)
 
         try:
             return await self._writer.run(work)
@@ -783,6 +862,38 @@ def _start_order(running: list[Transaction]) -> Callable[[Transaction], tuple[An
     if any(t.start_clock_suspect for t in running):
         return lambda t: (t.id,)
     return lambda t: (t.start_time, t.id)
+
+
+_ID_TAG_FIELDS = ("status", "expiry_date", "parent_id_tag", "max_active_transactions")
+# Values per IN (...) of a bulk statement: well under SQLite's and asyncpg's parameter limits.
+_CHUNK = 500
+
+
+def _id_tag_fields(tag: IdTag) -> dict[str, Any]:
+    return {name: getattr(tag, name) for name in _ID_TAG_FIELDS}
+
+
+def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    return [values[start : start + _CHUNK] for start in range(0, len(values), _CHUNK)]
+
+
+async def _registered_spellings(
+    connection: AsyncConnection, wanted: Sequence[str]
+) -> dict[str, str]:
+    """For a bulk import: the registered spelling of each wanted id tag that is known in some
+    case, keyed by the lowered ASCII tag, or by the tag itself where it is not ASCII (SQLite's
+    lower() folds ASCII only, so those are asked one by one, by the database's own folding)."""
+    found: dict[str, str] = {}
+    ascii_tags = sorted({tag.lower() for tag in wanted if tag.isascii()})
+    for chunk in _chunks(ascii_tags):
+        query = select(id_tags.c.id_tag).where(func.lower(id_tags.c.id_tag).in_(chunk))
+        found.update((row.id_tag.lower(), row.id_tag) for row in await connection.execute(query))
+    for tag in (tag for tag in wanted if not tag.isascii()):
+        query = select(id_tags.c.id_tag).where(_same_tag(id_tags.c.id_tag, tag))
+        spelling = (await connection.execute(query)).scalar_one_or_none()
+        if spelling is not None:
+            found[tag] = spelling
+    return found
 
 
 def _same_tag(column: Any, id_tag: str) -> Any:

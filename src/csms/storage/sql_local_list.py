@@ -133,6 +133,14 @@ class LocalListStore(SqlBase):
             for row in rows
         ]
 
+    async def local_list_holders_of_any(self) -> list[str]:
+        rows = await self._read(
+            select(local_list_entries.c.charge_point_id)
+            .distinct()
+            .order_by(local_list_entries.c.charge_point_id)
+        )
+        return [row.charge_point_id for row in rows]
+
     async def local_list_holders(self, id_tag: str) -> list[str]:
         rows = await self._read(
             select(local_list_entries.c.charge_point_id)

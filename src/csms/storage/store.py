@@ -19,6 +19,7 @@ from csms.storage.records import (
     Availability,
     BootInfo,
     ChargePoint,
+    ChargePointProvision,
     Configuration,
     ConfigurationEntry,
     ConnectorStatus,
@@ -89,6 +90,16 @@ class Store(Protocol):
     ) -> ChargePoint:
         """Register a charge point, or update these provisioning fields of a known one."""
 
+    async def save_charge_points(
+        self, provisions: Sequence[ChargePointProvision]
+    ) -> tuple[int, int]:
+        """Bulk provisioning: every row as save_charge_point would store it, in one transaction
+        (all or none). (registered, updated)."""
+
+    async def replace_password_hash(self, charge_point_id: str, old: str, new: str) -> bool:
+        """The password hash `old` replaced by `new` (the same password, hashed another way);
+        False if the charge point's hash is no longer `old`."""
+
     async def delete_charge_point(self, charge_point_id: str) -> bool: ...
 
     async def record_boot(self, charge_point_id: str, boot: BootInfo, at: datetime) -> None:
@@ -119,6 +130,10 @@ class Store(Protocol):
     async def put_id_tag(self, tag: IdTag) -> IdTag:
         """Create or replace; keeps the spelling of an existing tag that matches
         case-insensitively."""
+
+    async def put_id_tags(self, tags: Sequence[IdTag]) -> tuple[int, int]:
+        """Bulk import: every tag as put_id_tag would store it (an existing tag of another case
+        keeps its spelling), in one transaction (all or none). (created, updated)."""
 
     async def delete_id_tag(self, id_tag: str) -> bool: ...
 
@@ -384,6 +399,9 @@ class Store(Protocol):
 
     async def local_list_entries(self, charge_point_id: str) -> list[IdTag]:
         """The entries the CSMS believes the charge point's list holds, by lower-case idTag."""
+
+    async def local_list_holders_of_any(self) -> list[str]:
+        """The charge points believed to hold at least one entry in their list."""
 
     async def local_list_holders(self, id_tag: str) -> list[str]:
         """The charge points believed to hold `id_tag` (case-insensitive) in their list."""

@@ -57,6 +57,7 @@ __all__ = [
     "after_accepted_boot",
     "converge",
     "id_tag_changed",
+    "id_tags_imported",
     "plan",
     "policy_assigned",
     "policy_changed",
@@ -171,6 +172,19 @@ async def id_tag_changed(services: Services, id_tag: str, previous: IdTag | None
                 concerned.update(
                     cp.charge_point_id for cp in await store.list_local_lists(policy.name)
                 )
+    for charge_point_id in sorted(concerned):
+        services.local_lists.request(charge_point_id)
+
+
+async def id_tags_imported(services: Services) -> None:
+    """After a bulk import of id tags: every charge point that holds a list or whose list a
+    policy selects gets its update, once (those with nothing pending send nothing)."""
+    if not automatic(services):
+        return
+    store = services.store
+    concerned = set(await store.local_list_holders_of_any())
+    for policy in await store.list_local_list_policies():
+        concerned.update(cp.charge_point_id for cp in await store.list_local_lists(policy.name))
     for charge_point_id in sorted(concerned):
         services.local_lists.request(charge_point_id)
 
