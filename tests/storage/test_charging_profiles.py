@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from csms.storage import InstalledChargingProfile
-from csms.storage.sql import SqlStore
+from csms.storage.sql import SqlStore, open_store
 from tests.storage.conftest import NOW
 
 CPMAX, DEFAULT, TX = "ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"
@@ -231,3 +231,39 @@ async def test_naive_installed_at_is_refused(store: SqlStore, charge_point: str)
     )
     with pytest.raises(ValueError, match="naive"):
         await store.install_charging_profile(naive)
+
+
+async def test_without_tx_profiles_a_start_and_a_stop_cost_no_writer_round(
+    store: SqlStore, charge_point: str, database_url: str
+) -> None:
+    """A charge point that never held a TxProfile: binding and dropping are answered from
+    memory (no commit); one TxProfile, installed here or read at the first use after a
+    restart, and they run again. Other purposes do not count."""
+    await store.install_charging_profile(profile(1, connector_id=1, purpose=DEFAULT))
+    commits = store.commits
+    assert await store.bind_transaction_profiles(charge_point, 1, 41, "TAG-A") == []
+    assert await store.drop_transaction_profiles(charge_point, 1, 41) == []
+    assert store.commits == commits
+
+    await store.install_charging_profile(
+        profile(2, connector_id=1, stack_level=1, purpose=TX, remote_start_id_tag="TAG-A")
+    )
+    commits = store.commits
+    assert await store.bind_transaction_profiles(charge_point, 1, 42, "TAG-A") == [2]
+    assert store.commits == commits + 1
+    # Installed through load management's batched path, on another charge point.
+    await store.save_charge_point(
+        "CP2", registration_status="Accepted", password_hash=None, description=None
+    )
+    await store.record_load_profile(
+        profile(3, charge_point_id="CP2", purpose=TX, transaction_id=43)
+    )
+    assert await store.drop_transaction_profiles("CP2", 1, 43) == [3]
+
+    # After a restart the TxProfile rows in the database are found at the first start.
+    await store.install_charging_profile(profile(4, connector_id=2, purpose=TX, transaction_id=44))
+    restarted = await open_store(database_url, now=lambda: NOW)
+    try:
+        assert await restarted.drop_transaction_profiles(charge_point, 2, 44) == [4]
+    finally:
+        await restarted.close()

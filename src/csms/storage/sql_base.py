@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from csms.storage.errors import StoreClosedError
 from csms.storage.groupcommit import GroupCommit
 from csms.storage.open_transactions import OpenTransactions
-from csms.storage.records import MeterSample
+from csms.storage.records import InstalledChargingProfile, MeterSample
 from csms.storage.schema import charge_points
 
 
@@ -56,12 +56,24 @@ class SqlBase:
         # needed, and again after a rolled back write (it is updated as the writer writes).
         self._active: OpenTransactions | None = None
         self._active_generation = 0
+        # The charge points that may hold a TxProfile row (sql_charging_profiles.py): read once,
+        # then only ever added to, before the write that installs one. A charge point not among
+        # them has none, so StartTransaction and StopTransaction skip binding and dropping
+        # TxProfiles, a second writer round each (bench/README.md, "StartTransaction: one commit").
+        self._tx_profile_charge_points: set[str] | None = None
+        self._tx_profile_installs: set[str] = set()
 
     async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+    def _note_profile(self, profile: InstalledChargingProfile) -> None:
+        """Before a charging profile's write: its charge point may hold a TxProfile from now on
+        (sql_charging_profiles.py)."""
+        if profile.purpose == "TxProfile":
+            self._tx_profile_installs.add(profile.charge_point_id)
 
     @property
     def commits(self) -> int:

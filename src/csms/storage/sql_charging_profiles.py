@@ -25,8 +25,23 @@ _table = charging_profiles.c
 
 
 class ChargingProfilesStore(SqlBase):
+    async def _may_hold_tx_profiles(self, charge_point_id: str) -> bool:
+        if charge_point_id in self._tx_profile_installs:
+            return True
+        if self._tx_profile_charge_points is None:
+            rows = await self._read(
+                select(_table.charge_point_id).where(_table.purpose == _TX_PROFILE).distinct()
+            )
+            self._tx_profile_charge_points = {row.charge_point_id for row in rows}
+        # Installs noted while that read ran are in _tx_profile_installs.
+        return (
+            charge_point_id in self._tx_profile_charge_points
+            or charge_point_id in self._tx_profile_installs
+        )
+
     async def install_charging_profile(self, profile: InstalledChargingProfile) -> list[int]:
         aware(profile.installed_at)
+        self._note_profile(profile)
         row = {
             "charge_point_id": profile.charge_point_id,
             "charging_profile_id": profile.charging_profile_id,
@@ -102,6 +117,8 @@ class ChargingProfilesStore(SqlBase):
     async def bind_transaction_profiles(
         self, charge_point_id: str, connector_id: int, transaction_id: int, id_tag: str
     ) -> list[int]:
+        if not await self._may_hold_tx_profiles(charge_point_id):
+            return []
         wanted = id_tag.casefold()
         on_connector = and_(
             _table.charge_point_id == charge_point_id,
@@ -153,6 +170,8 @@ class ChargingProfilesStore(SqlBase):
     async def drop_transaction_profiles(
         self, charge_point_id: str, connector_id: int, transaction_id: int
     ) -> list[int]:
+        if not await self._may_hold_tx_profiles(charge_point_id):
+            return []
         # Spec 7.10: a TxProfile ceases to be valid when its transaction ends; with one
         # transaction per connector, none of the connector's TxProfiles is left valid but those
         # of a RemoteStartTransaction waiting for the next transaction.

@@ -186,6 +186,7 @@ class LoadGroupsStore(SqlBase):
 
     async def record_load_profile(self, profile: InstalledChargingProfile) -> list[int]:
         aware(profile.installed_at)
+        self._note_profile(profile)
         return await self._writer.run_batched(_install_profiles, profile)
 
     # -- history -------------------------------------------------------------------------------
