@@ -48,6 +48,9 @@ READY = re.compile(
     r"OCPP on ws://127\.0\.0\.1:(\d+)/ocpp/\{chargePointId\}, API on http://127\.0\.0\.1:(\d+)"
 )
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# Stand-ins that answer at once and store nothing: the echo (bare websockets, the client's
+# ceiling) and one on the PyPI `ocpp` library (what many Python CSMSs are built on).
+STAND_INS = {"echo": "echo_server.py", "ocpp-lib": "ocpp_lib_server.py"}
 ACTIONS = (
     "Heartbeat",
     "StatusNotification",
@@ -185,9 +188,9 @@ class Server:
 
 
 def start_server(args: argparse.Namespace, url: str, token: str, workdir: Path) -> Server:
-    """Start `csms serve` (or the echo stand-in) on free ports; wait for its ready line."""
-    if args.server == "echo":
-        command = [sys.executable, str(BENCH / "echo_server.py"), "--port", "0"]
+    """Start `csms serve` (or a stand-in) on free ports; wait for its ready line."""
+    if args.server in STAND_INS:
+        command = [sys.executable, str(BENCH / STAND_INS[args.server]), "--port", "0"]
     else:
         command = [
             sys.executable, "-m", "csms", "serve",
@@ -591,8 +594,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def server_source(args: argparse.Namespace) -> str:
     """Which server code runs: --server-src, or this checkout's commit (+ local changes)."""
-    if args.server == "echo":
-        return "bench/echo_server.py (stand-in, stores nothing)"
+    if args.server in STAND_INS:
+        return f"bench/{STAND_INS[args.server]} (stand-in, stores nothing)"
     if args.server_src:
         return str(Path(args.server_src).resolve())
     try:
@@ -919,9 +922,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--server",
-        choices=("csms", "echo"),
+        choices=("csms", *STAND_INS),
         default="csms",
-        help="echo: a stand-in answering at once, to calibrate the client",
+        help="echo / ocpp-lib: stand-ins answering at once (bare websockets / PyPI ocpp)",
     )
     p.add_argument("--workers", type=int, default=1, help="client processes")
     p.add_argument(
