@@ -79,6 +79,9 @@ def test_changes() -> None:
     assert pending.removals == ("zed",)
     assert len(pending) == 3
     assert changes(desired.values(), desired) == Changes()
+    # The entries a Differential carries: every upsert and every removal.
+    assert len(Changes(upserts=(TAGS[0],), removals=("zed",))) == 2
+    assert len(Changes(upserts=tuple(TAGS[:3]), removals=("zed",))) == 4
 
 
 def test_full_update_in_one_message() -> None:
@@ -218,3 +221,9 @@ def test_limits() -> None:
     assert configured_limit(odd, "LocalAuthListMaxLength") is None
     assert per_message_limit(odd) is None
     assert too_long(1, configuration(LocalAuthListMaxLength="0")) is not None
+
+    # A negative value is no limit the charge point could mean: unknown, nothing refused.
+    negative = configuration(LocalAuthListMaxLength="-1", SendLocalListMaxLength="-1")
+    assert configured_limit(negative, "LocalAuthListMaxLength") is None
+    assert too_long(10_000, negative) is None
+    assert per_message_limit(negative) is None
