@@ -79,6 +79,9 @@ def test_changes() -> None:
     assert pending.removals == ("zed",)
     assert len(pending) == 3
     assert changes(desired.values(), desired) == Changes()
+    # The entries a Differential carries: every upsert and every removal.
+    assert len(Changes(upserts=(TAGS[0],), removals=("zed",))) == 2
+    assert len(Changes(upserts=tuple(TAGS[:3]), removals=("zed",))) == 4
 
 
 def test_full_update_in_one_message() -> None:
@@ -156,6 +159,15 @@ def test_differential_update_removals_first() -> None:
     assert differential_update(Changes(), 10, 2) == []
 
 
+def test_differential_chunks_count_their_versions_up_from_any_first() -> None:
+    pending = Changes(upserts=tuple(IdTag(id_tag=f"T{n}", status="Accepted") for n in range(5)))
+
+    messages = differential_update(pending, 7, 2)
+
+    # Each newer than the one before (spec 7.47), one apart, from an odd first version too.
+    assert [m["listVersion"] for m in messages] == [7, 8, 9]
+
+
 def test_read_update() -> None:
     update = read_update(
         {
@@ -207,6 +219,7 @@ def test_limits() -> None:
     assert configured_limit(known, "LocalAuthListMaxLength") == 4
     assert per_message_limit(known) == 2
     assert too_long(4, known) is None
+    assert too_long(0, known) is None and too_long(3, known) is None
     reason = too_long(5, known)
     assert reason is not None and "LocalAuthListMaxLength" in reason and "4" in reason
 
@@ -218,3 +231,9 @@ def test_limits() -> None:
     assert configured_limit(odd, "LocalAuthListMaxLength") is None
     assert per_message_limit(odd) is None
     assert too_long(1, configuration(LocalAuthListMaxLength="0")) is not None
+
+    # A negative value is no limit the charge point could mean: unknown, nothing refused.
+    negative = configuration(LocalAuthListMaxLength="-1", SendLocalListMaxLength="-1")
+    assert configured_limit(negative, "LocalAuthListMaxLength") is None
+    assert too_long(10_000, negative) is None
+    assert per_message_limit(negative) is None
