@@ -14,6 +14,7 @@ from csms.api.models import (
     Connector,
     SampledValueOut,
 )
+from csms.features import outbox
 from csms.transport.basic_auth import hash_password
 
 router = APIRouter(prefix="/charge-points", tags=["charge points"])
@@ -101,14 +102,19 @@ async def put_charge_point(
     password_hash = existing.password_hash if existing else None
     if "password" in fields:
         password_hash = None if body.password is None else hash_password(body.password)
+    registration_status = body.registration_status or (
+        existing.registration_status if existing else "Accepted"
+    )
     charge_point = await store.save_charge_point(
         charge_point_id,
-        registration_status=body.registration_status
-        or (existing.registration_status if existing else "Accepted"),
+        registration_status=registration_status,
         password_hash=password_hash,
         description=body.description
         if "description" in fields
         else (existing.description if existing else None),
+        events=outbox.approved(
+            existing, registration_status, services.clock.now(), charge_point_id
+        ),
     )
     return ChargePointOut.of(
         charge_point, connected=services.registry.get(charge_point_id) is not None

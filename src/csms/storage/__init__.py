@@ -10,6 +10,15 @@ from csms.storage.errors import (
     UnknownChargePointError,
     UserExistsError,
 )
+from csms.storage.event_records import (
+    Alert,
+    Delivery,
+    DeliveryState,
+    OutboxEvent,
+    StoredEvent,
+    WebhookChange,
+    WebhookSubscription,
+)
 from csms.storage.records import (
     ACTIVE_RESERVATION_STATES,
     ApiToken,
@@ -54,6 +63,7 @@ from csms.storage.store import Store
 
 __all__ = [
     "ACTIVE_RESERVATION_STATES",
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "Availability",
@@ -64,6 +74,8 @@ __all__ = [
     "ConnectorStatus",
     "ConsoleSession",
     "DataTransferRecord",
+    "Delivery",
+    "DeliveryState",
     "DiagnosticsFile",
     "FileJob",
     "FileJobChange",
@@ -84,6 +96,7 @@ __all__ = [
     "MeterSample",
     "NewFileJob",
     "Notification",
+    "OutboxEvent",
     "Reservation",
     "ReservationConflictError",
     "ReservationRequest",
@@ -92,6 +105,7 @@ __all__ = [
     "Store",
     "StoreClosedError",
     "StoreError",
+    "StoredEvent",
     "Transaction",
     "TransactionEndedError",
     "TransactionStart",
@@ -99,4 +113,6 @@ __all__ = [
     "UnknownChargePointError",
     "User",
     "UserExistsError",
+    "WebhookChange",
+    "WebhookSubscription",
 ]

@@ -56,6 +56,15 @@ class SqlBase:
         # needed, and again after a rolled back write (it is updated as the writer writes).
         self._active: OpenTransactions | None = None
         self._active_generation = 0
+        # The keys (kind, charge point, subject) of the active alerts (sql_alerts.py); None until
+        # first needed, and again after a rolled back write.
+        self._alert_keys: set[tuple[str, str | None, str]] | None = None
+        self._alert_generation = 0
+        self._writer.rollback_listeners.append(self._forget_alert_keys)
+
+    def _forget_alert_keys(self) -> None:
+        self._alert_keys = None
+        self._alert_generation += 1
 
     async def __aenter__(self) -> Self:
         return self
