@@ -346,12 +346,15 @@ class OutboxStore(SqlBase):
         """Per subscription: (pending deliveries, dead letters)."""
         d = webhook_deliveries.c
         rows = await self._read(
-            select(d.subscription_id, d.state, func.count()).group_by(d.subscription_id, d.state)
+            select(d.subscription_id, d.state, func.count().label("n")).group_by(
+                d.subscription_id, d.state
+            )
         )
         found: dict[int, tuple[int, int]] = {}
-        for subscription_id, state, count in rows:
+        for row in rows:
+            subscription_id, count = row.subscription_id, int(row.n)
             pending, dead = found.get(subscription_id, (0, 0))
-            if state == DeliveryState.DEAD:
+            if row.state == DeliveryState.DEAD:
                 dead += count
             else:
                 pending += count
