@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Body, HTTPException, Path, Request, Response, status
-from pydantic import Field, field_validator
+from pydantic import Field, StrictBool, field_validator
 
 from csms.api.deps import services_of
 from csms.api.models import Model
@@ -59,7 +59,7 @@ class WebhookIn(Model):
     types: list[str] | None = Field(default=None, max_length=100)
     secret: str = Field(min_length=16, max_length=256, description="write-only")
     description: str | None = Field(default=None, max_length=500)
-    enabled: bool = True
+    enabled: StrictBool = True
 
     _url = field_validator("url")(_check_url)
     _types = field_validator("types")(_check_types)
@@ -72,7 +72,7 @@ class WebhookPatch(Model):
     types: list[str] | None = Field(default=None, max_length=100)
     secret: str | None = Field(default=None, min_length=16, max_length=256)
     description: str | None = Field(default=None, max_length=500)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
     @field_validator("url")
     @classmethod
