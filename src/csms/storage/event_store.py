@@ -31,6 +31,9 @@ class EventStore(Protocol):
     async def last_event_id(self) -> int:
         """The newest outbox event's id (0: none)."""
 
+    async def event_id_range(self) -> tuple[int, int]:
+        """The oldest and the newest outbox event's id kept ((0, 0): none)."""
+
     async def prune_outbox(self, before: datetime) -> int:
         """Delete events older than `before` that every subscription was given and none still
         has to deliver; how many went."""

@@ -82,8 +82,17 @@ class OutboxStore(SqlBase):
         return [_event(row) for row in rows]
 
     async def last_event_id(self) -> int:
-        rows = await self._read(select(func.coalesce(func.max(outbox_events.c.id), 0)))
-        return int(rows[0][0])
+        return (await self.event_id_range())[1]
+
+    async def event_id_range(self) -> tuple[int, int]:
+        ids = outbox_events.c.id
+        rows = await self._read(
+            select(
+                func.coalesce(func.min(ids), 0).label("oldest"),
+                func.coalesce(func.max(ids), 0).label("newest"),
+            )
+        )
+        return int(rows[0].oldest), int(rows[0].newest)
 
     async def prune_outbox(self, before: datetime) -> int:
         """Delete the events older than `before` that every subscription has been given and
