@@ -6,11 +6,15 @@ request's signature is checked, and the order of each charge point's events."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from csms.storage import IdTag, StoredEvent
+from tests.db import postgres_unreachable_reason, temporary_postgres_database
 from tests.harness import Harness, csms
 from tests.test_metrics import scrape, value
 from tests.webhooks.conftest import SteppedClock
@@ -129,11 +133,24 @@ async def test_meter_events_only_for_subscriptions_that_name_them(tmp_path: Path
     assert (meter["energyWh"], meter["connectorId"]) == (3000, 1)
 
 
-async def test_a_backlog_survives_a_restart(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+async def test_a_backlog_survives_a_restart(tmp_path: Path, backend: str) -> None:
     """The receiver is slow; the CSMS is stopped with part of the backlog delivered and started
     again on the same database: every event is delivered at least once, in order per charge
     point, signed; a duplicate (delivered, but its answer lost at the stop) has the same id."""
-    database = tmp_path / "csms.db"
+    async with contextlib.AsyncExitStack() as stack:
+        database: str | Path = tmp_path / "csms.db"
+        if backend == "postgresql":
+            reason = await postgres_unreachable_reason()
+            if reason is not None:
+                pytest.skip(reason)
+            database = await stack.enter_async_context(temporary_postgres_database())
+        await restart_mid_backlog(database)
+
+
+async def restart_mid_backlog(database: str | Path) -> None:
     async with Receiver(lambda n: (200, 0.1)) as receiver:
         async with csms(database, **FAST) as harness:
             await harness.store.put_id_tag(IdTag(id_tag="TAG", status="Accepted"))
@@ -152,6 +169,10 @@ async def test_a_backlog_survives_a_restart(tmp_path: Path) -> None:
     assert_in_order_per_charge_point(receiver)
     ids = [r.event["id"] for r in receiver.received]
     assert set(ids) == expected  # the events of the first run, and the disconnections at the stop
+    bodies: dict[int, set[bytes]] = defaultdict(set)
+    for request in receiver.received:
+        bodies[request.event["id"]].add(request.body)
+    assert all(len(sent) == 1 for sent in bodies.values())  # a duplicate is the same event
 
 
 async def test_a_receiver_down_past_the_retry_window_gets_dead_letters_then_redelivery(

@@ -100,7 +100,11 @@ class Deliverer:
         services.meter_events_wanted = any(
             matches(s.types, "meter") for s in self._subscriptions.values()
         )
-        await store.fan_out(now)
+        if not self._subscriptions:
+            return
+        # A write only when some subscription has not been given the newest event yet.
+        if min(s.cursor for s in self._subscriptions.values()) < await store.last_event_id():
+            await store.fan_out(now)
         limit = services.settings.webhook_concurrency
         for delivery in await store.due_deliveries(now, DUE_PER_ROUND):
             subscription = self._subscriptions.get(delivery.subscription_id)
