@@ -38,13 +38,20 @@ class StoredEvent:
     data: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": self.kind,
-            "chargePointId": self.charge_point_id,
-            "time": self.at.isoformat().replace("+00:00", "Z"),
-            "data": self.data,
-        }
+        return event_json(self.id, self.kind, self.charge_point_id, self.at, self.data)
+
+
+def event_json(
+    event_id: int, kind: str, charge_point_id: str | None, at: datetime, data: Any
+) -> dict[str, Any]:
+    """An event as JSON, the outbox's and the live bus's (events.py) alike."""
+    return {
+        "id": event_id,
+        "type": kind,
+        "chargePointId": charge_point_id,
+        "time": at.isoformat().replace("+00:00", "Z"),
+        "data": data,
+    }
 
 
 @dataclass(frozen=True, slots=True)
