@@ -71,6 +71,7 @@ from csms.storage.sql_alerts import AlertsStore
 from csms.storage.sql_base import as_row, aware, meter_sample, upsert
 from csms.storage.sql_charging_profiles import ChargingProfilesStore
 from csms.storage.sql_commands import CommandsStore
+from csms.storage.sql_deliveries import DeliveriesStore
 from csms.storage.sql_firmware import FirmwareStore
 from csms.storage.sql_load_groups import LoadGroupsStore
 from csms.storage.sql_local_list import LocalListStore
@@ -124,6 +125,7 @@ class SqlStore(
     UsersStore,
     MessageLogStore,
     OutboxStore,
+    DeliveriesStore,
     AlertsStore,
 ):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
