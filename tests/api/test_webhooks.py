@@ -77,6 +77,9 @@ async def test_a_subscription_never_shows_its_secret(harness: Harness) -> None:
     for response in responses:
         assert response.status_code in (200, 201)
         assert "secret" not in response.text.lower() and "pass" not in response.text
+    audit = await harness.api.get("/audit")
+    assert audit.status_code == 200 and "/webhooks" in audit.text
+    assert SECRET not in audit.text and "another-secret" not in audit.text
     stored = await harness.store.get_webhook(hook["id"])
     assert stored is not None and stored.secret == "another-secret-that-is-long"
     bad = await harness.api.patch(f"/webhooks/{hook['id']}", json={"url": "file:///etc/passwd"})
