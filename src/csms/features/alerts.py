@@ -164,8 +164,8 @@ async def watch_alerts(services: Services) -> None:
     while True:
         try:
             await check(services)
-        except (StoreError, ValueError) as exc:
-            log.warning("alert check failed: %r", exc)
+        except Exception:  # the database away for a while: try again next time
+            log.exception("alert check failed")
         await asyncio.sleep(services.settings.alert_check_interval)
 
 

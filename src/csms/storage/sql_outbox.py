@@ -34,6 +34,8 @@ from csms.storage.sql_base import SqlBase, aware
 
 # The one "insert an event" statement: every event of a batch goes in one executemany.
 _INSERT_EVENT = insert(outbox_events)
+# Events deleted per transaction when pruning.
+PRUNE_CHUNK = 5000
 # Kinds a subscription without a filter does not get (opt-in: name them).
 OPT_IN_KINDS = frozenset({"meter"})
 
@@ -96,19 +98,31 @@ class OutboxStore(SqlBase):
 
     async def prune_outbox(self, before: datetime) -> int:
         """Delete the events older than `before` that every subscription has been given and
-        none still has to deliver (dead letters keep theirs: they go with their delivery)."""
+        none still has to deliver (dead letters keep theirs: they go with their delivery), a
+        chunk per transaction so that the writer is never held long."""
         aware(before)
         oldest_cursor = select(func.min(webhook_subscriptions.c.cursor)).scalar_subquery()
-        statement = delete(outbox_events).where(
-            outbox_events.c.at < before,
-            ~exists().where(webhook_deliveries.c.event_id == outbox_events.c.id),
-            (oldest_cursor.is_(None)) | (outbox_events.c.id <= oldest_cursor),
+        chunk = (
+            select(outbox_events.c.id)
+            .where(
+                outbox_events.c.at < before,
+                ~exists().where(webhook_deliveries.c.event_id == outbox_events.c.id),
+                (oldest_cursor.is_(None)) | (outbox_events.c.id <= oldest_cursor),
+            )
+            .limit(PRUNE_CHUNK)
+            .scalar_subquery()
         )
+        statement = delete(outbox_events).where(outbox_events.c.id.in_(chunk))
 
         async def work(connection: AsyncConnection) -> int:
-            return (await connection.execute(statement)).rowcount
+            return int((await connection.execute(statement)).rowcount)
 
-        return await self._writer.run(work)
+        total = 0
+        while True:
+            deleted = await self._writer.run(work)
+            total += deleted
+            if deleted < PRUNE_CHUNK:
+                return total
 
     async def prune_dead_letters(self, before: datetime) -> int:
         """Delete dead letters whose last attempt is older than `before`."""

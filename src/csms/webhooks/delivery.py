@@ -34,7 +34,7 @@ import httpx
 from csms import __version__
 from csms.features.context import Services
 from csms.settings import Settings
-from csms.storage import Delivery, StoreError, WebhookSubscription
+from csms.storage import Delivery, WebhookSubscription
 from csms.storage.sql_outbox import matches
 from csms.webhooks.signing import (
     ATTEMPT_HEADER,
@@ -48,6 +48,9 @@ from csms.webhooks.signing import (
 log = logging.getLogger("csms.webhooks")
 
 PRUNE_EVERY = 3600.0  # seconds (monotonic)
+ROUNDS_PER_SECOND = 100
+# Fan-out calls per round at most (each gives every subscription up to 1000 events).
+FAN_OUT_CALLS = 10
 DUE_PER_ROUND = 500
 
 
@@ -77,12 +80,14 @@ class Deliverer:
                 while True:
                     try:
                         await self.round(client)
-                    except (StoreError, ValueError) as exc:
-                        log.warning("webhook delivery round failed: %r", exc)
+                    except Exception:  # the database away for a while: try again next round
+                        log.exception("webhook delivery round failed")
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(settings.webhook_poll_interval):
                             await self._wakeup.wait()
                     self._wakeup.clear()
+                    # Woken by each finished attempt: at most ROUNDS_PER_SECOND rounds.
+                    await asyncio.sleep(1 / ROUNDS_PER_SECOND)
             finally:
                 tasks = list(self._in_flight.values())
                 for task in tasks:
@@ -104,7 +109,10 @@ class Deliverer:
             return
         # A write only when some subscription has not been given the newest event yet.
         if min(s.cursor for s in self._subscriptions.values()) < await store.last_event_id():
-            await store.fan_out(now)
+            for _ in range(FAN_OUT_CALLS):
+                await store.fan_out(now)
+                if not await store.events_not_fanned_out():
+                    break
         limit = services.settings.webhook_concurrency
         for delivery in await store.due_deliveries(now, DUE_PER_ROUND):
             subscription = self._subscriptions.get(delivery.subscription_id)
@@ -148,7 +156,7 @@ class Deliverer:
                 next_attempt_at=now + timedelta(seconds=backoff(delivery.attempts, settings)),
                 window_started_before=now - timedelta(seconds=settings.webhook_retry_window),
             )
-        except (StoreError, ValueError) as exc:  # shutting down: attempted again after restart
+        except Exception as exc:  # shutting down: attempted again after restart
             log.warning("could not record a webhook delivery: %r", exc)
             return
         services.metrics.webhook_delivered("dead" if dead else "failed")
