@@ -166,3 +166,22 @@ async def test_other_features_raise_and_clear_their_own(
         is not None
     )
     assert await active(harness) == []
+
+
+async def test_a_downtime_of_the_csms_does_not_count_as_offline(
+    alerting: tuple[Harness, SteppedClock],
+) -> None:
+    """After a restart, a charge point seen long ago is offline only once the CSMS has been up
+    for the limit: it could not reconnect while the CSMS was down."""
+    harness, clock = alerting
+    services = harness.app.services
+    async with harness.charge_point("CP1") as cp:
+        await cp.boot()
+    clock.advance(minutes=20)  # the CSMS was down these 20 minutes, then started
+    started_at = clock.now()
+    clock.advance(minutes=5)
+    await alerts.check(services, started_at)
+    assert await active(harness) == []
+    clock.advance(minutes=6)
+    await alerts.check(services, started_at)
+    assert [a["kind"] for a in await active(harness)] == ["offline"]

@@ -161,15 +161,18 @@ async def connected(services: Services, charge_point_id: str) -> None:
 
 async def watch_alerts(services: Services) -> None:
     """Every alert_check_interval seconds: offline charge points, boot loops that ended."""
+    started_at = services.clock.now()
     while True:
         try:
-            await check(services)
+            await check(services, started_at)
         except Exception:  # the database away for a while: try again next time
             log.exception("alert check failed")
         await asyncio.sleep(services.settings.alert_check_interval)
 
 
-async def check(services: Services) -> None:
+async def check(services: Services, started_at: datetime | None = None) -> None:
+    """`started_at`: when this CSMS started; a charge point cannot have been seen while the
+    CSMS was down, so it is offline only for as long as both have been up."""
     now = services.clock.now()
     minutes = services.settings.alert_offline_minutes
     if minutes > 0:
@@ -177,7 +180,10 @@ async def check(services: Services) -> None:
         for charge_point in await services.store.list_charge_points():
             if services.registry.get(charge_point.id) is not None:
                 await clear_alert(services, OFFLINE, charge_point.id, "connected")
-            elif charge_point.last_seen_at is not None and charge_point.last_seen_at < limit:
+            elif (
+                charge_point.last_seen_at is not None
+                and max(charge_point.last_seen_at, started_at or charge_point.last_seen_at) < limit
+            ):
                 seen = charge_point.last_seen_at.isoformat().replace("+00:00", "Z")
                 await raise_alert(
                     services,
