@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from csms.features import alerts
 from tests.harness import Harness, csms
 from tests.webhooks.conftest import SteppedClock
+
+from csms.features import alerts
 
 
 @pytest.fixture
