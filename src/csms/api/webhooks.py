@@ -19,7 +19,6 @@ from pydantic import Field, StrictBool, field_validator
 
 from csms.api.deps import services_of
 from csms.api.models import Model
-from csms.features.context import Services
 from csms.features.outbox import TYPES
 from csms.storage import Delivery, WebhookChange, WebhookSubscription
 
@@ -150,7 +149,7 @@ async def create_webhook(request: Request, body: WebhookIn) -> WebhookOut:
         description=body.description,
         enabled=body.enabled,
     )
-    _changed(request, services)
+    _changed(request)
     return WebhookOut.of(subscription, (0, 0))
 
 
@@ -188,7 +187,7 @@ async def update_webhook(
     subscription = await services.store.update_webhook(subscription_id, change)
     if subscription is None:
         raise _unknown(subscription_id)
-    _changed(request, services)
+    _changed(request)
     counts = await services.store.webhook_backlog()
     return WebhookOut.of(subscription, counts.get(subscription_id, (0, 0)))
 
@@ -198,7 +197,7 @@ async def delete_webhook(request: Request, subscription_id: SubscriptionId) -> R
     services = services_of(request)
     if not await services.store.delete_webhook(subscription_id):
         raise _unknown(subscription_id)
-    _changed(request, services)
+    _changed(request)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -224,7 +223,7 @@ async def redeliver(
     await _known(request, subscription_id)
     event_ids = None if body is None else body.event_ids
     count = await services.store.redeliver(subscription_id, event_ids, services.clock.now())
-    _changed(request, services)
+    _changed(request)
     return Redelivered(redelivered=count)
 
 
@@ -239,7 +238,7 @@ def _unknown(subscription_id: int) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown webhook {subscription_id}")
 
 
-def _changed(request: Request, services: Services) -> None:
+def _changed(request: Request) -> None:
     """The deliverer reads the subscriptions again now (meter events wanted, new URLs)."""
     deliverer = getattr(request.app.state, "deliverer", None)
     if deliverer is not None:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from csms.features import live
+from csms.features import alerts, live
 from csms.features.context import Context, Services
 from csms.ocpp16 import (
     BootNotificationRequest,
@@ -158,8 +158,6 @@ async def command_answered(
 def presence(services: Services) -> Callable[[str, bool, dict[str, Any]], Any]:
     """The transport's hook (transport/server.py): connected and disconnected events, and the
     offline alert cleared when a charge point connects."""
-    from csms.features import alerts  # alerts imports nothing of this module at import time
-
     async def told(charge_point_id: str, connected: bool, data: dict[str, Any]) -> None:
         kind = "connected" if connected else "disconnected"
         await record(services, [OutboxEvent(kind, charge_point_id, services.clock.now(), data)])
