@@ -158,6 +158,7 @@ async def command_answered(
 def presence(services: Services) -> Callable[[str, bool, dict[str, Any]], Any]:
     """The transport's hook (transport/server.py): connected and disconnected events, and the
     offline alert cleared when a charge point connects."""
+
     async def told(charge_point_id: str, connected: bool, data: dict[str, Any]) -> None:
         kind = "connected" if connected else "disconnected"
         await record(services, [OutboxEvent(kind, charge_point_id, services.clock.now(), data)])

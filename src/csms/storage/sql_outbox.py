@@ -97,11 +97,16 @@ class OutboxStore(SqlBase):
         return int(rows[0].oldest), int(rows[0].newest)
 
     async def prune_outbox(self, before: datetime) -> int:
-        """Delete the events older than `before` that every subscription has been given and
-        none still has to deliver (dead letters keep theirs: they go with their delivery), a
+        """Delete the events older than `before` that every enabled subscription has been given
+        and none still has to deliver (dead letters keep theirs: they go with their delivery), a
         chunk per transaction so that the writer is never held long."""
         aware(before)
-        oldest_cursor = select(func.min(webhook_subscriptions.c.cursor)).scalar_subquery()
+        # A disabled subscription holds nothing back: enabled again, it gets what is left.
+        oldest_cursor = (
+            select(func.min(webhook_subscriptions.c.cursor))
+            .where(webhook_subscriptions.c.enabled)
+            .scalar_subquery()
+        )
         chunk = (
             select(outbox_events.c.id)
             .where(
