@@ -89,8 +89,8 @@ class AlertsStore(SqlBase):
 
         async def work(connection: AsyncConnection) -> Alert | None:
             cleared = await _clear(connection, alerts.c.id == alert_id, at, reason)
-            if cleared is not None and self._alert_keys is not None:
-                self._alert_keys.discard(_key(cleared))
+            if cleared is not None:
+                self._alert_changed(discard=_key(cleared))
             return cleared
 
         return await self._writer.run(work, derived=_reported("alert.cleared", at))
@@ -145,8 +145,7 @@ class AlertsStore(SqlBase):
             .returning(*alerts.c)
         )
         raised = _alert((await connection.execute(statement)).one())
-        if self._alert_keys is not None:
-            self._alert_keys.add(key)
+        self._alert_changed(add=key)
         return raised
 
     async def clear_in(
@@ -156,9 +155,19 @@ class AlertsStore(SqlBase):
         if active is None:
             return None
         cleared = await _clear(connection, alerts.c.id == active.id, at, reason)
-        if self._alert_keys is not None:
-            self._alert_keys.discard(key)
+        self._alert_changed(discard=key)
         return cleared
+
+    def _alert_changed(
+        self, *, add: AlertKey | None = None, discard: AlertKey | None = None
+    ) -> None:
+        """Keep the keys up to date; a read of them in progress is read again (generation)."""
+        self._alert_generation += 1
+        if self._alert_keys is not None:
+            if add is not None:
+                self._alert_keys.add(add)
+            if discard is not None:
+                self._alert_keys.discard(discard)
 
     async def _active_alert_keys(self) -> set[AlertKey]:
         while self._alert_keys is None:
