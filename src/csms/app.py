@@ -17,8 +17,9 @@ import uvicorn
 
 from csms.accounts import Accounts
 from csms.api import create_api
-from csms.features import ROUTES
+from csms.features import ROUTES, outbox
 from csms.features.admission import ChargePointAdmission
+from csms.features.alerts import watch_alerts
 from csms.features.context import Services
 from csms.features.load_management import run_load_management
 from csms.features.local_list import run_local_list_sync
@@ -29,6 +30,7 @@ from csms.message_log import MessageLog, prune_message_log
 from csms.settings import Settings
 from csms.storage.sql import open_store
 from csms.transport import OcppServer, Registry
+from csms.webhooks import Deliverer
 
 log = logging.getLogger("csms")
 
@@ -44,6 +46,7 @@ class Running:
     # The diagnostics FTP server's port (None: no FTP).
     ftp_port: int | None = None
     ocpp_server: OcppServer | None = None
+    deliverer: Deliverer | None = None
 
 
 @contextlib.asynccontextmanager
@@ -77,6 +80,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             frame_log=message_log,
             events=services.events,
             metrics=services.metrics,
+            presence=outbox.presence(services),
         )
         ws_server = await ocpp.start(
             settings.host, settings.ocpp_port, ssl_context=_ssl_context(settings)
@@ -105,6 +109,10 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         expiry = asyncio.create_task(expire_reservations(services), name="csms.reservations")
         local_lists = asyncio.create_task(run_local_list_sync(services), name="csms.local_lists")
         load = asyncio.create_task(run_load_management(services), name="csms.load_management")
+        deliverer = Deliverer(services)
+        api.state.deliverer = deliverer  # the webhook API wakes it
+        webhooks = asyncio.create_task(deliverer.run(), name="csms.webhooks")
+        alerting = asyncio.create_task(watch_alerts(services), name="csms.alerts")
         pruning = (
             asyncio.create_task(
                 prune_message_log(store, settings.message_log_days, services.clock.now),
@@ -127,7 +135,9 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
                 settings.host,
                 http_port,
             )
-            yield Running(services, ocpp_port, http_port, api_token, files.ftp_port, ocpp)
+            yield Running(
+                services, ocpp_port, http_port, api_token, files.ftp_port, ocpp, deliverer
+            )
         finally:
             # API commands waiting for a charge point to connect give up at once (409); the
             # rest get shutdown_grace seconds. Answers already received are committed below.
@@ -148,6 +158,10 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             load.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await load
+            for task in (webhooks, alerting):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if pruning is not None:
                 pruning.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -66,6 +66,17 @@ _SERVE_FLAGS: dict[str, str] = {
     "message_log_queue": "log rows waiting to be written at most (more are dropped, counted)",
     "log_format": "text or json (one JSON object a line)",
     "metrics_token": "bearer token GET /metrics needs (default: none, /metrics is public)",
+    "event_retention_days": "days outbox events every webhook was given are kept",
+    "webhook_dead_letter_days": "days dead-lettered webhook deliveries are kept",
+    "webhook_timeout": "seconds a webhook POST may take",
+    "webhook_concurrency": "webhook POSTs in flight per subscription at most",
+    "webhook_retry_window": "seconds a failing webhook delivery is retried before dead-lettering",
+    "webhook_retry_min_interval": "seconds before the first retry of a webhook delivery",
+    "webhook_retry_max_interval": "seconds between webhook retries at most",
+    "webhook_poll_interval": "seconds between looks for new events to deliver",
+    "alert_offline_minutes": "minutes offline before an offline alert (0 = never)",
+    "alert_boot_loop_boots": "boots within an hour above which a boot_loop alert (0 = never)",
+    "alert_check_interval": "seconds between checks for offline charge points and boot loops",
 }
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from csms.storage.event_records import event_json
+
 # Events kept for subscribers that resume or fall behind.
 CAPACITY = 10_000
 # Only delivered to subscriptions that name it in their types.
@@ -54,13 +56,7 @@ class Event:
     data: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": self.kind,
-            "chargePointId": self.charge_point_id,
-            "time": self.at.isoformat().replace("+00:00", "Z"),
-            "data": self.data,
-        }
+        return event_json(self.id, self.kind, self.charge_point_id, self.at, self.data)
 
 
 @dataclass(slots=True)

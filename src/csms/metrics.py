@@ -95,6 +95,23 @@ class Metrics:
         self.load_rounds = Counter(
             "csms_load_management_rounds", "Load management allocation rounds", registry=registry
         )
+        self.webhook_deliveries = Counter(
+            "csms_webhook_deliveries",
+            "Webhook delivery attempts, by outcome (delivered, failed: to be retried, dead:"
+            " failed after the retry window and dead-lettered)",
+            ["outcome"],
+            registry=registry,
+        )
+        self.webhook_backlog = Gauge(
+            "csms_webhook_backlog",
+            "Events still to deliver to webhook subscriptions (read when scraped)",
+            registry=registry,
+        )
+        self.webhook_dead_letters = Gauge(
+            "csms_webhook_dead_letters",
+            "Webhook deliveries dead-lettered and kept (read when scraped)",
+            registry=registry,
+        )
         self._call_children: dict[tuple[str, str], tuple[Any, Any]] = {}
         self._command_children: dict[tuple[str, str], Any] = {}
 
@@ -142,6 +159,9 @@ class Metrics:
         self.batch_size.observe(batch)
         self.commit_seconds.observe(seconds)
 
+    def webhook_delivered(self, outcome: str) -> None:
+        self.webhook_deliveries.labels(outcome).inc()
+
     def transaction_stopped(self, energy_wh: int | None) -> None:
         """`energy_wh` None: a transaction the CSMS does not know."""
         if energy_wh is not None and energy_wh > 0:
@@ -151,6 +171,10 @@ class Metrics:
         """The text of GET /metrics, with what is read from the database brought up to date
         (active transactions: exact across restarts, unlike counting starts and stops)."""
         self.active_transactions.set(await store.count_active_transactions())
+        backlog = await store.webhook_backlog()
+        pending = sum(pending for pending, _ in backlog.values())
+        self.webhook_backlog.set(pending + await store.events_not_fanned_out())
+        self.webhook_dead_letters.set(sum(dead for _, dead in backlog.values()))
         return generate_latest(self.registry)
 
 

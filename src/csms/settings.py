@@ -103,6 +103,26 @@ class Settings:
     log_format: str = "text"
     # A bearer token GET /metrics needs; None = /metrics is public like /health and /ready.
     metrics_token: str | None = None
+    # Events and webhooks (docs/events-and-webhooks.md): outbox events every subscription has
+    # been given are kept this many days (also for GET /api/v1/events/outbox); dead letters
+    # this many days after their last attempt.
+    event_retention_days: int = 7
+    webhook_dead_letter_days: int = 30
+    # Webhook delivery: seconds per POST; POSTs in flight per subscription; a failing event is
+    # retried (exponential backoff with jitter, from the min to the max interval) for at least
+    # webhook_retry_window seconds, then dead-lettered; new events looked for this often.
+    webhook_timeout: float = 10.0
+    webhook_concurrency: int = 4
+    webhook_retry_window: float = 86400.0
+    webhook_retry_min_interval: float = 1.0
+    webhook_retry_max_interval: float = 3600.0
+    webhook_poll_interval: float = 1.0
+    # Alerts (docs/events-and-webhooks.md, "Alerts"): a charge point offline longer than this
+    # many minutes (0 = never); more than this many boots within an hour (0 = never); checked
+    # every alert_check_interval seconds.
+    alert_offline_minutes: float = 10.0
+    alert_boot_loop_boots: int = 5
+    alert_check_interval: float = 30.0
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from csms import __version__, console
 from csms.accounts import Accounts
 from csms.api import (
+    alerts,
     charge_points,
     charging_profiles,
     commands,
@@ -36,6 +37,7 @@ from csms.api import (
     transactions,
     trigger,
     users,
+    webhooks,
 )
 from csms.api.auth import principal_of
 from csms.api.limits import RequestGuard, SafeJSONResponse, check_values
@@ -97,6 +99,8 @@ def create_api(services: Services, token: str, accounts: Accounts | None = None)
         users,
         messages,
         events,
+        webhooks,
+        alerts,
     ):
         api.include_router(module.router, prefix="/api/v1", dependencies=secured)
     # For charge points: no operator token, each link is signed (files/http.py).

@@ -17,6 +17,7 @@ from csms.api.models import (
     ImportResult,
     SampledValueOut,
 )
+from csms.features import outbox
 from csms.storage import ChargePoint, ChargePointProvision
 from csms.transport.basic_auth import hash_authorization_key
 
@@ -43,12 +44,20 @@ async def import_charge_points(request: Request) -> ImportResult:
     rows = await rows_of(
         request, ChargePointImport, lambda row: row.charge_point_id, "chargePointId"
     )
-    store = services_of(request).store
+    services = services_of(request)
+    store, now = services.store, services.clock.now()
     existing = {cp.id: cp for cp in await store.list_charge_points()}
     provisions = [
         _provision(row.charge_point_id, row, existing.get(row.charge_point_id)) for row in rows
     ]
-    created, updated = await store.save_charge_points(provisions)
+    events = [
+        event
+        for row in provisions
+        for event in outbox.approved(
+            existing.get(row.charge_point_id), row.registration_status, now, row.charge_point_id
+        )
+    ]
+    created, updated = await store.save_charge_points(provisions, events=events)
     return ImportResult(created=created, updated=updated)
 
 
@@ -117,12 +126,16 @@ async def put_charge_point(
     left out keep their value."""
     services = services_of(request)
     store = services.store
-    provision = _provision(charge_point_id, body, await store.get_charge_point(charge_point_id))
+    existing = await store.get_charge_point(charge_point_id)
+    provision = _provision(charge_point_id, body, existing)
     charge_point = await store.save_charge_point(
         charge_point_id,
         registration_status=provision.registration_status,
         password_hash=provision.password_hash,
         description=provision.description,
+        events=outbox.approved(
+            existing, provision.registration_status, services.clock.now(), charge_point_id
+        ),
     )
     return ChargePointOut.of(
         charge_point, connected=services.registry.get(charge_point_id) is not None

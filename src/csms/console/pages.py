@@ -24,7 +24,7 @@ from csms.api.deps import services_of
 from csms.api.transactions import csv_response, duration, energy_kwh, transactions_csv
 from csms.console.auth import OperatorPost, User
 from csms.console.charts import bar_chart, line_chart, step_chart
-from csms.features import commands, smart_charging
+from csms.features import commands, outbox, smart_charging
 from csms.features import reservation as reservation_feature
 from csms.features.context import Services
 from csms.features.core import remote_start
@@ -877,6 +877,12 @@ async def decide_unknown(
             registration_status=registration_status,
             password_hash=hash_password(password) if password else None,
             description=None,
+            events=outbox.approved(
+                await services.store.get_charge_point(charge_point_id),
+                registration_status,
+                services.clock.now(),
+                charge_point_id,
+            ),
         )
     unknown.forget(charge_point_id)
     await audit(

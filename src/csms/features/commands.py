@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from csms.features import live
+from csms.features import live, outbox
 from csms.features.context import Services
 from csms.ocpp16 import (
     ACTIONS,
@@ -152,15 +152,15 @@ async def send(
         try:
             response = await call(action, payload, timeout=timeout)
         except TimeoutError:
-            live.command_answered(services, charge_point_id, action, None, "timeout")
+            await _answered(services, charge_point_id, action, None, "timeout")
             raise CommandTimeout(
                 f"{charge_point_id} did not answer {action} within "
                 f"{timeout or services.settings.call_timeout} s"
             ) from None
         except NotConnected:
-            live.command_answered(services, charge_point_id, action, None, "disconnected")
+            await _answered(services, charge_point_id, action, None, "disconnected")
             raise ChargePointOffline(f"charge point {charge_point_id!r} disconnected") from None
-        live.command_answered(services, charge_point_id, action, response)
+        await _answered(services, charge_point_id, action, response)
         sent = Sent(
             charge_point_id=charge_point_id,
             action=action,
@@ -183,3 +183,15 @@ async def send(
             if details:
                 sent.details.update(details)
         return sent
+
+
+async def _answered(
+    services: Services,
+    charge_point_id: str,
+    action: str,
+    response: CallResult | CallError | None,
+    failure: str | None = None,
+) -> None:
+    """Told live (and logged, counted), and a command.answered event in the outbox."""
+    data = live.command_answered(services, charge_point_id, action, response, failure)
+    await outbox.command_answered(services, charge_point_id, action, data)

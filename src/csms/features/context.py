@@ -20,6 +20,7 @@ from csms.transport import FollowUp, OcppConnection, Registry
 from csms.transport.replay import ReplayMemory
 
 if TYPE_CHECKING:
+    from csms.features.alerts import AlertMemory
     from csms.features.load_management.model import LoadModel
     from csms.features.local_list.worker import LocalListQueue
 
@@ -58,6 +59,12 @@ def _load_model() -> LoadModel:
     return LoadModel()
 
 
+def _alert_memory() -> AlertMemory:
+    from csms.features.alerts import AlertMemory  # as _local_list_queue
+
+    return AlertMemory()
+
+
 @dataclass(slots=True, kw_only=True)
 class Services:
     """Everything long-lived the features use; built once by the composition root (app.py)."""
@@ -90,6 +97,11 @@ class Services:
     unknown_charge_points: UnknownChargePoints = field(default_factory=UnknownChargePoints)
     # Prometheus metrics of this CSMS (metrics.py).
     metrics: Metrics = field(default_factory=Metrics)
+    # Whether some webhook subscription takes meter events: only then are they written to the
+    # outbox (docs/events-and-webhooks.md); kept by the webhook API and the deliverer.
+    meter_events_wanted: bool = False
+    # What the alerts remember between messages (boots per charge point; features/alerts.py).
+    alerts: AlertMemory = field(default_factory=_alert_memory)
 
 
 @dataclass(slots=True)

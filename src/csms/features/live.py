@@ -41,31 +41,33 @@ def booted(ctx: Context, request: BootNotificationRequest, status: str) -> None:
         request.charge_point_model,
         request.firmware_version,
     )
-    ctx.services.events.publish(
-        "booted",
-        ctx.charge_point_id,
-        {
-            "status": status,
-            "vendor": request.charge_point_vendor,
-            "model": request.charge_point_model,
-            "firmwareVersion": request.firmware_version,
-        },
-    )
+    ctx.services.events.publish("booted", ctx.charge_point_id, boot_data(request, status))
+
+
+def boot_data(request: BootNotificationRequest, status: str) -> dict[str, Any]:
+    """The data of a booted event (live and in the outbox)."""
+    return {
+        "status": status,
+        "vendor": request.charge_point_vendor,
+        "model": request.charge_point_model,
+        "firmwareVersion": request.firmware_version,
+    }
 
 
 def status(ctx: Context, request: StatusNotificationRequest, timestamp: datetime) -> None:
-    ctx.services.events.publish(
-        "status",
-        ctx.charge_point_id,
-        {
-            "connectorId": request.connector_id,
-            "status": request.status,
-            "errorCode": request.error_code,
-            "info": request.info,
-            "vendorErrorCode": request.vendor_error_code,
-            "timestamp": _iso(timestamp),
-        },
-    )
+    ctx.services.events.publish("status", ctx.charge_point_id, status_data(request, timestamp))
+
+
+def status_data(request: StatusNotificationRequest, timestamp: datetime) -> dict[str, Any]:
+    """The data of a status event (live and in the outbox)."""
+    return {
+        "connectorId": request.connector_id,
+        "status": request.status,
+        "errorCode": request.error_code,
+        "info": request.info,
+        "vendorErrorCode": request.vendor_error_code,
+        "timestamp": iso(timestamp),
+    }
 
 
 def transaction_started(ctx: Context, transaction: Transaction) -> None:
@@ -76,17 +78,20 @@ def transaction_started(ctx: Context, transaction: Transaction) -> None:
         transaction.meter_start,
     )
     ctx.services.events.publish(
-        "transaction.started",
-        ctx.charge_point_id,
-        {
-            "transactionId": transaction.id,
-            "connectorId": transaction.connector_id,
-            "idTag": transaction.id_tag,
-            "idTagStatus": transaction.id_tag_status,
-            "meterStart": transaction.meter_start,
-            "timestamp": _iso(transaction.start_time),
-        },
+        "transaction.started", ctx.charge_point_id, started_data(transaction)
     )
+
+
+def started_data(transaction: Transaction) -> dict[str, Any]:
+    """The data of a transaction.started event (live and in the outbox)."""
+    return {
+        "transactionId": transaction.id,
+        "connectorId": transaction.connector_id,
+        "idTag": transaction.id_tag,
+        "idTagStatus": transaction.id_tag_status,
+        "meterStart": transaction.meter_start,
+        "timestamp": iso(transaction.start_time),
+    }
 
 
 def transaction_stopped(
@@ -107,7 +112,7 @@ def transaction_stopped(
             "meterStop": request.meter_stop,
             "energyWh": energy,
             "reason": request.reason or "Local",
-            "timestamp": _iso(request.timestamp),
+            "timestamp": iso(request.timestamp),
         },
     )
 
@@ -127,7 +132,7 @@ def meter_values(ctx: Context, request: MeterValuesRequest) -> None:
         "transactionId": request.transaction_id,
         "powerW": power,
         "energyWh": energy,
-        "timestamp": _iso(max(m.timestamp for m in request.meter_value)),
+        "timestamp": iso(max(m.timestamp for m in request.meter_value)),
     }
     events.publish_throttled(key, METER_INTERVAL, "meter", ctx.charge_point_id, data)
 
@@ -142,8 +147,9 @@ def command_answered(
     action: str,
     response: CallResult | CallError | None,
     failure: str | None = None,
-) -> None:
-    """`response` None: no answer (`failure` says why: timeout, disconnected)."""
+) -> dict[str, Any]:
+    """`response` None: no answer (`failure` says why: timeout, disconnected). The event's
+    data (for the outbox too)."""
     data: dict[str, Any] = {"action": action}
     if isinstance(response, CallResult):
         data["status"] = response.payload.get("status")
@@ -162,6 +168,7 @@ def command_answered(
         extra={"charge_point_id": charge_point_id, "action": action},
     )
     services.events.publish("command.answered", charge_point_id, data)
+    return data
 
 
 def latest_power_energy(
@@ -225,5 +232,6 @@ def _number(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def _iso(timestamp: datetime) -> str:
+def iso(timestamp: datetime) -> str:
+    """An aware datetime as ISO 8601 with a Z."""
     return timestamp.isoformat().replace("+00:00", "Z")

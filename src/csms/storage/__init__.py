@@ -10,6 +10,15 @@ from csms.storage.errors import (
     UnknownChargePointError,
     UserExistsError,
 )
+from csms.storage.event_records import (
+    Alert,
+    Delivery,
+    DeliveryState,
+    OutboxEvent,
+    StoredEvent,
+    WebhookChange,
+    WebhookSubscription,
+)
 from csms.storage.records import (
     ACTIVE_RESERVATION_STATES,
     ApiToken,
@@ -55,6 +64,7 @@ from csms.storage.store import Store
 
 __all__ = [
     "ACTIVE_RESERVATION_STATES",
+    "Alert",
     "ApiToken",
     "AuditEntry",
     "Availability",
@@ -66,6 +76,8 @@ __all__ = [
     "ConnectorStatus",
     "ConsoleSession",
     "DataTransferRecord",
+    "Delivery",
+    "DeliveryState",
     "DiagnosticsFile",
     "FileJob",
     "FileJobChange",
@@ -86,6 +98,7 @@ __all__ = [
     "MeterSample",
     "NewFileJob",
     "Notification",
+    "OutboxEvent",
     "Reservation",
     "ReservationConflictError",
     "ReservationRequest",
@@ -94,6 +107,7 @@ __all__ = [
     "Store",
     "StoreClosedError",
     "StoreError",
+    "StoredEvent",
     "Transaction",
     "TransactionEndedError",
     "TransactionStart",
@@ -101,4 +115,6 @@ __all__ = [
     "UnknownChargePointError",
     "User",
     "UserExistsError",
+    "WebhookChange",
+    "WebhookSubscription",
 ]

@@ -62,6 +62,11 @@ class Rows:
     rows: Sequence[Mapping[str, Any]]
 
 
+# Rows written with an operation, made from its result inside its transaction: the outbox
+# events of a change (docs/events-and-webhooks.md) commit with the change or not at all.
+Derived = Callable[[T], Sequence["Rows"]]
+
+
 @dataclass(frozen=True, slots=True)
 class KeyedRow:
     """A row for `statement` (an upsert): of the rows with the same key in one batch only one
@@ -83,6 +88,8 @@ class _Op(Generic[T]):
     request: Any = None
     rows: Sequence[Rows] = ()
     keyed: Sequence[KeyedRow] = ()
+    # Rows that depend on the result (the outbox event of a start needs its transaction id).
+    derived: Derived[Any] | None = None
 
 
 class GroupCommit:
@@ -139,14 +146,19 @@ class GroupCommit:
             cause = None if task.cancelled() else task.exception()
             raise StoreError("the storage writer has stopped") from cause
 
-    def run(self, work: Work[T]) -> asyncio.Future[T]:
-        """Run `work` in the next batch's transaction; its result once committed."""
-        return self._submit(_Op(self._new_future(), work=work))
+    def run(self, work: Work[T], derived: Derived[T] | None = None) -> asyncio.Future[T]:
+        """Run `work` in the next batch's transaction; its result once committed. `derived`:
+        rows made from the result, written in the same transaction."""
+        return self._submit(_Op(self._new_future(), work=work, derived=derived))
 
-    def run_batched(self, batched: Batched[R, T], request: R) -> asyncio.Future[T]:
+    def run_batched(
+        self, batched: Batched[R, T], request: R, derived: Derived[T] | None = None
+    ) -> asyncio.Future[T]:
         """Have `batched` do `request` in the next batch, with the other requests it got
         there; the result once committed. `batched` must be the same object for all of them."""
-        return self._submit(_Op(self._new_future(), batched=batched, request=request))
+        return self._submit(
+            _Op(self._new_future(), batched=batched, request=request, derived=derived)
+        )
 
     def write(self, *rows: Rows, keyed: Sequence[KeyedRow] = ()) -> asyncio.Future[None]:
         """Write these rows in the next batch; done once committed."""
@@ -367,7 +379,7 @@ class GroupCommit:
         per statement, then the touches, then the appended rows."""
         async with self._engine.begin() as connection:
             results = await _work(connection, ops)
-            await _write_rows(connection, ops)
+            await _write_rows(connection, ops, results)
             if touches:
                 await connection.execute(
                     self._touch_statement,
@@ -399,13 +411,15 @@ async def _work(connection: AsyncConnection, ops: list[_Op[Any]]) -> list[Any]:
     return results
 
 
-async def _write_rows(connection: AsyncConnection, ops: list[_Op[Any]]) -> None:
-    """The rows of every operation, one executemany per statement; of keyed rows with one key
-    the last queued wins, unless an earlier one ranks higher."""
+async def _write_rows(connection: AsyncConnection, ops: list[_Op[Any]], results: list[Any]) -> None:
+    """The rows of every operation (its own, then those derived from its result), one
+    executemany per statement; of keyed rows with one key the last queued wins, unless an
+    earlier one ranks higher."""
     rows: dict[Executable, list[Mapping[str, Any]]] = {}
     keyed: dict[Executable, dict[Hashable, KeyedRow]] = {}
-    for op in ops:
-        for group in op.rows:
+    for op, result in zip(ops, results, strict=True):
+        groups = op.rows if op.derived is None else (*op.rows, *op.derived(result))
+        for group in groups:
             rows.setdefault(group.statement, []).extend(group.rows)
         for item in op.keyed:
             by_key = keyed.setdefault(item.statement, {})

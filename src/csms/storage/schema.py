@@ -635,3 +635,73 @@ message_log = Table(
     Index(None, "charge_point_id", "id"),
     Index(None, "at"),
 )
+
+# The durable outbox (docs/events-and-webhooks.md): each event written in the same transaction
+# as the change it reports; ids increase in commit order (one writer). Not a foreign key to
+# charge_points: an event outlives what it reports (a deleted charge point's disconnection).
+outbox_events = Table(
+    "outbox_events",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("charge_point_id", Text),
+    Column("at", UtcDateTime, nullable=False),
+    Column("data", Text, nullable=False),  # JSON
+    Index(None, "at"),
+)
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("types", Text),  # JSON list; NULL: every kind but meter
+    Column("secret", Text, nullable=False),
+    Column("description", Text),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("cursor", BigInteger, nullable=False),
+)
+
+# An event still to deliver to a subscription (deleted once delivered), or dead-lettered.
+# `queue_key` is the charge point id ("" for none): events of one key go out in id order.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column(
+        "subscription_id",
+        RowId,
+        ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("event_id", RowId, ForeignKey("outbox_events.id", ondelete="CASCADE"), nullable=False),
+    Column("queue_key", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_attempt_at", UtcDateTime),
+    Column("last_error", Text),
+    PrimaryKeyConstraint("subscription_id", "event_id"),
+    Index(None, "subscription_id", "queue_key", "event_id"),
+    Index(None, "event_id"),
+)
+
+# Alerts (docs/events-and-webhooks.md, "Alerts"): at most one active per (kind, charge point,
+# subject); cleared ones are kept for the record.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    Column("kind", Text, nullable=False),
+    Column("charge_point_id", Text),
+    Column("subject", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("data", Text, nullable=False),  # JSON
+    Column("raised_at", UtcDateTime, nullable=False),
+    Column("cleared_at", UtcDateTime),
+    Column("clear_reason", Text),
+    Index(None, "kind", "charge_point_id", "subject", "cleared_at"),
+    Index(None, "cleared_at"),
+)

@@ -40,7 +40,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from csms.storage.engine import create_engine, parse_url
 from csms.storage.errors import TransactionEndedError, UnknownChargePointError
-from csms.storage.groupcommit import KeyedRow, Rows
+from csms.storage.event_records import EventsOf, OutboxEvent
+from csms.storage.groupcommit import Derived, KeyedRow, Rows
 from csms.storage.migrations import migrate
 from csms.storage.open_transactions import OpenTransactions
 from csms.storage.records import (
@@ -67,13 +68,16 @@ from csms.storage.schema import (
     status_history,
     transactions,
 )
+from csms.storage.sql_alerts import AlertsStore
 from csms.storage.sql_base import as_row, aware, meter_sample, upsert
 from csms.storage.sql_charging_profiles import ChargingProfilesStore
 from csms.storage.sql_commands import CommandsStore
+from csms.storage.sql_deliveries import DeliveriesStore
 from csms.storage.sql_firmware import FirmwareStore
 from csms.storage.sql_load_groups import LoadGroupsStore
 from csms.storage.sql_local_list import LocalListStore
 from csms.storage.sql_message_log import MessageLogStore
+from csms.storage.sql_outbox import OutboxStore, outbox_rows
 from csms.storage.sql_reservations import ReservationsStore
 from csms.storage.sql_users import UsersStore
 
@@ -121,6 +125,9 @@ class SqlStore(
     LoadGroupsStore,
     UsersStore,
     MessageLogStore,
+    OutboxStore,
+    DeliveriesStore,
+    AlertsStore,
 ):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 
@@ -314,6 +321,7 @@ class SqlStore(
         registration_status: str,
         password_hash: str | None,
         description: str | None,
+        events: Sequence[OutboxEvent] = (),
     ) -> ChargePoint:
         fields = {
             "registration_status": registration_status,
@@ -329,12 +337,12 @@ class SqlStore(
             return _charge_point((await connection.execute(statement, values)).one())
 
         try:
-            return await self._writer.run(work)
+            return await self._writer.run(work, _events(events))
         finally:
             self._forget_charge_point(charge_point_id)
 
     async def save_charge_points(
-        self, provisions: Sequence[ChargePointProvision]
+        self, provisions: Sequence[ChargePointProvision], events: Sequence[OutboxEvent] = ()
     ) -> tuple[int, int]:
         fields = ("registration_status", "password_hash", "description")
         statement = upsert(self._dialect, charge_points, ("id",), fields)
@@ -359,7 +367,7 @@ class SqlStore(
             return len(rows) - known, known
 
         try:
-            return await self._writer.run(work)
+            return await self._writer.run(work, _events(events))
         finally:
             self._charge_point_generation += 1
             self._charge_point_cache.clear()
@@ -395,7 +403,13 @@ class SqlStore(
             self._active = None
             self._active_generation += 1
 
-    async def record_boot(self, charge_point_id: str, boot: BootInfo, at: datetime) -> None:
+    async def record_boot(
+        self,
+        charge_point_id: str,
+        boot: BootInfo,
+        at: datetime,
+        events: Sequence[OutboxEvent] = (),
+    ) -> None:
         """Raises UnknownChargePointError if the charge point is not registered."""
         aware(at)
         statement = (
@@ -409,7 +423,7 @@ class SqlStore(
 
         # Raised after the batch, so as not to fail the batch for the others.
         try:
-            if not await self._writer.run(work):
+            if not await self._writer.run(work, _events(events)):
                 raise UnknownChargePointError(charge_point_id)
         finally:
             self._forget_charge_point(charge_point_id)
@@ -423,7 +437,9 @@ class SqlStore(
 
     # -- connectors ----------------------------------------------------------------------------
 
-    async def record_status(self, status: ConnectorStatus) -> None:
+    async def record_status(
+        self, status: ConnectorStatus, events: Sequence[OutboxEvent] = ()
+    ) -> None:
         aware(status.timestamp, status.received_at)
         row = as_row(status)
         key = (status.charge_point_id, status.connector_id)
@@ -431,6 +447,7 @@ class SqlStore(
         # batch (the rank) and in the database (the upsert's condition).
         await self._writer.write(
             Rows(self._insert_status, (row,)),
+            *([outbox_rows(events)] if events else []),
             keyed=(KeyedRow(self._upsert_status, key, row, rank=status.ordered_at),),
         )
 
@@ -552,9 +569,11 @@ class SqlStore(
     # updates them as it writes, in the order it writes; a write rolled back makes them be read
     # again (docs/field-behaviour.md, "Transactions").
 
-    async def start_transaction(self, start: TransactionStart) -> Transaction:
+    async def start_transaction(
+        self, start: TransactionStart, events: EventsOf[Transaction] | None = None
+    ) -> Transaction:
         aware(start.timestamp, *([start.received_at] if start.received_at is not None else []))
-        return await self._writer.run_batched(self._start_transactions, start)
+        return await self._writer.run_batched(self._start_transactions, start, _events_of(events))
 
     async def _start_transactions(
         self, connection: AsyncConnection, starts: list[TransactionStart]
@@ -663,12 +682,14 @@ class SqlStore(
         found = (_transaction(row) for row in candidates)
         return {_key_of_transaction(transaction): transaction for transaction in found}
 
-    async def stop_transaction(self, stop: TransactionStop) -> Transaction | None:
+    async def stop_transaction(
+        self, stop: TransactionStop, events: EventsOf[Transaction | None] | None = None
+    ) -> Transaction | None:
         self._check_open()
         aware(stop.timestamp, *([stop.received_at] if stop.received_at is not None else []))
         if not 0 < stop.transaction_id <= _MAX_TRANSACTION_ID:
             return None  # e.g. -1, which some charge points send for "no transaction"
-        return await self._writer.run_batched(self._stop_transactions, stop)
+        return await self._writer.run_batched(self._stop_transactions, stop, _events_of(events))
 
     async def _stop_transactions(
         self, connection: AsyncConnection, stops: list[TransactionStop]
@@ -778,7 +799,9 @@ class SqlStore(
                 self._active = OpenTransactions(map(_transaction, rows))
         return self._active
 
-    async def add_meter_values(self, samples: Sequence[MeterSample]) -> None:
+    async def add_meter_values(
+        self, samples: Sequence[MeterSample], events: Sequence[OutboxEvent] = ()
+    ) -> None:
         if not samples:
             self._check_open()
             return
@@ -789,7 +812,9 @@ class SqlStore(
         # A sample already stored (a replay after a lost answer) is skipped by the unique
         # sample_key: INSERT .. ON CONFLICT DO NOTHING, also for duplicates within a batch.
         rows = [{**as_row(sample), "sample_key": sample_key(sample)} for sample in samples]
-        await self._writer.write(Rows(self._insert_meter_values, rows))
+        await self._writer.write(
+            Rows(self._insert_meter_values, rows), *([outbox_rows(events)] if events else [])
+        )
 
     async def meter_values(self, transaction_id: int) -> list[MeterSample]:
         self._check_open()
@@ -847,6 +872,26 @@ def _remember(cache: dict[str, Any], key: str, value: Any) -> None:
 
 
 # -- statements ---------------------------------------------------------------------------------
+
+
+def _events(events: Sequence[OutboxEvent]) -> Derived[Any] | None:
+    """The outbox rows of a write's events, written only if the write did something."""
+    if not events:
+        return None
+    rows = outbox_rows(events)
+    return lambda result: [rows] if result else []
+
+
+def _events_of(events: EventsOf[Any] | None) -> Derived[Any] | None:
+    """The outbox rows of events made from a write's result."""
+    if events is None:
+        return None
+
+    def derived(result: Any) -> list[Rows]:
+        made = events(result)
+        return [outbox_rows(made)] if made else []
+
+    return derived
 
 
 def _open_transaction() -> Any:

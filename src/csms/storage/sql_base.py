@@ -62,6 +62,15 @@ class SqlBase:
         # TxProfiles, a second writer round each (bench/README.md, "StartTransaction: one commit").
         self._tx_profile_charge_points: set[str] | None = None
         self._tx_profile_installs: set[str] = set()
+        # The keys (kind, charge point, subject) of the active alerts (sql_alerts.py); None until
+        # first needed, and again after a rolled back write.
+        self._alert_keys: set[tuple[str, str | None, str]] | None = None
+        self._alert_generation = 0
+        self._writer.rollback_listeners.append(self._forget_alert_keys)
+
+    def _forget_alert_keys(self) -> None:
+        self._alert_keys = None
+        self._alert_generation += 1
 
     async def __aenter__(self) -> Self:
         return self

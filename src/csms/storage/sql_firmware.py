@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from csms.storage.event_records import OutboxEvent
 from csms.storage.records import (
     DiagnosticsFile,
     FileJob,
@@ -21,7 +22,9 @@ from csms.storage.records import (
     NewFileJob,
 )
 from csms.storage.schema import diagnostics_files, file_job_events, file_jobs, firmware_images
-from csms.storage.sql_base import SqlBase, as_row, aware, upsert
+from csms.storage.sql_alerts import AlertsStore, alert_event
+from csms.storage.sql_base import as_row, aware, upsert
+from csms.storage.sql_outbox import outbox_rows
 
 _JOB_FIELDS = tuple(field.name for field in dataclasses.fields(FileJob))
 # What a change may write; the identity of a job and its request stay as they were.
@@ -37,7 +40,7 @@ _CHANGEABLE = (
 )
 
 
-class FirmwareStore(SqlBase):
+class FirmwareStore(AlertsStore):
     # -- firmware images -----------------------------------------------------------------------
 
     async def add_firmware_image(
@@ -128,7 +131,7 @@ class FirmwareStore(SqlBase):
 
     async def change_file_job(self, job_id: int, change: FileJobChange) -> FileJob | None:
         statement = select(file_jobs).where(file_jobs.c.id == job_id)
-        return await self._writer.run(lambda connection: _apply(connection, statement, change))
+        return await self._writer.run(lambda connection: self._apply(connection, statement, change))
 
     async def change_latest_file_job(
         self, charge_point_id: str, kind: str, change: FileJobChange
@@ -139,7 +142,7 @@ class FirmwareStore(SqlBase):
             .order_by(file_jobs.c.id.desc())
             .limit(1)
         )
-        return await self._writer.run(lambda connection: _apply(connection, statement, change))
+        return await self._writer.run(lambda connection: self._apply(connection, statement, change))
 
     async def add_file_job_event(self, event: FileJobEvent) -> None:
         aware(event.at)
@@ -205,26 +208,63 @@ class FirmwareStore(SqlBase):
             for row in rows
         ]
 
+    async def _apply(
+        self, connection: AsyncConnection, statement: Any, change: FileJobChange
+    ) -> FileJob | None:
+        rows = (await connection.execute(statement)).all()
+        if not rows:
+            return None
+        job = _job(rows[0])
+        changed = change(job)
+        if changed is None:
+            return job
+        new, events = changed
+        if new.id != job.id:
+            raise ValueError("a job change must not change the job's id")
+        values = {name: getattr(new, name) for name in _CHANGEABLE}
+        aware(new.updated_at, new.deadline)
+        await connection.execute(update(file_jobs).where(file_jobs.c.id == job.id).values(values))
+        if events:
+            await connection.execute(file_job_events.insert(), [as_row(event) for event in events])
+        if new.outcome is not None and new.outcome != job.outcome:
+            await self._job_finished(connection, new)
+        return new
 
-async def _apply(
-    connection: AsyncConnection, statement: Any, change: FileJobChange
-) -> FileJob | None:
-    rows = (await connection.execute(statement)).all()
-    if not rows:
-        return None
-    job = _job(rows[0])
-    changed = change(job)
-    if changed is None:
-        return job
-    new, events = changed
-    if new.id != job.id:
-        raise ValueError("a job change must not change the job's id")
-    values = {name: getattr(new, name) for name in _CHANGEABLE}
-    aware(new.updated_at, new.deadline)
-    await connection.execute(update(file_jobs).where(file_jobs.c.id == job.id).values(values))
-    if events:
-        await connection.execute(file_job_events.insert(), [as_row(event) for event in events])
-    return new
+    async def _job_finished(self, connection: AsyncConnection, job: FileJob) -> None:
+        """In the job's transaction: its `<kind>.finished` event; a failed (or timed out) job
+        raises a job.failed alert for its charge point and kind, a succeeded one clears it
+        (docs/events-and-webhooks.md, "Alerts")."""
+        at = job.finished_at or job.updated_at
+        events = [OutboxEvent(f"{job.kind}.finished", job.charge_point_id, at, job_json(job))]
+        key = ("job.failed", job.charge_point_id, job.kind)
+        if job.outcome == "Succeeded":
+            cleared = await self.clear_in(connection, key, at, f"{job.kind} job {job.id} succeeded")
+            if cleared is not None:
+                events.append(alert_event("alert.cleared", cleared, at))
+        else:
+            message = f"{job.kind} job {job.id} {str(job.outcome).lower()}: {job.reason}"
+            raised = await self.raise_in(connection, key, message, at, {"jobId": job.id})
+            if raised is not None:
+                events.append(alert_event("alert.raised", raised, at))
+        rows = outbox_rows(events)
+        await connection.execute(rows.statement, rows.rows)
+
+
+def job_json(job: FileJob) -> dict[str, Any]:
+    """A firmware or diagnostics job as its finished event shows it."""
+    return {
+        "jobId": job.id,
+        "kind": job.kind,
+        "outcome": job.outcome,
+        "status": job.status,
+        "reason": job.reason,
+        "location": job.location,
+        "fileName": job.file_name,
+        "requestedAt": job.requested_at.isoformat().replace("+00:00", "Z"),
+        "finishedAt": None
+        if job.finished_at is None
+        else job.finished_at.isoformat().replace("+00:00", "Z"),
+    }
 
 
 def _job(row: Row[Any]) -> FileJob:

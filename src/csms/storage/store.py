@@ -13,6 +13,8 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from csms.storage.event_records import EventsOf, OutboxEvent
+from csms.storage.event_store import EventStore
 from csms.storage.records import (
     ApiToken,
     AuditEntry,
@@ -54,7 +56,7 @@ from csms.storage.records import (
 )
 
 
-class Store(Protocol):
+class Store(EventStore, Protocol):
     async def close(self) -> None:
         """Flush what is pending (touches included) and release the database."""
 
@@ -87,11 +89,13 @@ class Store(Protocol):
         registration_status: str,
         password_hash: str | None,
         description: str | None,
+        events: Sequence[OutboxEvent] = (),
     ) -> ChargePoint:
-        """Register a charge point, or update these provisioning fields of a known one."""
+        """Register a charge point, or update these provisioning fields of a known one.
+        `events` (here and below): outbox events committed with the change (or not at all)."""
 
     async def save_charge_points(
-        self, provisions: Sequence[ChargePointProvision]
+        self, provisions: Sequence[ChargePointProvision], events: Sequence[OutboxEvent] = ()
     ) -> tuple[int, int]:
         """Bulk provisioning: every row as save_charge_point would store it, in one transaction
         (all or none). (registered, updated)."""
@@ -102,7 +106,13 @@ class Store(Protocol):
 
     async def delete_charge_point(self, charge_point_id: str) -> bool: ...
 
-    async def record_boot(self, charge_point_id: str, boot: BootInfo, at: datetime) -> None:
+    async def record_boot(
+        self,
+        charge_point_id: str,
+        boot: BootInfo,
+        at: datetime,
+        events: Sequence[OutboxEvent] = (),
+    ) -> None:
         """Store the identity of a BootNotification (the charge point exists)."""
 
     def touch(self, charge_point_id: str, at: datetime) -> None:
@@ -111,7 +121,9 @@ class Store(Protocol):
 
     # -- connectors ----------------------------------------------------------------------------
 
-    async def record_status(self, status: ConnectorStatus) -> None:
+    async def record_status(
+        self, status: ConnectorStatus, events: Sequence[OutboxEvent] = ()
+    ) -> None:
         """Append to the history and make it the connector's current status."""
 
     async def list_connectors(self, charge_point_id: str) -> list[ConnectorStatus]:
@@ -141,14 +153,18 @@ class Store(Protocol):
 
     # -- transactions --------------------------------------------------------------------------
 
-    async def start_transaction(self, start: TransactionStart) -> Transaction:
+    async def start_transaction(
+        self, start: TransactionStart, events: EventsOf[Transaction] | None = None
+    ) -> Transaction:
         """Create a transaction with a new unique positive id. An identical start (same charge
         point, connector, idTag, meterStart and timestamp) replayed after a lost answer returns
         the existing transaction instead of a new one. A connector runs one transaction at a
         time: of its open ones the latest started stays open, the others are ended by the CSMS
         (ended_by "csms", "superseded by transaction N"; docs/field-behaviour.md)."""
 
-    async def stop_transaction(self, stop: TransactionStop) -> Transaction | None:
+    async def stop_transaction(
+        self, stop: TransactionStop, events: EventsOf[Transaction | None] | None = None
+    ) -> Transaction | None:
         """Close the transaction; None if the charge point has no transaction with that id. A
         transaction already stopped is returned unchanged (a replayed StopTransaction); one the
         CSMS ended takes the stop's values."""
@@ -190,7 +206,9 @@ class Store(Protocol):
         """Active transactions started with this idTag (case-insensitive) and answered
         Accepted, on any charge point: those that count against the tag. From memory."""
 
-    async def add_meter_values(self, samples: Sequence[MeterSample]) -> None: ...
+    async def add_meter_values(
+        self, samples: Sequence[MeterSample], events: Sequence[OutboxEvent] = ()
+    ) -> None: ...
 
     async def meter_values(self, transaction_id: int) -> list[MeterSample]:
         """In the order received."""

@@ -21,7 +21,7 @@ import ssl
 import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -67,6 +67,11 @@ class Admission(Protocol):
     ) -> Admitted | Refused: ...
 
 
+# Told of each connection (True) and disconnection (False) of a charge point, with the event's
+# data; must not raise.
+Presence = Callable[[str, bool, dict[str, Any]], Awaitable[None]]
+
+
 class OcppServer:
     def __init__(
         self,
@@ -81,12 +86,15 @@ class OcppServer:
         frame_log: FrameLog | None = None,
         events: EventBus | None = None,
         metrics: Metrics | None = None,
+        presence: Presence | None = None,
     ) -> None:
         self.registry = registry
         self._metrics = metrics or Metrics()
         self._frame_log = frame_log
         # Told of each connection and disconnection (docs/live-events.md).
         self._events = events or EventBus()
+        # ... and durably (the outbox, docs/events-and-webhooks.md): awaited, never raising.
+        self._presence = presence
         self._admission = admission
         self._dispatcher = dispatcher
         self._path_prefix = path_prefix
@@ -199,7 +207,10 @@ class OcppServer:
         previous = self.registry.add(connection)
         self._metrics.connections_opened.inc()
         log.info("%s connected from %s", charge_point_id, websocket.remote_address)
-        self._events.publish("connected", charge_point_id, {"remote": _address(websocket)})
+        remote = {"remote": _address(websocket)}
+        self._events.publish("connected", charge_point_id, remote)
+        if self._presence is not None:
+            await self._presence(charge_point_id, True, remote)
         if previous is not None:
             log.info("%s: new connection replaces the old one", charge_point_id)
             await previous.close(1000, "replaced by a new connection")
@@ -209,7 +220,10 @@ class OcppServer:
             self.registry.remove(connection)
             self._metrics.connections_closed.inc()
             log.info("%s disconnected", charge_point_id)
-            self._events.publish("disconnected", charge_point_id, {"code": websocket.close_code})
+            closed = {"code": websocket.close_code}
+            self._events.publish("disconnected", charge_point_id, closed)
+            if self._presence is not None:
+                await self._presence(charge_point_id, False, closed)
 
 
 def _select_subprotocol(

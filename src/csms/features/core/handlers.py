@@ -8,7 +8,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from csms.features import live
+from csms.features import alerts, live, outbox
 from csms.features.authorization import authorize, tag_info
 from csms.features.clocks import clock_suspect
 from csms.features.context import Context, Handler
@@ -73,11 +73,11 @@ async def boot_notification(
         meter_type=request.meter_type,
         meter_serial_number=request.meter_serial_number,
     )
-    await ctx.store.record_boot(ctx.charge_point_id, boot, now)
     charge_point = await ctx.store.get_charge_point(ctx.charge_point_id)
     status = RegistrationStatus(
         charge_point.registration_status if charge_point else RegistrationStatus.ACCEPTED
     )
+    await ctx.store.record_boot(ctx.charge_point_id, boot, now, outbox.booted(ctx, request, status))
     ctx.connection.accepted = status == RegistrationStatus.ACCEPTED
     ctx.connection.registration = status
     if ctx.connection.accepted:
@@ -89,6 +89,7 @@ async def boot_notification(
         else settings.boot_retry_interval
     )
     live.booted(ctx, request, status)
+    await alerts.booted(ctx.services, ctx.charge_point_id)
     return BootNotificationResponse(status=status, current_time=now, interval=interval)
 
 
@@ -118,10 +119,14 @@ async def status_notification(
             timestamp=timestamp,
             received_at=now,
             clock_suspect=clock_suspect(timestamp, now),
-        )
+        ),
+        outbox.status(ctx, request, timestamp),
     )
     status_reported(ctx, request.error_code)  # spec 3.5.2: LocalListConflict
     live.status(ctx, request, timestamp)
+    await alerts.status_reported(
+        ctx.services, ctx.charge_point_id, request.connector_id, request.status, request.error_code
+    )
     return StatusNotificationResponse()
 
 
@@ -164,7 +169,8 @@ async def start_transaction(
             id_tag_status=info.status,
             received_at=received_at,
             clock_suspect=clock_suspect(request.timestamp, received_at),
-        )
+        ),
+        outbox.started(ctx, received_at),
     )
     ctx.services.transaction_starts.started(transaction)
     live.transaction_started(ctx, transaction)
@@ -206,7 +212,8 @@ async def stop_transaction(
             id_tag=request.id_tag,
             received_at=received_at,
             clock_suspect=clock_suspect(request.timestamp, received_at),
-        )
+        ),
+        outbox.stopped(ctx, received_at),
     )
     live.transaction_stopped(ctx, request, transaction)
     if transaction is None:
@@ -245,7 +252,8 @@ async def meter_values(ctx: Context, request: MeterValuesRequest) -> MeterValues
             transaction_id,
             request.meter_value,
             received_at=ctx.now(),
-        )
+        ),
+        outbox.meter(ctx, request),
     )
     live.meter_values(ctx, request)
     return MeterValuesResponse()
