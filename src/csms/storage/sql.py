@@ -698,6 +698,11 @@ class SqlStore(
         # transactions by tag, read once and kept by start/stop_transaction.
         return (await self._open_transactions()).of_tag(id_tag)
 
+    async def open_transactions_on(
+        self, charge_point_id: str, connector_id: int
+    ) -> list[Transaction]:
+        return (await self._open_transactions()).on_connector(charge_point_id, connector_id)
+
     async def _open_transactions(self) -> OpenTransactions:
         while self._active is None:
             generation = self._active_generation

@@ -173,6 +173,11 @@ class Store(Protocol):
     async def count_active_transactions(self) -> int:
         """How many transactions are active (neither stopped nor ended by the CSMS)."""
 
+    async def open_transactions_on(
+        self, charge_point_id: str, connector_id: int
+    ) -> list[Transaction]:
+        """The transactions open on a connector, by id. From memory."""
+
     async def transactions_after(
         self, which: TransactionFilter, *, after_id: int = 0, limit: int = 100
     ) -> list[Transaction]:

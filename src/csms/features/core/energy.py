@@ -65,12 +65,10 @@ class Reading:
 
 @dataclass(frozen=True, slots=True)
 class BillableEnergy:
-    wh: int
-    flags: tuple[EnergyFlag, ...]
+    """Wh, never negative, and the names of its EnergyFlags (in the order declared there)."""
 
-    @property
-    def flag_names(self) -> tuple[str, ...]:
-        return tuple(str(flag) for flag in self.flags)
+    wh: int
+    flags: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +123,7 @@ def billable_energy(transaction: Transaction, samples: Iterable[MeterSample]) ->
         flags.append(EnergyFlag.REGISTER_ROLLBACK)
     if unreadable:
         flags.append(EnergyFlag.UNREADABLE_SAMPLE)
-    return BillableEnergy(int(segments.wh.to_integral_value()), tuple(flags))
+    return BillableEnergy(int(segments.wh.to_integral_value()), tuple(map(str, flags)))
 
 
 def register_readings(samples: Iterable[MeterSample]) -> tuple[list[Reading], int]:
