@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import given
@@ -66,9 +67,7 @@ def test_never_negative(samples: list[int], start: int, stop: int | None) -> Non
 def test_monotonic_readings_bill_stop_minus_start(values: list[int]) -> None:
     values.sort()
     start, *middle, stop = values
-    energy = billable_energy(
-        transaction(start, stop), [sample(v, n) for n, v in enumerate(middle)]
-    )
+    energy = billable_energy(transaction(start, stop), [sample(v, n) for n, v in enumerate(middle)])
     assert energy.wh == stop - start
     assert EnergyFlag.REGISTER_RESET not in energy.flags
     assert EnergyFlag.REGISTER_ROLLBACK not in energy.flags
@@ -87,7 +86,7 @@ def test_the_energy_is_the_sum_over_monotonic_segments(segments: list[list[int]]
         expected += segment[-1] - segment[0]
     result = energy_over_segments(readings(values))
     assert result.wh == expected
-    falls = sum(b < a for a, b in zip(values, values[1:], strict=False))
+    falls = sum(b < a for a, b in pairwise(values))
     assert result.resets + result.rollbacks == falls
 
 

@@ -46,9 +46,10 @@ class EnergyFlag(StrEnum):
     NO_METER_STOP = "no_meter_stop"
     # meterStop is lower than meterStart.
     METER_STOP_BELOW_START = "meter_stop_below_start"
-    # The register fell below the transaction's first reading: it restarted (lost its state).
+    # The register fell below the transaction's first reading, or to at most half the reading
+    # before: it restarted (lost its state).
     REGISTER_RESET = "register_reset"
-    # The register fell back, but not below the first reading (an older value restored).
+    # The register fell back, less far (an older value restored).
     REGISTER_ROLLBACK = "register_rollback"
     # A register sample that is not a reading in Wh or kWh (not a number, negative, another
     # unit, SignedData): left out.
@@ -83,7 +84,9 @@ class SegmentSum:
 def energy_over_segments(readings: Sequence[Reading]) -> SegmentSum:
     """The sum of the increases between consecutive readings (never negative). A fall smaller
     than the coarser resolution of the two readings (1234 Wh, then 1.2 kWh) is no fall: the
-    higher reading stands. A fall below the first reading is a reset, any other a rollback."""
+    higher reading stands. A fall below the first reading or to at most half the previous one
+    is taken for a reset (the register restarted), any other for a rollback (an older value
+    restored); both start a new segment."""
     if not readings:
         return SegmentSum(Decimal(0), 0, 0)
     total = Decimal(0)
@@ -94,7 +97,7 @@ def energy_over_segments(readings: Sequence[Reading]) -> SegmentSum:
             total += reading.wh - previous.wh
         elif previous.wh - reading.wh < max(previous.resolution, reading.resolution):
             continue  # the same reading, rounded differently: keep the higher one
-        elif reading.wh < first.wh:
+        elif reading.wh < first.wh or 2 * reading.wh <= previous.wh:
             resets += 1
         else:
             rollbacks += 1
