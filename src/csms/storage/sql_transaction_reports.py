@@ -123,7 +123,7 @@ class TransactionReportsStore(SqlBase):
             .where(*transaction_conditions(which))
             .group_by(spans.c.day)
         )
-        rows = await self._read(statement.execution_options(compiled_cache=None))
+        rows = await self._read(statement)
         found = {str(row[0]): _total(row) for row in rows}
         return [
             found.get(day) or EnergyTotal(key=day, transactions=0, energy_wh=0, active=0)
