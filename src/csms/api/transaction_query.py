@@ -26,7 +26,10 @@ from csms.storage import TransactionFilter
 
 MAX_LIMIT: Final = 1000
 DEFAULT_LIMIT: Final = 100
-FILTERS: Final = frozenset({"chargePointId", "idTag", "from", "to", "active", "tz"})
+FILTERS: Final = frozenset(
+    {"chargePointId", "idTag", "from", "to", "active", "tz"}
+    | {"charge_point_id", "id_tag", "since", "until"}  # earlier names
+)
 PAGING: Final = frozenset({"cursor", "limit"})
 _CURSOR = re.compile(r"t([1-9][0-9]{0,18})")
 
@@ -51,18 +54,27 @@ def transaction_query(
     to: Annotated[str | None, Query(max_length=64)] = None,
     active: bool | None = None,
     tz: Annotated[str, Query(max_length=64)] = "UTC",
+    # The names of earlier versions, still taken (the camelCase one wins).
+    charge_point_id_: Annotated[
+        str | None, Query(alias="charge_point_id", max_length=48, include_in_schema=False)
+    ] = None,
+    id_tag_: Annotated[
+        str | None, Query(alias="id_tag", max_length=20, include_in_schema=False)
+    ] = None,
+    since: Annotated[str | None, Query(max_length=64, include_in_schema=False)] = None,
+    until: Annotated[str | None, Query(max_length=64, include_in_schema=False)] = None,
 ) -> TransactionQuery:
     """The filters (a FastAPI dependency)."""
     zone = time_zone(tz)
-    since = None if from_ is None else instant("from", from_, zone)
-    until = None if to is None else instant("to", to, zone)
-    if since is not None and until is not None and until <= since:
-        refuse("to", "must be after from", to)
+    start = _optional_instant("from", from_, "since", since, zone)
+    end = _optional_instant("to", to, "until", until, zone)
+    if start is not None and end is not None and end <= start:
+        refuse("to" if to is not None else "until", "must be after from", to or until)
     which = TransactionFilter(
-        charge_point_id=charge_point_id or None,
-        id_tag=id_tag or None,
-        since=since,
-        until=until,
+        charge_point_id=charge_point_id or charge_point_id_ or None,
+        id_tag=id_tag or id_tag_ or None,
+        since=start,
+        until=end,
         active=active,
     )
     return TransactionQuery(which, zone)
@@ -74,6 +86,14 @@ def known_parameters(request: Request, allowed: frozenset[str]) -> None:
     for name in request.query_params:
         if name not in allowed:
             refuse(name, f"unknown parameter; expected one of {', '.join(sorted(allowed))}")
+
+
+def _optional_instant(
+    field: str, text: str | None, earlier_name: str, earlier: str | None, zone: tzinfo
+) -> datetime | None:
+    if text is not None:
+        return instant(field, text, zone)
+    return None if earlier is None else instant(earlier_name, earlier, zone)
 
 
 def time_zone(name: str) -> tzinfo:

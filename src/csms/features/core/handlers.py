@@ -217,7 +217,6 @@ async def stop_transaction(
             clock_suspect=clock_suspect(request.timestamp, received_at),
         )
     )
-    live.transaction_stopped(ctx, request, transaction)
     if transaction is None:
         log.warning(
             "%s: StopTransaction for unknown transaction %s",
@@ -236,8 +235,10 @@ async def stop_transaction(
                 received_at=received_at,
             )
         )
+    energy = None
     if transaction is not None:  # spec 4.10: its energy, also for a late or replayed stop
-        await refresh_energy(store, transaction)
+        energy = await refresh_energy(store, transaction)
+    live.transaction_stopped(ctx, request, transaction, None if energy is None else energy.wh)
     if request.id_tag is None:
         return StopTransactionResponse()
     return StopTransactionResponse(id_tag_info=await authorize(store, request.id_tag, ctx.now()))
