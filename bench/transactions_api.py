@@ -74,9 +74,11 @@ def sample_rows(count: int, stations: int, now: datetime) -> list[dict[str, Any]
     return rows
 
 
-async def fill(engine: Any, count: int, stations: int) -> None:
+async def fill(store: Any, count: int, stations: int) -> None:
+    """In one transaction of the store's writer (other writes wait for it)."""
     now = datetime.now(UTC)
-    async with engine.begin() as connection:
+
+    async def work(connection: Any) -> None:
         await connection.execute(
             charge_points.insert(),
             [
@@ -90,6 +92,8 @@ async def fill(engine: Any, count: int, stations: int) -> None:
         ):
             for start in range(0, len(rows), CHUNK):
                 await connection.execute(table.insert(), rows[start : start + CHUNK])
+
+    await store.writer.run(work)
 
 
 def requests(now: datetime) -> list[tuple[str, dict[str, Any]]]:
@@ -158,8 +162,7 @@ async def main() -> None:
     )
     async with running(settings) as app:
         began = time.perf_counter()
-        engine = app.services.store._write_engine  # type: ignore[attr-defined]
-        await fill(engine, args.transactions, args.charge_points)
+        await fill(app.services.store, args.transactions, args.charge_points)
         print(
             f"filled {args.transactions} transactions of {args.charge_points} charge points, "
             f"{3 * args.transactions} samples in {time.perf_counter() - began:.1f} s "
