@@ -267,6 +267,13 @@ async def test_summary_per_charge_point(harness: Harness) -> None:
         ("/transactions", {"from": "yesterday"}, "from"),
         ("/transactions", {"from": "2026-03-02", "to": "2026-03-01"}, "to"),
         ("/transactions", {"tz": "Mars/Olympus"}, "tz"),
+        ("/transactions", {"tz": "../../etc/passwd"}, "tz"),
+        ("/transactions", {"from": "0001-01-01", "tz": "Pacific/Kiritimati"}, "from"),
+        (
+            "/transactions/summary",
+            {"from": "9999-12-31T23:59", "to": "9999-12-31T23:59:59"},
+            "from",
+        ),
         ("/transactions", {"active": "maybe"}, "active"),
         ("/transactions", {"chargePoint": "CP1"}, "chargePoint"),
         ("/transactions.csv", {"since": "2026-03-01T"}, "since"),

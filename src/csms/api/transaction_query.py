@@ -25,6 +25,9 @@ from fastapi.exceptions import RequestValidationError
 from csms.storage import TransactionFilter
 
 MAX_LIMIT: Final = 1000
+# The times a query may name (the day arithmetic stays far from datetime's limits).
+EARLIEST: Final = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(3000, 1, 1, tzinfo=UTC)
 DEFAULT_LIMIT: Final = 100
 FILTERS: Final = frozenset(
     {"chargePointId", "idTag", "from", "to", "active", "tz"}
@@ -109,9 +112,14 @@ def instant(field: str, text: str, zone: tzinfo) -> datetime:
     """An ISO 8601 date or date-time; without an offset, local time in `zone`."""
     try:
         value = datetime.fromisoformat(text.strip())
-    except ValueError:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=zone)
+        in_utc = value.astimezone(UTC)
+    except (ValueError, OverflowError):
         refuse(field, "not an ISO 8601 date or date-time", text)
-    return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    if not EARLIEST <= in_utc < LATEST:
+        refuse(field, f"must lie in [{EARLIEST.date()}, {LATEST.date()})", text)
+    return in_utc
 
 
 def cursor_after(cursor: str | None) -> int:

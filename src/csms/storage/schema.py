@@ -217,6 +217,14 @@ Index(
 Index("ix_transactions_charge_point_id_id", transactions.c.charge_point_id, transactions.c.id)
 Index("ix_transactions_lower_id_tag_id", func.lower(transactions.c.id_tag), transactions.c.id)
 Index("ix_transactions_start_time", transactions.c.start_time)
+# The open transactions (active=true, the metrics' count), few among many.
+_STILL_OPEN = text("stop_time IS NULL AND ended_at IS NULL")
+Index(
+    "ix_transactions_open_id",
+    transactions.c.id,
+    sqlite_where=_STILL_OPEN,
+    postgresql_where=_STILL_OPEN,
+)
 
 meter_values = Table(
     "meter_values",

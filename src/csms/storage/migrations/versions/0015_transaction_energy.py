@@ -1,6 +1,7 @@
 """Transactions keep their billable energy and its flags (features/core/energy.py,
 docs/field-behaviour.md, "Energy you can bill"), and get the indexes of the transactions API:
-pages of one charge point or one idTag in id order, time ranges on the start time. Existing
+pages of one charge point or one idTag in id order, time ranges on the start time, the open
+transactions. Existing
 rows: energy not computed (NULL, no flags); the API computes it when it reads them.
 
 Revision ID: 0015
@@ -33,9 +34,18 @@ def upgrade() -> None:
         "ix_transactions_lower_id_tag_id", "transactions", [sa.text("lower(id_tag)"), "id"]
     )
     op.create_index("ix_transactions_start_time", "transactions", ["start_time"])
+    still_open = sa.text("stop_time IS NULL AND ended_at IS NULL")
+    op.create_index(
+        "ix_transactions_open_id",
+        "transactions",
+        ["id"],
+        sqlite_where=still_open,
+        postgresql_where=still_open,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_transactions_open_id", "transactions")
     op.drop_index("ix_transactions_start_time", "transactions")
     op.drop_index("ix_transactions_lower_id_tag_id", "transactions")
     op.drop_index("ix_transactions_charge_point_id_id", "transactions")
