@@ -16,7 +16,9 @@ import pytest
 from tests.harness import Harness, csms
 from tests.storage.conftest import database_url, postgres_database
 
-from csms.storage import TransactionStart, TransactionStop
+from csms.api.transaction_query import cursor_of
+from csms.storage import TransactionFilter, TransactionStart, TransactionStop
+from csms.storage.sql import SqlStore
 
 __all__ = ["database_url", "postgres_database"]
 
@@ -37,7 +39,8 @@ async def insert(
     harness: Harness, n: int, *, charge_point_id: str = "CP1", tag: str = "TAG"
 ) -> int:
     """A transaction started straight in the store (the message path is tested elsewhere)."""
-    transaction = await harness.store.start_transaction(
+    store: SqlStore = harness.store
+    transaction = await store.start_transaction(
         TransactionStart(
             charge_point_id=charge_point_id,
             connector_id=1 + n % 2,
@@ -90,18 +93,12 @@ async def test_pages_neither_skip_nor_repeat_while_transactions_are_inserted(
     rows = await all_pages(harness, {"limit": 7}, between=insert_two)
     ids = [row["id"] for row in rows]
     assert ids == sorted(set(ids))  # id order, no repeats
-    everything = await harness.store.transactions_after(_no_filter(), limit=1000)
+    everything = await harness.store.transactions_after(TransactionFilter(), limit=1000)
     assert ids == [t.id for t in everything]  # nothing skipped, the inserted ones included
     assert set(inserted) <= set(ids)
     # One charge point's: the same, filtered.
     mine = await all_pages(harness, {"chargePointId": "CP2", "limit": 3})
     assert [row["id"] for row in mine] == [t.id for t in everything if t.charge_point_id == "CP2"]
-
-
-def _no_filter() -> Any:
-    from csms.storage import TransactionFilter
-
-    return TransactionFilter()
 
 
 async def test_filters_and_energy_and_duration_on_every_transaction(harness: Harness) -> None:
@@ -192,8 +189,6 @@ def without_running_durations(text: str) -> list[dict[str, str]]:
 
 
 def _cursor(row: dict[str, Any]) -> str:
-    from csms.api.transaction_query import cursor_of
-
     return cursor_of(row["id"])
 
 
