@@ -170,7 +170,7 @@ def _transactions(args: argparse.Namespace) -> Request:
         return "GET", f"/transactions/{args.transaction_id}", None, None
     params: dict[str, Any] = {}
     if args.charge_point:
-        params["charge_point_id"] = args.charge_point
+        params["chargePointId"] = args.charge_point
     if args.active:
         params["active"] = "true"
     return "GET", "/transactions", None, params

@@ -89,7 +89,7 @@ class Metrics:
         )
         self.energy = Counter(
             "csms_energy_delivered_wh",
-            "Energy of the transactions stopped (meterStop - meterStart), Wh",
+            "Billable energy of the transactions stopped (docs/field-behaviour.md), Wh",
             registry=registry,
         )
         self.load_rounds = Counter(

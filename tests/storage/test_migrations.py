@@ -20,6 +20,9 @@ SQLITE_EXPRESSION_INDEXES = {
     "uq_id_tags_lower_id_tag": (
         "CREATE UNIQUE INDEX uq_id_tags_lower_id_tag ON id_tags (lower(id_tag))"
     ),
+    "ix_transactions_lower_id_tag_id": (
+        "CREATE INDEX ix_transactions_lower_id_tag_id ON transactions (lower(id_tag), id)"
+    ),
     "ix_transactions_active_lower_id_tag": (
         "CREATE INDEX ix_transactions_active_lower_id_tag ON transactions (lower(id_tag))"
         " WHERE stop_time IS NULL"

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from csms.features.core.energy import BillableEnergy
 from csms.storage import (
     Availability,
     ChargePoint,
@@ -149,13 +150,28 @@ class TransactionOut(Model):
     start_clock_suspect: bool
     stop_received_at: datetime | None
     stop_clock_suspect: bool
+    # The billable energy in Wh (never negative) and why it is not simply meterStop -
+    # meterStart (features/core/energy.py; docs/field-behaviour.md, "Energy you can bill"); of
+    # a running transaction, up to its last sample. The seconds from its start to its stop (or
+    # end by the CSMS, or now).
+    energy_wh: int
+    energy_flags: list[str]
+    duration_s: int
     meter_values: list[SampledValueOut] | None = None
 
     @classmethod
     def of(
-        cls, transaction: Transaction, meter_values: list[MeterSample] | None = None
+        cls,
+        transaction: Transaction,
+        meter_values: list[MeterSample] | None = None,
+        *,
+        energy: BillableEnergy,
+        duration_s: int,
     ) -> TransactionOut:
         return cls(
+            energy_wh=energy.wh,
+            energy_flags=list(energy.flags),
+            duration_s=duration_s,
             id=transaction.id,
             charge_point_id=transaction.charge_point_id,
             connector_id=transaction.connector_id,

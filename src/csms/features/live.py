@@ -95,10 +95,14 @@ def started_data(transaction: Transaction) -> dict[str, Any]:
 
 
 def transaction_stopped(
-    ctx: Context, request: StopTransactionRequest, transaction: Transaction | None
+    ctx: Context,
+    request: StopTransactionRequest,
+    transaction: Transaction | None,
+    energy: int | None,
 ) -> None:
+    """`energy`: the billable energy in Wh (features/core/energy.py), None for a transaction
+    the CSMS does not know."""
     meter_start = transaction.meter_start if transaction else None
-    energy = None if meter_start is None else request.meter_stop - meter_start
     ctx.services.metrics.transaction_stopped(energy)
     log.info("transaction %d stopped, %s Wh", request.transaction_id, energy)
     ctx.services.events.publish(

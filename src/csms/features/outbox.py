@@ -94,12 +94,16 @@ def stopped_data(transaction: Transaction) -> dict[str, Any]:
         "reason": transaction.stop_reason or "Local",
         "stopIdTag": transaction.stop_id_tag,
         "energyWh": energy_wh(transaction),
+        "energyFlags": list(transaction.energy_flags),
         "durationS": duration_s(transaction),
     }
 
 
 def energy_wh(transaction: Transaction) -> int:
-    """meterStop - meterStart, never negative (a replaced meter, a register reset)."""
+    """The billable energy computed at the stop (features/core/energy.py: register resets and
+    rollbacks handled, never negative); else meterStop - meterStart, never negative."""
+    if transaction.energy_wh is not None:
+        return transaction.energy_wh
     if transaction.meter_stop is None:
         return 0
     return max(0, transaction.meter_stop - transaction.meter_start)

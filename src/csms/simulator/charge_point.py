@@ -48,6 +48,7 @@ class SimulatedChargePoint(ChargePointConnection):
         ssl: ssl_module.SSLContext | None = None,
         clock: Callable[[], datetime] = _utc_now,
         transfers: bool = False,
+        energy_unit: str = "Wh",
     ) -> None:
         super().__init__(
             charge_point_id,
@@ -62,6 +63,8 @@ class SimulatedChargePoint(ChargePointConnection):
         self.vendor = vendor
         self.model = model
         self.clock = clock
+        # The unit its MeterValues read the energy register in: "Wh" or "kWh" (meter.py).
+        self.energy_unit = energy_unit
         self.state = ChargePointState(
             charge_point_id=charge_point_id, connectors=connectors, clock=clock
         )
@@ -129,6 +132,13 @@ class SimulatedChargePoint(ChargePointConnection):
         restarted at 1970): its timestamps and its charging schedules follow it."""
         self.clock = clock
         self.state.clock = clock
+
+    def reset_meter(self, connector_id: int, to_wh: float = 0) -> None:
+        """The connector's energy register loses its state (a crash): it counts on from
+        `to_wh` (0: from scratch; another value: rolled back to an older one). Its running
+        transaction goes on; the next MeterValues and the StopTransaction's meterStop read the
+        reset register (issue 15: meterStart 232, meterStop 48)."""
+        self.state.meter_wh[connector_id] = to_wh
 
     async def hard_reboot(self, *, boot: bool = True) -> Payload | None:
         """Power lost and back: the connection drops, and what the charge point kept in memory
@@ -337,6 +347,7 @@ class SimulatedChargePoint(ChargePointConnection):
                 self.state.meter_wh.get(connector_id, 0),
                 charging=charging,
                 current_a=charging_current(self.state, connector_id, self.clock()),
+                energy_unit=self.energy_unit,
             )
         return _without_none(
             connectorId=connector_id,

@@ -8,7 +8,7 @@ printed per charge point and one with the totals; the exit status is 1 if anythi
 
 Flags make the charge points misbehave as real ones do (docs/simulator-misbehaviours.md):
 --reconnect-without-boot, --lose-answers, --offline-sessions (with --late-stops), --hard-reboot,
---clock-offset and --clock-1970.
+--clock-offset, --clock-1970, --meter-reset and --energy-unit kWh.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ class Options:
     hard_reboot: bool = False
     clock_offset: float = 0.0
     clock_1970: bool = False
+    meter_reset: bool = False
+    energy_unit: str = "Wh"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -147,6 +149,18 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         action="store_true",
         help="the charge points' clock starts at 1970-01-01T00:00:00Z (no time kept)",
     )
+    misbehaviours.add_argument(
+        "--meter-reset",
+        action="store_true",
+        help="halfway through every session the energy register loses its state and counts "
+        "on from 0 (the StopTransaction's meterStop is below its meterStart)",
+    )
+    misbehaviours.add_argument(
+        "--energy-unit",
+        choices=("Wh", "kWh"),
+        default="Wh",
+        help="the unit MeterValues read the energy register in (default Wh)",
+    )
     args = parser.parse_args(argv)
     try:
         args.id_tag.format(id="", n=0)
@@ -177,6 +191,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         hard_reboot=args.hard_reboot,
         clock_offset=args.clock_offset,
         clock_1970=args.clock_1970,
+        meter_reset=args.meter_reset,
+        energy_unit=args.energy_unit,
     )
 
 
@@ -211,6 +227,7 @@ async def run_charge_point(number: int, charge_point_id: str, options: Options) 
         response_timeout=options.response_timeout,
         validate=options.validate,
         clock=_clock(options),
+        energy_unit=options.energy_unit,
     )
     try:
         async with cp:
@@ -249,7 +266,10 @@ async def _charge(
         await cp.status_notification(connector_id, "Available")
         _require_accepted("StartTransaction", started)
     await cp.status_notification(connector_id, "Charging")
-    for _ in range(options.meter_values):
+    for n in range(options.meter_values):
+        if options.meter_reset and n == options.meter_values // 2:
+            meter = 0  # a crash: the register restarts (docs/simulator-misbehaviours.md)
+            cp.reset_meter(connector_id)
         meter += 250
         await cp.meter_values(connector_id, transaction_id=transaction_id, energy_wh=meter)
     if options.hard_reboot:

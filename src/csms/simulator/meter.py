@@ -10,19 +10,33 @@ CHARGING_CURRENT_A: Final = 16.0
 PHASE_VOLTAGE_V: Final = 230.0
 
 
+# The units the energy register can be read in (spec 7.43 UnitOfMeasure) and Wh per unit.
+ENERGY_UNITS: Final = {"Wh": 1, "kWh": 1000}
+
+
 def default_sampled_values(
-    energy_wh: float, *, charging: bool, current_a: float = CHARGING_CURRENT_A
+    energy_wh: float,
+    *,
+    charging: bool,
+    current_a: float = CHARGING_CURRENT_A,
+    energy_unit: str = "Wh",
 ) -> list[dict[str, Any]]:
-    """The energy register, plus Power.Active.Import and Current.Import per phase L1..L3
-    (`current_a` per phase while charging)."""
+    """The energy register (in `energy_unit`: Wh, or kWh with 3 decimals), plus
+    Power.Active.Import and Current.Import per phase L1..L3 (`current_a` per phase while
+    charging)."""
     current = current_a if charging else 0.0
     common = {"context": "Sample.Periodic", "format": "Raw", "location": "Outlet"}
+    register = (
+        _number(energy_wh)
+        if energy_unit == "Wh"
+        else f"{energy_wh / ENERGY_UNITS[energy_unit]:.3f}"
+    )
     values: list[dict[str, Any]] = [
         {
-            "value": _number(energy_wh),
+            "value": register,
             **common,
             "measurand": "Energy.Active.Import.Register",
-            "unit": "Wh",
+            "unit": energy_unit,
         }
     ]
     for phase in PHASES:

@@ -153,6 +153,11 @@ class Transaction:
     start_clock_suspect: bool = False
     stop_received_at: datetime | None = None
     stop_clock_suspect: bool = False
+    # The billable energy in Wh and why it is not simply meterStop - meterStart, computed when
+    # it stopped or ended (and again for a late StopTransaction or late meter values) by
+    # features/core/energy.py; None: not computed (running, or stored before migration 0015).
+    energy_wh: int | None = None
+    energy_flags: tuple[str, ...] = ()
 
     @property
     def started_at(self) -> datetime:
@@ -171,6 +176,30 @@ class Transaction:
     def accepted(self) -> bool:
         """Started with an Accepted idTag: only these count against the tag (ConcurrentTx)."""
         return self.id_tag_status == "Accepted"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransactionFilter:
+    """Which transactions a listing, an export or an energy summary covers: of a charge point,
+    of an idTag (case-insensitive), started in [since, until) by the charge point's clock,
+    active or not; None: any."""
+
+    charge_point_id: str | None = None
+    id_tag: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    active: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnergyTotal:
+    """The transactions of one group of an energy summary (a day, a charge point): how many,
+    the energy of those with a known energy (stopped or ended) and how many are still active."""
+
+    key: str
+    transactions: int
+    energy_wh: int
+    active: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

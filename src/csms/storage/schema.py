@@ -186,6 +186,10 @@ transactions = Table(
     Column("start_clock_suspect", Boolean, nullable=False, server_default=false()),
     Column("stop_received_at", UtcDateTime),
     Column("stop_clock_suspect", Boolean, nullable=False, server_default=false()),
+    # The billable energy (Wh) and its flags, space-separated (features/core/energy.py;
+    # migration 0015). NULL: not computed yet.
+    Column("energy_wh", BigInteger),
+    Column("energy_flags", Text, nullable=False, server_default=""),
     CheckConstraint("id > 0", name="positive_id"),
     # An identical StartTransaction replayed after a lost answer is the same transaction: this
     # is the idempotency lookup, by (charge_point_id, start_time) first; it also serves
@@ -207,6 +211,19 @@ Index(
     func.lower(transactions.c.id_tag),
     sqlite_where=transactions.c.stop_time.is_(None),
     postgresql_where=transactions.c.stop_time.is_(None),
+)
+# The transactions API (api/transactions.py; migration 0015): pages in id order of one charge
+# point or one idTag, and the time ranges of listings and energy summaries.
+Index("ix_transactions_charge_point_id_id", transactions.c.charge_point_id, transactions.c.id)
+Index("ix_transactions_lower_id_tag_id", func.lower(transactions.c.id_tag), transactions.c.id)
+Index("ix_transactions_start_time", transactions.c.start_time)
+# The open transactions (active=true, the metrics' count), few among many.
+_STILL_OPEN = text("stop_time IS NULL AND ended_at IS NULL")
+Index(
+    "ix_transactions_open_id",
+    transactions.c.id,
+    sqlite_where=_STILL_OPEN,
+    postgresql_where=_STILL_OPEN,
 )
 
 meter_values = Table(

@@ -54,6 +54,7 @@ from csms.storage.records import (
     MeterSample,
     Notification,
     Transaction,
+    TransactionFilter,
     TransactionStart,
     TransactionStop,
 )
@@ -69,7 +70,7 @@ from csms.storage.schema import (
     transactions,
 )
 from csms.storage.sql_alerts import AlertsStore
-from csms.storage.sql_base import as_row, aware, meter_sample, upsert
+from csms.storage.sql_base import as_row, aware, meter_sample, transaction_record, upsert
 from csms.storage.sql_charging_profiles import ChargingProfilesStore
 from csms.storage.sql_commands import CommandsStore
 from csms.storage.sql_deliveries import DeliveriesStore
@@ -79,6 +80,13 @@ from csms.storage.sql_local_list import LocalListStore
 from csms.storage.sql_message_log import MessageLogStore
 from csms.storage.sql_outbox import OutboxStore, outbox_rows
 from csms.storage.sql_reservations import ReservationsStore
+from csms.storage.sql_transaction_reports import (
+    ENERGY_WH,
+    TransactionReportsStore,
+    open_transaction,
+    same_tag,
+    transaction_conditions,
+)
 from csms.storage.sql_users import UsersStore
 
 # transactions.id is a 32-bit integer; any other id cannot be one of ours.
@@ -128,6 +136,7 @@ class SqlStore(
     OutboxStore,
     DeliveriesStore,
     AlertsStore,
+    TransactionReportsStore,
 ):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 
@@ -269,17 +278,15 @@ class SqlStore(
         limit: int = 50,
     ) -> tuple[list[Transaction], int]:
         tx = transactions.c
-        where: list[Any] = []
-        if charge_point_id:
-            where.append(tx.charge_point_id == charge_point_id)
-        if id_tag:
-            where.append(_same_tag(tx.id_tag, id_tag))
-        if since is not None:
-            where.append(tx.start_time >= since)
-        if until is not None:
-            where.append(tx.start_time < until)
-        if active is not None:
-            where.append(_open_transaction() if active else not_(_open_transaction()))
+        where = transaction_conditions(
+            TransactionFilter(
+                charge_point_id=charge_point_id,
+                id_tag=id_tag,
+                since=since,
+                until=until,
+                active=active,
+            )
+        )
         rows = await self._read(
             select(transactions).where(*where).order_by(tx.id.desc()).offset(offset).limit(limit)
         )
@@ -289,7 +296,7 @@ class SqlStore(
     async def energy_stopped_since(self, since: datetime) -> int:
         tx = transactions.c
         rows = await self._read(
-            select(func.coalesce(func.sum(tx.meter_stop - tx.meter_start), 0)).where(
+            select(func.coalesce(func.sum(ENERGY_WH), 0)).where(
                 tx.stop_time >= since, tx.meter_stop.is_not(None)
             )
         )
@@ -791,6 +798,11 @@ class SqlStore(
         # transactions by tag, read once and kept by start/stop_transaction.
         return (await self._open_transactions()).of_tag(id_tag)
 
+    async def open_transactions_on(
+        self, charge_point_id: str, connector_id: int
+    ) -> list[Transaction]:
+        return (await self._open_transactions()).on_connector(charge_point_id, connector_id)
+
     async def _open_transactions(self) -> OpenTransactions:
         while self._active is None:
             generation = self._active_generation
@@ -894,9 +906,7 @@ def _events_of(events: EventsOf[Any] | None) -> Derived[Any] | None:
     return derived
 
 
-def _open_transaction() -> Any:
-    """Neither stopped by its charge point nor ended by the CSMS (Transaction.active)."""
-    return and_(transactions.c.stop_time.is_(None), transactions.c.ended_at.is_(None))
+_open_transaction = open_transaction
 
 
 def _start_order(running: list[Transaction]) -> Callable[[Transaction], tuple[Any, ...]]:
@@ -941,10 +951,7 @@ async def _registered_spellings(
     return found
 
 
-def _same_tag(column: Any, id_tag: str) -> Any:
-    """IdToken is a CiString20 (spec 7.28): compared case-insensitively, by the database on
-    both sides so that the expression indexes on lower(id_tag) apply."""
-    return func.lower(column) == func.lower(id_tag)
+_same_tag = same_tag
 
 
 def _newer_status_upsert(dialect: str) -> Insert:
@@ -1045,8 +1052,6 @@ def _id_tag(row: Row[Any]) -> IdTag:
     )
 
 
-_TRANSACTION_FIELDS = tuple(field.name for field in dataclasses.fields(Transaction))
-
 # What makes two StartTransaction.req identical (a replay): all but the answered status.
 _StartKey = tuple[str, int, datetime, str, int]
 
@@ -1071,6 +1076,4 @@ def _key_of_transaction(transaction: Transaction) -> _StartKey:
     )
 
 
-def _transaction(row: Row[Any]) -> Transaction:
-    values = row._mapping
-    return Transaction(**{name: values[name] for name in _TRANSACTION_FIELDS})
+_transaction = transaction_record

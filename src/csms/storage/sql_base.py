@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from csms.storage.errors import StoreClosedError
 from csms.storage.groupcommit import GroupCommit
 from csms.storage.open_transactions import OpenTransactions
-from csms.storage.records import InstalledChargingProfile, MeterSample
+from csms.storage.records import InstalledChargingProfile, MeterSample, Transaction
 from csms.storage.schema import charge_points
 
 
@@ -190,6 +190,19 @@ _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 _METER_SAMPLE_FIELDS = tuple(field.name for field in dataclasses.fields(MeterSample))
+
+
+_TRANSACTION_FIELDS = tuple(
+    field.name for field in dataclasses.fields(Transaction) if field.name != "energy_flags"
+)
+
+
+def transaction_record(row: Row[Any]) -> Transaction:
+    values = row._mapping
+    return Transaction(
+        **{name: values[name] for name in _TRANSACTION_FIELDS},
+        energy_flags=tuple(str(values["energy_flags"] or "").split()),
+    )
 
 
 def meter_sample(row: Row[Any]) -> MeterSample:

@@ -28,6 +28,7 @@ from csms.storage.records import (
     ConsoleSession,
     DataTransferRecord,
     DiagnosticsFile,
+    EnergyTotal,
     FileJob,
     FileJobChange,
     FileJobEvent,
@@ -50,6 +51,7 @@ from csms.storage.records import (
     ReservationRequest,
     Role,
     Transaction,
+    TransactionFilter,
     TransactionStart,
     TransactionStop,
     User,
@@ -202,6 +204,32 @@ class Store(EventStore, Protocol):
     async def count_active_transactions(self) -> int:
         """How many transactions are active (neither stopped nor ended by the CSMS)."""
 
+    async def open_transactions_on(
+        self, charge_point_id: str, connector_id: int
+    ) -> list[Transaction]:
+        """The transactions open on a connector, by id. From memory."""
+
+    async def transactions_after(
+        self, which: TransactionFilter, *, after_id: int = 0, limit: int = 100
+    ) -> list[Transaction]:
+        """Those that match with an id above `after_id`, in id order (the order received): a
+        page that follows another skips and repeats nothing, also while transactions are
+        inserted (their ids are above every id committed before)."""
+
+    async def record_energy(
+        self, transaction_id: int, energy_wh: int, flags: Sequence[str]
+    ) -> None:
+        """Keep a transaction's billable energy (features/core/energy.py) and its flags."""
+
+    async def energy_by_day(
+        self, which: TransactionFilter, days: Sequence[tuple[str, datetime, datetime]]
+    ) -> list[EnergyTotal]:
+        """One total per (day, start, end), in the order given, of the transactions that match
+        and started in [start, end). Energy: the billable energy where computed."""
+
+    async def energy_by_charge_point(self, which: TransactionFilter) -> list[EnergyTotal]:
+        """One total per charge point with a matching transaction, by charge point id."""
+
     async def active_transactions_for_tag(self, id_tag: str) -> list[Transaction]:
         """Active transactions started with this idTag (case-insensitive) and answered
         Accepted, on any charge point: those that count against the tag. From memory."""
@@ -212,6 +240,13 @@ class Store(EventStore, Protocol):
 
     async def meter_values(self, transaction_id: int) -> list[MeterSample]:
         """In the order received."""
+
+    async def meter_values_of_transactions(
+        self, transaction_ids: Collection[int], *, measurand: str | None = None
+    ) -> dict[int, list[MeterSample]]:
+        """The samples of each transaction, in the order received (an empty list for one with
+        none); with `measurand`, only those of it and those with no measurand (spec 7.31: the
+        default is Energy.Active.Import.Register)."""
 
     async def meter_values_of(
         self, charge_point_id: str, connector_id: int | None = None, limit: int = 1000

@@ -13,6 +13,11 @@ from csms.features.authorization import authorize, tag_info
 from csms.features.clocks import clock_suspect
 from csms.features.context import Context, Handler
 from csms.features.core.commands import after_accepted_boot
+from csms.features.core.transaction_energy import (
+    refresh_ended,
+    refresh_energy,
+    refresh_energy_of,
+)
 from csms.features.local_list.sync import status_reported
 from csms.features.reservation import reservations as reservation
 from csms.features.smart_charging.commands import (
@@ -158,6 +163,8 @@ async def start_transaction(
         )
     ):
         info = dataclasses.replace(info, status=AuthorizationStatus.CONCURRENT_TX)
+    # Open on this connector before: ended by the CSMS if this start supersedes them.
+    running = await store.open_transactions_on(ctx.charge_point_id, request.connector_id)
     transaction = await store.start_transaction(
         TransactionStart(
             charge_point_id=ctx.charge_point_id,
@@ -173,6 +180,8 @@ async def start_transaction(
         outbox.started(ctx, received_at),
     )
     ctx.services.transaction_starts.started(transaction)
+    if running:  # their energy, now that they are over (or this one, if it started before)
+        await refresh_ended(store, [*running, transaction])
     live.transaction_started(ctx, transaction)
     await transaction_profiles_started(ctx, transaction)  # spec 5.16.2: remote start profile
     await reservation.transaction_started(ctx, transaction)  # spec 4.8: it may end a reservation
@@ -215,7 +224,6 @@ async def stop_transaction(
         ),
         outbox.stopped(ctx, received_at),
     )
-    live.transaction_stopped(ctx, request, transaction)
     if transaction is None:
         log.warning(
             "%s: StopTransaction for unknown transaction %s",
@@ -234,6 +242,10 @@ async def stop_transaction(
                 received_at=received_at,
             )
         )
+    energy = None
+    if transaction is not None:  # spec 4.10: its energy, also for a late or replayed stop
+        energy = await refresh_energy(store, transaction)
+    live.transaction_stopped(ctx, request, transaction, None if energy is None else energy.wh)
     if request.id_tag is None:
         return StopTransactionResponse()
     return StopTransactionResponse(id_tag_info=await authorize(store, request.id_tag, ctx.now()))
@@ -255,6 +267,12 @@ async def meter_values(ctx: Context, request: MeterValuesRequest) -> MeterValues
         ),
         outbox.meter(ctx, request),
     )
+    if transaction_id is not None:
+        # Late samples of a transaction over already: its energy again. Whether it is open is
+        # known from memory; only a late one costs a read.
+        running = await ctx.store.open_transactions_on(ctx.charge_point_id, request.connector_id)
+        if all(t.id != transaction_id for t in running):
+            await refresh_energy_of(ctx.store, transaction_id, ctx.charge_point_id)
     live.meter_values(ctx, request)
     return MeterValuesResponse()
 
