@@ -27,6 +27,9 @@ from csms.console.auth import (
     User,
     accounts_of,
     clear_session_cookie,
+    login_csrf_ok,
+    login_token,
+    set_login_cookie,
     set_session_cookie,
     signed_in,
 )
@@ -133,7 +136,15 @@ async def login_form(request: Request) -> Response:
         await signed_in(request)
         return _see("/")
     except NotSignedIn:
-        return page(request, "login.html", None)
+        return _login_page(request)
+
+
+def _login_page(request: Request, code: int = status.HTTP_200_OK, **context: Any) -> HTMLResponse:
+    """The sign-in form with its login CSRF token (and the cookie that holds the same)."""
+    token = login_token(request)
+    response = page(request, "login.html", None, code, login_csrf=token, **context)
+    set_login_cookie(request, response, token)
+    return response
 
 
 @router.post("/login")
@@ -141,28 +152,30 @@ async def login(
     request: Request,
     name: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     accounts = accounts_of(request)
     address = request.client.host if request.client else "?"
+    if not login_csrf_ok(request, csrf_token):
+        log.info("console login of %r from %s without the form's CSRF token", name, address)
+        return _login_page(
+            request,
+            status.HTTP_403_FORBIDDEN,
+            error="the sign-in form has expired or came from elsewhere: sign in again",
+            name=name,
+        )
     try:
         session_id, session = await accounts.login(name, password, address)
     except TooManyAttempts as exc:
         log.warning("console login of %r from %s refused: %s", name, address, exc)
-        response = page(
-            request,
-            "login.html",
-            None,
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            error=str(exc),
-            name=name,
+        response = _login_page(
+            request, status.HTTP_429_TOO_MANY_REQUESTS, error=str(exc), name=name
         )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except LoginRefused as exc:
         log.info("console login of %r from %s failed", name, address)
-        return page(
-            request, "login.html", None, status.HTTP_401_UNAUTHORIZED, error=str(exc), name=name
-        )
+        return _login_page(request, status.HTTP_401_UNAUTHORIZED, error=str(exc), name=name)
     principal = accounts.by_session(session_id)
     assert principal is not None
     await _audit(request, principal, "console.login", None)
