@@ -879,6 +879,7 @@ async def decide_unknown(
             description=None,
         )
     unknown.forget(charge_point_id)
+    await unknown.flush(services.store)  # not back after a restart
     await audit(
         request,
         principal,

@@ -48,6 +48,7 @@ from csms.storage.records import (
     Transaction,
     TransactionStart,
     TransactionStop,
+    UnknownChargePointAttempt,
     User,
 )
 from csms.storage.store import Store
@@ -96,6 +97,7 @@ __all__ = [
     "TransactionEndedError",
     "TransactionStart",
     "TransactionStop",
+    "UnknownChargePointAttempt",
     "UnknownChargePointError",
     "User",
     "UserExistsError",
