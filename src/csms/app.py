@@ -60,7 +60,7 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         registry = Registry()
         services = Services(settings=settings, store=store, registry=registry)
         unknown = services.unknown_charge_points = UnknownChargePoints(
-            clock=lambda: services.clock.now()
+            clock=lambda: services.clock.now(), events=services.events
         )
         await unknown.load(store)
         services.metrics.watch(registry, services.events, store)

@@ -39,6 +39,7 @@ KINDS = frozenset(
         "meter",
         "command.sent",
         "command.answered",
+        "unknown",
         MESSAGE,
     }
 )

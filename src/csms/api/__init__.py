@@ -32,6 +32,7 @@ from csms.api import (
     local_list,
     messages,
     operations,
+    overview,
     reservations,
     transactions,
     trigger,
@@ -97,6 +98,7 @@ def create_api(services: Services, token: str, accounts: Accounts | None = None)
         users,
         messages,
         events,
+        overview,
     ):
         api.include_router(module.router, prefix="/api/v1", dependencies=secured)
     # For charge points: no operator token, each link is signed (files/http.py).

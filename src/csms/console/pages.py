@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from csms.accounts import Principal
 from csms.api.deps import services_of
+from csms.api.overview import overview_figures
 from csms.api.transactions import csv_response, duration, energy_kwh, transactions_csv
 from csms.console.auth import OperatorPost, User
 from csms.console.charts import bar_chart, line_chart, step_chart
@@ -70,17 +71,24 @@ def _page(
 # -- Overview ------------------------------------------------------------------------------------
 
 
+# The Overview's figures: (label, field of OverviewOut); the page's script updates each from
+# GET /api/v1/overview when an event says it may have changed.
+FIGURES = (
+    ("Registered", "registered"),
+    ("Connected", "connected"),
+    ("Offline", "offline"),
+    ("Charging", "charging"),
+    ("Faulted", "faulted"),
+    ("Active transactions", "activeTransactions"),
+    ("Unknown, waiting", "unknownWaiting"),
+)
+
+
 @router.get("/")
 async def overview(request: Request, principal: User) -> Response:
     services = services_of(request)
-    store = services.store
-    _, registered = await store.charge_point_page(limit=1)
-    connected = len(services.registry)
-    counts = await store.connector_status_counts()
-    now = services.clock.now()
-    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    active, active_count = await store.transaction_page(active=True, limit=10)
-    energy_today = await store.energy_stopped_since(midnight)
+    figures = (await overview_figures(services)).model_dump(by_alias=True)
+    active, _ = await services.store.transaction_page(active=True, limit=10)
     alerts = [
         d
         for d in await _recent_alerts(services)
@@ -90,16 +98,8 @@ async def overview(request: Request, principal: User) -> Response:
         request,
         "overview.html",
         principal,
-        figures={
-            "Registered": registered,
-            "Connected": connected,
-            "Offline": max(registered - connected, 0),
-            "Charging": counts.get("Charging", 0),
-            "Faulted": counts.get("Faulted", 0),
-            "Active transactions": active_count,
-            "Unknown, waiting": len(services.unknown_charge_points),
-        },
-        energy_today_kwh=energy_today / 1000,
+        figures=[(label, name, figures[name]) for label, name in FIGURES],
+        energy_today_kwh=figures["energyTodayKwh"],
         active=active,
         alerts=alerts[:20],
     )

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from csms.events import EventBus
 from csms.storage import Store, UnknownChargePointAttempt
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,15 @@ def _system_now() -> datetime:
 
 class UnknownChargePoints:
     def __init__(
-        self, capacity: int = CAPACITY, clock: Callable[[], datetime] = _system_now
+        self,
+        capacity: int = CAPACITY,
+        clock: Callable[[], datetime] = _system_now,
+        events: EventBus | None = None,
     ) -> None:
         self._capacity = capacity
         self._clock = clock
+        # An "unknown" event for each refusal and decision (docs/live-events.md).
+        self._events = events
         self._attempts: OrderedDict[str, Attempt] = OrderedDict()
         # What changed since the last write: ids to write, ids to delete.
         self._changed: set[str] = set()
@@ -83,11 +89,18 @@ class UnknownChargePoints:
         while len(self._attempts) > self._capacity:
             oldest, _ = self._attempts.popitem(last=False)
             self._note_gone(oldest)
+        self._publish(charge_point_id, {"reason": reason, "attempts": attempt.attempts})
 
     def forget(self, charge_point_id: str) -> bool:
         known = self._attempts.pop(charge_point_id, None) is not None
         self._note_gone(charge_point_id)
+        if known:
+            self._publish(charge_point_id, {"forgotten": True})
         return known
+
+    def _publish(self, charge_point_id: str, data: dict[str, object]) -> None:
+        if self._events is not None:
+            self._events.publish("unknown", charge_point_id, {**data, "waiting": len(self)})
 
     def _note_gone(self, charge_point_id: str) -> None:
         self._changed.discard(charge_point_id)

@@ -57,6 +57,70 @@
     text(cell(row, "info"), d.info || "");
     text(cell(row, "timestamp"), time(d.timestamp));
   });
+  // The Overview (data-overview): its figures are read again from GET /api/v1/overview when an
+  // event may have changed them (one request at a time, at most one waiting); new transactions
+  // and faults are added to its tables.
+  var overview = body.dataset.overview !== undefined;
+  var reading = false, again = false;
+  function refreshFigures() {
+    if (!overview) return;
+    if (reading) { again = true; return; }
+    reading = true;
+    fetch("/api/v1/overview", {credentials: "same-origin", headers: {"Accept": "application/json"}})
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (figures) {
+        if (!figures) return;
+        document.querySelectorAll("[data-figure]").forEach(function (el) {
+          var value = figures[el.dataset.figure];
+          if (value === undefined) return;
+          var decimals = el.dataset.decimals;
+          el.textContent = decimals ? Number(value).toFixed(Number(decimals)) : String(value);
+        });
+      })
+      .catch(function () {})
+      .then(function () {
+        reading = false;
+        if (again) { again = false; refreshFigures(); }
+      });
+  }
+  ["connected", "disconnected", "booted", "status", "transaction.started",
+    "transaction.stopped", "unknown"].forEach(function (kind) { on(kind, refreshFigures); });
+  function prepend(table, values, link) {
+    var none = table.querySelector("tr.none");
+    if (none) none.remove();
+    var row = table.tBodies[0].insertRow(0);
+    values.forEach(function (v, i) {
+      var td = row.insertCell();
+      if (link && link[i]) {
+        var a = document.createElement("a");
+        a.href = link[i];
+        a.textContent = v;
+        td.appendChild(a);
+      } else {
+        td.textContent = v;
+      }
+    });
+    return row;
+  }
+  if (overview) {
+    on("transaction.started", function (e) {
+      var table = document.getElementById("active-transactions");
+      var d = e.data;
+      if (!table || table.querySelector('tr[data-transaction="' + d.transactionId + '"]')) return;
+      var row = prepend(table, [d.transactionId, e.chargePointId, d.connectorId, d.idTag,
+        time(d.timestamp)], ["/transactions/" + d.transactionId,
+        "/charge-points/" + encodeURIComponent(e.chargePointId)]);
+      row.dataset.transaction = d.transactionId;
+    });
+    on("status", function (e) {
+      var d = e.data, table = document.getElementById("alerts");
+      if (!table || (d.status !== "Faulted" && (!d.errorCode || d.errorCode === "NoError"))) return;
+      var row = prepend(table.parentNode, [e.chargePointId, d.connectorId, d.status, d.errorCode,
+        d.info || "", d.timestamp], ["/charge-points/" + encodeURIComponent(e.chargePointId)]);
+      row.className = "fresh";
+    });
+  }
+
   on("transaction.started", function (e) {
     var table = document.getElementById("transactions");
     if (!table || e.chargePointId !== cp || !document.getElementById("connectors")) return;
