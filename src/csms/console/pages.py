@@ -804,40 +804,6 @@ async def load_group_page(request: Request, principal: User, group_id: int) -> R
     )
 
 
-@router.get("/reservations")
-async def reservations_page(request: Request, principal: User) -> Response:
-    reservations = await services_of(request).store.list_reservations()
-    return _page(
-        request, "list.html", principal, title="Reservations", table=table_of(reservations)
-    )
-
-
-@router.get("/local-lists")
-async def local_lists_page(request: Request, principal: User) -> Response:
-    store = services_of(request).store
-    return _page(
-        request,
-        "list.html",
-        principal,
-        title="Local list policies",
-        table=table_of(await store.list_local_list_policies()),
-        second_title="Charge points' lists",
-        second=table_of(await store.list_local_lists()),
-    )
-
-
-@router.get("/firmware")
-async def firmware_page(request: Request, principal: User) -> Response:
-    images = await services_of(request).store.list_firmware_images()
-    return _page(
-        request,
-        "list.html",
-        principal,
-        title="Firmware images",
-        table=table_of(images, skip=("sha256",)),
-    )
-
-
 # -- Unknown charge points -----------------------------------------------------------------------
 
 
