@@ -93,6 +93,7 @@ def test_the_overview_follows_the_fleet_live(
         until(driver, lambda d: figure(d, "activeTransactions") == "1", "one transaction")
         row = f'#active-transactions tr[data-transaction="{started["transactionId"]}"]'
         until(driver, lambda d: "TAG1" in text_of(d, row), "its row")
+
         # A lookalike of CP1 is refused and waits for an operator.
         async def lookalike() -> None:
             try:
@@ -231,9 +232,9 @@ def test_reservations_local_lists_and_firmware_from_the_console(
         submit(driver, "get-diagnostics-form")
         diagnostics = answer_after_reload(driver)
         assert diagnostics["kind"] == "diagnostics" and diagnostics["retries"] == 1
-        assert background.run(cp.expect_call("GetDiagnostics", timeout=WAIT)).payload[
-            "retries"
-        ] == 1
+        assert (
+            background.run(cp.expect_call("GetDiagnostics", timeout=WAIT)).payload["retries"] == 1
+        )
         screenshot(driver, "firmware")
 
         # Every operation is in the audit log under the operator's name.
@@ -262,5 +263,94 @@ def test_reservations_local_lists_and_firmware_from_the_console(
             csrf.get_attribute("content"),
         )
         assert refused == 403
+    finally:
+        background.run(cp.__aexit__(None, None, None))
+
+
+def status_of(driver: WebDriver, path: str) -> int:
+    """The HTTP status of a page fetched with the browser's session (as a link would)."""
+    found: int = driver.execute_async_script(
+        """
+        const [path, done] = arguments;
+        fetch(path, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+          .then(r => done(r.status));
+        """,
+        path,
+    )
+    return found
+
+
+def test_every_page_and_every_refusal_as_an_operator_sees_it(
+    server: tuple[Background, Harness],  # noqa: F811
+    browser: WebDriver,  # noqa: F811
+) -> None:
+    background, harness = server
+    base = f"http://127.0.0.1:{harness.app.http_port}"
+    driver = browser
+    driver.set_script_timeout(WAIT)
+    made = background.run(
+        harness.api.post("/users", json={"name": "ada", "role": "admin", "password": "a" * 12})
+    )
+    assert made.status_code == 201
+    cp = harness.charge_point("CP1")
+    background.run(cp.__aenter__())
+    try:
+        background.run(cp.boot_and_report())
+        driver.get(f"{base}/login")
+        driver.find_element(By.NAME, "name").send_keys("ada")
+        driver.find_element(By.NAME, "password").send_keys("a" * 12)
+        driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button").click()
+        until(driver, lambda d: text_of(d, "h1") == "Overview", "signed in")
+
+        # Every page of the navigation (and the pages they lead to) answers 200 with a title.
+        links = [
+            a.get_attribute("href") or ""
+            for a in driver.find_elements(By.CSS_SELECTOR, "header nav a")
+        ]
+        assert len(links) == 12
+        for link in [*links, f"{base}/charge-points/CP1", f"{base}/charge-points/CP1/messages"]:
+            path = link.removeprefix(base)
+            assert status_of(driver, path) == 200, path
+            driver.get(link)
+            assert text_of(driver, "main h1"), path
+            assert "Internal Server Error" not in driver.page_source, path
+
+        # A wrong address or query is a page naming what is wrong, not JSON, never a 500.
+        for path, status, shown in (
+            ("/charge-points?page=0", 422, "page: Input should be greater than or equal to 1"),
+            ("/charge-points/NOPE", 404, "Unknown charge point 'NOPE'"),
+            ("/transactions/x", 422, "transaction_id: Input should be a valid integer"),
+            ("/audit?before_id=x", 422, "before_id: Input should be a valid integer"),
+        ):
+            assert status_of(driver, path) == status, path
+            driver.get(f"{base}{path}")
+            assert shown in text_of(driver, "#problems"), path
+        driver.get(f"{base}/transactions?since=yesterday")
+        assert "since: not a date and time" in text_of(driver, ".error")
+
+        # Forms: what the server refuses is shown naming the field.
+        driver.get(f"{base}/charge-points/CP1")
+        stop = 'form[data-operation="remote-stop"]'
+        driver.find_element(By.CSS_SELECTOR, f"{stop} input[name='transactionId']").send_keys("abc")
+        driver.find_element(By.CSS_SELECTOR, f"{stop} button").click()
+        until(driver, lambda d: "transactionId: a whole number" in text_of(d, "#answer"), "int")
+        change = 'form[data-operation="change-configuration"]'
+        driver.find_element(By.CSS_SELECTOR, f"{change} input[name='key']").send_keys("K" * 51)
+        driver.find_element(By.CSS_SELECTOR, f"{change} button").click()
+        until(driver, lambda d: "key: longer than 50" in text_of(d, "#answer pre"), "key")
+        driver.get(f"{base}/id-tags")
+        driver.find_element(By.NAME, "id_tag").send_keys("TAG9")
+        limit = driver.find_element(By.NAME, "max_active_transactions")
+        limit.clear()
+        limit.send_keys("many")
+        driver.find_element(By.CSS_SELECTOR, "#id-tag-form button[value='save']").click()
+        until(driver, lambda d: "max. active transactions" in text_of(d, ".error"), "limit")
+        driver.get(f"{base}/users")
+        form = "form[action='/users']"
+        driver.find_element(By.CSS_SELECTOR, f"{form} input[name='name']").send_keys("otto")
+        driver.find_element(By.CSS_SELECTOR, f"{form} input[name='password']").send_keys("x" * 9)
+        driver.find_element(By.CSS_SELECTOR, f"{form} button").click()
+        until(driver, lambda d: "otto" in text_of(d, ".error"), "a taken name")
+        screenshot(driver, "users")
     finally:
         background.run(cp.__aexit__(None, None, None))

@@ -9,14 +9,18 @@ page, the Users page (admins) and My tokens. Every form post carries the session
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, FastAPI, Form, Request, status
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from csms.accounts import LoginRefused, Principal, TooManyAttempts
 from csms.console.auth import Admin as AdminUser
@@ -326,6 +330,58 @@ async def _not_signed_in(request: Request, exc: Exception) -> Response:
     return _see("/login")
 
 
+# Paths that are not the console's: their errors stay JSON (the API's, api/errors.py).
+_NOT_CONSOLE = ("/api/", "/files/", "/static/", "/health", "/ready", "/metrics", "/docs/")
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a console page (not the API, not a script's fetch)."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and not request.url.path.startswith(_NOT_CONSOLE)
+
+
+def _messages(exc: RequestValidationError) -> list[str]:
+    """FastAPI's validation errors as lines naming the field."""
+    lines = []
+    for error in exc.errors():
+        where = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        lines.append(f"{'.'.join(where) + ': ' if where else ''}{error.get('msg', 'invalid')}")
+    return lines
+
+
+_Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Errors of console pages as pages (a browser shows them as such), naming the field of a
+    form or query that is wrong; everything else keeps the handlers it had."""
+    handlers = cast(dict[type[Exception], _Handler], app.exception_handlers)
+    previous_validation = handlers.get(RequestValidationError)
+    previous_http = handlers.get(StarletteHTTPException, http_exception_handler)
+
+    async def error_page(request: Request, code: int, messages: list[str]) -> Response:
+        try:
+            principal: Principal | None = await signed_in(request)
+        except NotSignedIn:
+            principal = None
+        return page(request, "error.html", principal, code, code=code, messages=messages)
+
+    async def validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if _wants_page(request) or previous_validation is None:
+            return await error_page(request, 422, _messages(exc))
+        return await previous_validation(request, exc)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if _wants_page(request) and exc.status_code >= 400:
+            return await error_page(request, exc.status_code, [str(exc.detail)])
+        return await previous_http(request, exc)
+
+    app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
 def install(app: FastAPI) -> None:
     """Add the console to the HTTP app: its pages, /static, the redirect to /login."""
     from csms.console import manage, pages
@@ -335,3 +391,4 @@ def install(app: FastAPI) -> None:
     app.include_router(manage.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(NotSignedIn, _not_signed_in)
+    install_error_pages(app)

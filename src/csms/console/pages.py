@@ -287,7 +287,7 @@ async def operate(
     if await services.store.get_charge_point(charge_point_id) is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
     form = await request.form()
-    fields = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
+    fields = _Form({k: str(v).strip() for k, v in form.items() if k != "csrf_token"})
     code = status.HTTP_200_OK
     action: Action | None = None
     try:
@@ -342,7 +342,7 @@ async def _perform(
             charge_point_id,
             location=payload.get("location"),
             image_id=payload.get("imageId"),
-            retrieve_date=_time(payload.get("retrieveDate", "")),
+            retrieve_date=moment("retrieveDate", payload.get("retrieveDate", "")),
         )
         return {**_answer(sent), "job": job.id}
     if action is Action.REMOTE_START_TRANSACTION:
@@ -382,7 +382,7 @@ def _failure(exc: Exception) -> tuple[int, dict[str, Any]]:
     bad_input = isinstance(exc, ValueError | KeyError) and not isinstance(
         exc, commands.CommandFailed
     )
-    return code, {"error": f"bad input: {exc}" if bad_input else str(exc)}
+    return code, {"error": f"bad input, {exc}" if bad_input else str(exc)}
 
 
 def _answer(sent: commands.Sent) -> dict[str, Any]:
@@ -396,8 +396,32 @@ def _answer(sent: commands.Sent) -> dict[str, Any]:
     }
 
 
+class _Form(dict[str, str]):
+    """A console form's fields; reading one that is empty or absent is an error naming it."""
+
+    def __getitem__(self, name: str) -> str:
+        value = self.get(name, "")
+        if not value:
+            raise ValueError(f"{name}: needed")
+        return value
+
+
 def _int(fields: dict[str, str], name: str) -> int:
-    return int(fields[name])
+    value = fields[name]
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}: a whole number, not {value!r}") from None
+
+
+def moment(name: str, text: str) -> datetime | None:
+    """A date and time field (ISO 8601; without a zone: UTC); empty: None."""
+    if not text:
+        return None
+    found = _time(text)
+    if found is None:
+        raise ValueError(f"{name}: not a date and time (YYYY-MM-DDTHH:MM), {text[:40]!r}")
+    return found
 
 
 def _remote_start(f: dict[str, str]) -> dict[str, Any]:
@@ -518,10 +542,13 @@ async def message_log_page(
         before_id=before,
         limit=size,
     )
+    error = _time_error(since=since, until=until)
     return _page(
         request,
         "message_log.html",
         principal,
+        status.HTTP_422_UNPROCESSABLE_CONTENT if error else status.HTTP_200_OK,
+        error=error,
         cp_id=charge_point_id,
         messages=messages,
         action=action,
@@ -535,6 +562,16 @@ async def message_log_page(
 
 
 # -- Transactions --------------------------------------------------------------------------------
+
+
+def _time_error(**fields: str) -> str | None:
+    """Why a date and time filter is not one (the page ignores it), naming the field."""
+    for name, text in fields.items():
+        try:
+            moment(name, text)
+        except ValueError as exc:
+            return str(exc)
+    return None
 
 
 def _transaction_filters(
@@ -568,10 +605,13 @@ async def transactions_page(
     )
     now = services.clock.now()
     query = request.url.query
+    error = _time_error(since=since, until=until)
     return _page(
         request,
         "transactions.html",
         principal,
+        status.HTTP_422_UNPROCESSABLE_CONTENT if error else status.HTTP_200_OK,
+        error=error,
         rows=[(t, energy_kwh(t), duration(t, now)) for t in found],
         total=total,
         charge_point=charge_point,
@@ -596,6 +636,9 @@ async def transactions_csv_page(
     until: Annotated[str, Query(max_length=40)] = "",
     state: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
+    error = _time_error(since=since, until=until)
+    if error is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error)
     filters = _transaction_filters(charge_point, tag, since, until, state)
     return csv_response(await transactions_csv(services_of(request), filters))
 
@@ -711,7 +754,11 @@ async def change_id_tag(
         await store.delete_id_tag(id_tag)
     else:
         limit = max_active_transactions.strip()
-        if limit and not limit.isdigit():
+        try:
+            expiry = moment("expiry date", expiry_date.strip())
+            if limit and not limit.isdigit():
+                raise ValueError("max. active transactions: a whole number, or empty for no limit")
+        except ValueError as exc:
             tags = await store.list_id_tags()
             return _page(
                 request,
@@ -720,13 +767,13 @@ async def change_id_tag(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 table=table_of(tags),
                 tags=tags,
-                error="max. active transactions: a whole number, or empty for no limit",
+                error=str(exc),
             )
         await store.put_id_tag(
             IdTag(
                 id_tag=id_tag,
                 status=tag_status,
-                expiry_date=_time(expiry_date),
+                expiry_date=expiry,
                 parent_id_tag=parent_id_tag.strip() or None,
                 max_active_transactions=int(limit) if limit else None,
             )
