@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,17 +11,10 @@ import pytest
 
 from csms.pruning import prune_by_age
 from csms.storage.sql import SqlStore, open_store
+from tests.clock import Clock
 from tests.harness import csms
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    moment: datetime
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 async def audited(store: SqlStore, at: datetime, path: str) -> None:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from tests.clock import Clock
 from tests.harness import Harness, csms
 from tests.storage.conftest import database_url, postgres_database  # noqa: F401
 from websockets.exceptions import InvalidStatus
@@ -26,14 +26,6 @@ from csms.storage import StoreClosedError
 from csms.storage.sql import SqlStore, open_store
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
-
-
-@dataclass
-class Clock:
-    moment: datetime
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 @pytest.fixture

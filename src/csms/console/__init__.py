@@ -384,10 +384,11 @@ def install_error_pages(app: FastAPI) -> None:
 
 def install(app: FastAPI) -> None:
     """Add the console to the HTTP app: its pages, /static, the redirect to /login."""
-    from csms.console import manage, pages
+    from csms.console import manage, operations, pages
 
     app.include_router(router)
     app.include_router(pages.router)
+    app.include_router(operations.router)
     app.include_router(manage.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(NotSignedIn, _not_signed_in)
