@@ -14,6 +14,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from websockets.exceptions import InvalidStatus
 
 from tests.console.test_browser import (  # noqa: F401 - fixtures
+    SCRATCH,
     WAIT,
     Background,
     browser,
@@ -112,7 +113,6 @@ def test_the_overview_follows_the_fleet_live(
         until(driver, lambda d: text_of(d, row) == "", "its row gone")
         until(driver, lambda d: figure(d, "charging") == "0", "Charging 0")
         assert not_reloaded(driver)
-        screenshot(driver, "overview-live")
     finally:
         background.run(cp.__aexit__(None, None, None))
     until(driver, lambda d: figure(d, "connected") == "0", "Connected 0 again")
@@ -128,6 +128,7 @@ def test_reservations_local_lists_and_firmware_from_the_console(
     base = f"http://127.0.0.1:{harness.app.http_port}"
     driver = browser
     driver.set_script_timeout(WAIT)
+    SCRATCH[0] = tmp_path / "screenshots"
     cp = harness.charge_point("CP1")
     background.run(cp.__aenter__())
     try:
@@ -235,6 +236,7 @@ def test_reservations_local_lists_and_firmware_from_the_console(
         assert (
             background.run(cp.expect_call("GetDiagnostics", timeout=WAIT)).payload["retries"] == 1
         )
+        driver.execute_script("window.scrollTo(0, 0)")
         screenshot(driver, "firmware")
 
         # Every operation is in the audit log under the operator's name.
@@ -351,6 +353,5 @@ def test_every_page_and_every_refusal_as_an_operator_sees_it(
         driver.find_element(By.CSS_SELECTOR, f"{form} input[name='password']").send_keys("x" * 9)
         driver.find_element(By.CSS_SELECTOR, f"{form} button").click()
         until(driver, lambda d: "otto" in text_of(d, ".error"), "a taken name")
-        screenshot(driver, "users")
     finally:
         background.run(cp.__aexit__(None, None, None))
