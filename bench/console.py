@@ -39,6 +39,11 @@ PAGES = (
     "/transactions?tag=TAG00042",
     "/transactions.csv",
     "/transactions/1",
+    # What the Overview's script reads again after each event that may change a figure.
+    "/api/v1/overview",
+    "/reservations",
+    "/local-lists",
+    "/firmware",
 )
 
 
