@@ -187,11 +187,13 @@
   // event may have changed them (one request at a time, at most one waiting); new transactions
   // and faults are added to its tables.
   var overview = body.dataset.overview !== undefined;
-  var reading = false, again = false;
+  // At most one read a second: a busy fleet sends many events.
+  var reading = false, again = false, startedAt = 0;
   function refreshFigures() {
     if (!overview) return;
     if (reading) { again = true; return; }
     reading = true;
+    startedAt = Date.now();
     fetch("/api/v1/overview", {credentials: "same-origin", headers: {"Accept": "application/json"}})
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (figures) {
@@ -205,8 +207,11 @@
       })
       .catch(function () {})
       .then(function () {
-        reading = false;
-        if (again) { again = false; refreshFigures(); }
+        var wait = Math.max(0, 1000 - (Date.now() - startedAt));
+        window.setTimeout(function () {
+          reading = false;
+          if (again) { again = false; refreshFigures(); }
+        }, wait);
       });
   }
   ["connected", "disconnected", "booted", "status", "transaction.started",
