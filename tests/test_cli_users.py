@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from tests.console.test_console import login
 from tests.harness import Harness
 
 
@@ -41,8 +42,7 @@ async def test_the_first_admin_is_added_with_the_cli_and_signs_in(harness: Harne
     stored = await harness.store.get_user_by_name("admin")
     assert stored is not None and stored.password_hash.startswith("scrypt$")
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{harness.app.http_port}") as browser:
-        form = {"name": "admin", "password": "first secret 1"}
-        response = await browser.post("/login", data=form)
+        response = await login(browser, "admin", "first secret 1")
         assert response.status_code == 303
         assert 'href="/users"' in (await browser.get("/")).text
     code, listed, _ = await csms_user(harness, "list")

@@ -12,6 +12,7 @@ import socket
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import uvicorn
 
@@ -25,8 +26,10 @@ from csms.features.load_management import run_load_management
 from csms.features.local_list import run_local_list_sync
 from csms.features.reservation import expire_reservations
 from csms.features.router import Router
+from csms.features.unknown_charge_points import UnknownChargePoints, keep_unknown_charge_points
 from csms.files.service import start_file_service
-from csms.message_log import MessageLog, prune_message_log
+from csms.message_log import MessageLog
+from csms.pruning import prune_by_age
 from csms.settings import Settings
 from csms.storage.sql import open_store
 from csms.transport import OcppServer, Registry
@@ -59,6 +62,10 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
     try:
         registry = Registry()
         services = Services(settings=settings, store=store, registry=registry)
+        unknown = services.unknown_charge_points = UnknownChargePoints(
+            clock=lambda: services.clock.now(), events=services.events
+        )
+        await unknown.load(store)
         services.metrics.watch(registry, services.events, store)
         store.writer.on_commit = services.metrics.committed
         store.set_message_log_limit(settings.message_log_queue)
@@ -111,16 +118,11 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         load = asyncio.create_task(run_load_management(services), name="csms.load_management")
         deliverer = Deliverer(services)
         api.state.deliverer = deliverer  # the webhook API wakes it
-        webhooks = asyncio.create_task(deliverer.run(), name="csms.webhooks")
-        alerting = asyncio.create_task(watch_alerts(services), name="csms.alerts")
-        pruning = (
-            asyncio.create_task(
-                prune_message_log(store, settings.message_log_days, services.clock.now),
-                name="csms.message_log",
-            )
-            if settings.message_log_days > 0
-            else None
-        )
+        tasks = [
+            *_housekeeping(services),
+            asyncio.create_task(deliverer.run(), name="csms.webhooks"),
+            asyncio.create_task(watch_alerts(services), name="csms.alerts"),
+        ]
         try:
             ocpp_port = next(iter(ws_server.sockets)).getsockname()[1]
             http_port = http_socket.getsockname()[1]
@@ -158,17 +160,40 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             load.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await load
-            for task in (webhooks, alerting):
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            if pruning is not None:
-                pruning.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pruning
+            await unknown.flush(store)
             await files.stop()
     finally:
         await store.close()
+
+
+def _housekeeping(services: Services) -> list[asyncio.Task[None]]:
+    """The owned tasks that keep the stored logs bounded: pruning the message log and the audit
+    log by age (pruning.py) and keeping the unknown charge points (features/
+    unknown_charge_points.py). Cancelled at shutdown."""
+    settings, store = services.settings, services.store
+
+    def now() -> datetime:
+        return services.clock.now()
+
+    tasks = [
+        asyncio.create_task(
+            keep_unknown_charge_points(services.unknown_charge_points, store, now),
+            name="csms.unknown_charge_points",
+        )
+    ]
+    retention = (
+        ("message log", store.prune_message_log, settings.message_log_days),
+        ("audit log", store.prune_audit_log, settings.audit_log_days),
+    )
+    for what, prune, days in retention:
+        if days > 0:
+            task = prune_by_age(what, prune, days, now)
+            tasks.append(asyncio.create_task(task, name=f"csms.{what.replace(' ', '_')}"))
+    return tasks
 
 
 async def serve(settings: Settings) -> None:

@@ -64,6 +64,7 @@ _SERVE_FLAGS: dict[str, str] = {
     "session_ttl": "seconds a console session lasts after sign-in",
     "message_log_days": "days every OCPP frame in and out is kept in the message log (0 = off)",
     "message_log_queue": "log rows waiting to be written at most (more are dropped, counted)",
+    "audit_log_days": "days operator actions are kept in the audit log (0 = for ever)",
     "log_format": "text or json (one JSON object a line)",
     "metrics_token": "bearer token GET /metrics needs (default: none, /metrics is public)",
     "event_retention_days": "days outbox events every webhook was given are kept",

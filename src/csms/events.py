@@ -41,6 +41,7 @@ KINDS = frozenset(
         "meter",
         "command.sent",
         "command.answered",
+        "unknown",
         MESSAGE,
     }
 )

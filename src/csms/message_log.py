@@ -12,10 +12,9 @@ MAX_TEXT_BYTES is cut (UTF-8 bytes) and marked truncated.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from csms.events import MESSAGE, EventBus
 from csms.ocppj import (
@@ -37,8 +36,6 @@ MAX_TEXT_BYTES = 64 * 1024
 MAX_EVENT_TEXT = 4096
 # A unique id is at most 36 characters (J 4.1.4); a malformed frame's echoed id is cut here.
 MAX_UNIQUE_ID = 100
-# How often old rows are pruned (seconds).
-PRUNE_EVERY = 3600.0
 
 IN = "in"
 OUT = "out"
@@ -174,15 +171,3 @@ def _type(frame: Frame) -> str:
         return "CALLRESULT"
     assert isinstance(frame, CallError)
     return "CALLERROR"
-
-
-async def prune_message_log(store: Store, days: int, clock: Callable[[], datetime]) -> None:
-    """The owned task that deletes frames older than `days` days, at start and hourly."""
-    while True:
-        try:
-            deleted = await store.prune_message_log(clock() - timedelta(days=days))
-            if deleted:
-                log.info("pruned %d message log rows older than %d days", deleted, days)
-        except Exception:  # task boundary: the next round tries again
-            log.exception("pruning the message log failed")
-        await asyncio.sleep(PRUNE_EVERY)

@@ -99,6 +99,8 @@ class Settings:
     # (0 = no log); at most message_log_queue rows wait to be written (more are dropped).
     message_log_days: int = 7
     message_log_queue: int = 50_000
+    # The audit log (docs/console.md) keeps operator actions this many days (0 = for ever).
+    audit_log_days: int = 365
     # Logs of `csms serve` as text or JSON lines (logs.py, docs/operating.md).
     log_format: str = "text"
     # A bearer token GET /metrics needs; None = /metrics is public like /health and /ready.

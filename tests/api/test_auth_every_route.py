@@ -121,7 +121,10 @@ async def test_every_route_refuses_a_missing_or_wrong_token(
     harness: Harness, headers: dict[str, str]
 ) -> None:
     requests = _requests(harness)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{harness.app.http_port}") as client:
+    # All at once: on a loaded machine the pool's default 5 s wait for a connection is too short.
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{harness.app.http_port}", timeout=60
+    ) as client:
         responses = await asyncio.gather(
             *(
                 client.request(

@@ -90,7 +90,12 @@ def server(tmp_path: Path) -> Iterator[tuple[Background, Harness]]:
     try:
         for name, role in (("otto", "operator"), ("vera", "viewer")):
             made = background.run(
-                harness.api.post("/users", json={"name": name, "role": role, "password": PASSWORD})
+                # Hashing the password may take long on a loaded machine: no 5 s limit here.
+                harness.api.post(
+                    "/users",
+                    json={"name": name, "role": role, "password": PASSWORD},
+                    timeout=60,
+                )
             )
             assert made.status_code == 201
         yield background, harness

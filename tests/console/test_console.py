@@ -30,9 +30,18 @@ async def browser(harness: Harness) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+async def login(
+    browser: httpx.AsyncClient, name: str, password: str, **headers: str
+) -> httpx.Response:
+    """The sign-in form filled in and posted, with its login CSRF token (as a browser does)."""
+    form = await browser.get("/login")
+    data = {"name": name, "password": password, "csrf_token": csrf_of(form.text)}
+    return await browser.post("/login", data=data, headers=headers)
+
+
 async def sign_in(browser: httpx.AsyncClient, name: str, password: str = PASSWORD) -> str:
     """Sign in; the CSRF token of the session (from the Overview page's sign-out form)."""
-    response = await browser.post("/login", data={"name": name, "password": password})
+    response = await login(browser, name, password)
     assert response.status_code == 303, response.text
     return csrf_of((await browser.get("/")).text)
 
@@ -58,9 +67,9 @@ async def test_login_sets_a_strict_http_only_cookie_kept_as_a_digest(
     harness: Harness, browser: httpx.AsyncClient
 ) -> None:
     await add_user(harness, "ada", "operator")
-    wrong = await browser.post("/login", data={"name": "ada", "password": "wrong password"})
-    assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
-    response = await browser.post("/login", data={"name": "ADA", "password": PASSWORD})
+    wrong = await login(browser, "ada", "wrong password")
+    assert wrong.status_code == 401 and "csms_session" not in wrong.headers.get("set-cookie", "")
+    response = await login(browser, "ADA", PASSWORD)
     assert response.status_code == 303 and response.headers["location"] == "/"
     cookie = response.headers["set-cookie"]
     flags = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
@@ -73,6 +82,37 @@ async def test_login_sets_a_strict_http_only_cookie_kept_as_a_digest(
     assert overview.status_code == 200
     assert "ada" in overview.text and "operator" in overview.text
     assert 'href="/charge-points"' in overview.text and 'href="/users"' not in overview.text
+
+
+async def test_the_login_form_carries_a_csrf_token_the_post_must_return(
+    harness: Harness, browser: httpx.AsyncClient
+) -> None:
+    await add_user(harness, "ida", "viewer")
+    # A login posted from elsewhere (no form, no cookie) signs nobody in, even with the right
+    # password; so does one with a token not of this browser's form.
+    for token in ("", "x" * 43):
+        forged = await browser.post(
+            "/login", data={"name": "ida", "password": PASSWORD, "csrf_token": token}
+        )
+        assert forged.status_code == 403 and "sign in again" in forged.text
+        assert "csms_session" not in forged.headers.get("set-cookie", "")
+    form = await browser.get("/login")
+    cookie = next(h for h in form.headers.get_list("set-cookie") if h.startswith("csms_login="))
+    flags = {part.strip().lower() for part in cookie.split(";")}
+    assert {"httponly", "samesite=strict", "path=/login"} <= flags
+    token = csrf_of(form.text)
+    assert cookie.startswith(f"csms_login={token};")
+    # Another browser's cookie with this form's token: refused.
+    async with httpx.AsyncClient(base_url=str(browser.base_url)) as other:
+        await other.get("/login")
+        stolen = await other.post(
+            "/login", data={"name": "ida", "password": PASSWORD, "csrf_token": token}
+        )
+        assert stolen.status_code == 403
+    done = await browser.post(
+        "/login", data={"name": "ida", "password": PASSWORD, "csrf_token": token}
+    )
+    assert done.status_code == 303 and "csms_session=" in done.headers["set-cookie"]
 
 
 async def test_logout_needs_the_csrf_token_and_ends_the_session(
@@ -111,12 +151,12 @@ async def test_login_attempts_are_limited_per_name_and_address(
     await add_user(harness, "dora", "viewer")
     await add_user(harness, "eve", "viewer")
     for _ in range(5):
-        response = await browser.post("/login", data={"name": "dora", "password": "guess-guess"})
+        response = await login(browser, "dora", "guess-guess")
         assert response.status_code == 401
-    limited = await browser.post("/login", data={"name": "dora", "password": PASSWORD})
+    limited = await login(browser, "dora", PASSWORD)
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
-    assert "set-cookie" not in limited.headers
-    other = await browser.post("/login", data={"name": "eve", "password": PASSWORD})
+    assert "csms_session" not in limited.headers.get("set-cookie", "")
+    other = await login(browser, "eve", PASSWORD)
     assert other.status_code == 303
 
 
@@ -159,7 +199,7 @@ async def test_admins_manage_users_in_the_console(
     gus = await harness.store.get_user(gus.id)
     assert gus.role == "operator" and gus.disabled
     async with httpx.AsyncClient(base_url=str(browser.base_url)) as other:
-        refused = await other.post("/login", data={"name": "gus", "password": "another long one"})
+        refused = await login(other, "gus", "another long one")
         assert refused.status_code == 401  # disabled
     audit = (await harness.api.get("/audit", params={"actor": "fay"})).json()
     assert [e["operation"] for e in audit][:4] == [
@@ -225,11 +265,7 @@ async def test_the_cookie_is_secure_when_the_console_is_reached_over_https(
 ) -> None:
     # A TLS-terminating proxy on the same host says so (uvicorn trusts 127.0.0.1).
     await add_user(harness, "lou", "viewer")
-    response = await browser.post(
-        "/login",
-        data={"name": "lou", "password": PASSWORD},
-        headers={"X-Forwarded-Proto": "https"},
-    )
+    response = await login(browser, "lou", PASSWORD, **{"X-Forwarded-Proto": "https"})
     assert response.status_code == 303
     flags = {part.strip().lower() for part in response.headers["set-cookie"].split(";")}
     assert {"secure", "httponly", "samesite=strict"} <= flags

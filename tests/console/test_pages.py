@@ -457,9 +457,18 @@ async def test_the_overview_counts_and_alerts_a_fault(
         await cp.boot_and_report()
         await cp.status_notification(2, "Faulted", "GroundFailure", info="RCD tripped")
         overview = (await client.get("/")).text
+        # The same figures in the API, which the page's script reads when events come.
+        api = (await client.get("/api/v1/overview")).json()
     alerts = overview[overview.index('id="alerts"') :]
     assert "GroundFailure" in alerts and "RCD tripped" in alerts and "CP1" in alerts
-    pairs = re.findall(r'<span class="value">([^<]+)</span><span class="name">([^<]+)<', overview)
-    figures = {name: value for value, name in pairs}
+    pairs = re.findall(
+        r'<span class="value" data-figure="(\w+)"[^>]*>([^<]+)</span><span class="name">([^<]+)<',
+        overview,
+    )
+    figures = {name: value for _, value, name in pairs}
     assert figures["Faulted"] == "1" and figures["Connected"] == "1"
     assert figures["Registered"] == "1" and figures["Charging"] == "0"
+    assert {field: str(value) for field, value, _ in pairs} == {
+        field: f"{value:.2f}" if field == "energyTodayKwh" else str(value)
+        for field, value in api.items()
+    }

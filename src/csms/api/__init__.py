@@ -33,6 +33,7 @@ from csms.api import (
     local_list,
     messages,
     operations,
+    overview,
     reservations,
     transactions,
     trigger,
@@ -101,6 +102,7 @@ def create_api(services: Services, token: str, accounts: Accounts | None = None)
         events,
         webhooks,
         alerts,
+        overview,
     ):
         api.include_router(module.router, prefix="/api/v1", dependencies=secured)
     # For charge points: no operator token, each link is signed (files/http.py).

@@ -9,14 +9,18 @@ page, the Users page (admins) and My tokens. Every form post carries the session
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, FastAPI, Form, Request, status
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from csms.accounts import LoginRefused, Principal, TooManyAttempts
 from csms.console.auth import Admin as AdminUser
@@ -27,6 +31,9 @@ from csms.console.auth import (
     User,
     accounts_of,
     clear_session_cookie,
+    login_csrf_ok,
+    login_token,
+    set_login_cookie,
     set_session_cookie,
     signed_in,
 )
@@ -133,7 +140,15 @@ async def login_form(request: Request) -> Response:
         await signed_in(request)
         return _see("/")
     except NotSignedIn:
-        return page(request, "login.html", None)
+        return _login_page(request)
+
+
+def _login_page(request: Request, code: int = status.HTTP_200_OK, **context: Any) -> HTMLResponse:
+    """The sign-in form with its login CSRF token (and the cookie that holds the same)."""
+    token = login_token(request)
+    response = page(request, "login.html", None, code, login_csrf=token, **context)
+    set_login_cookie(request, response, token)
+    return response
 
 
 @router.post("/login")
@@ -141,28 +156,30 @@ async def login(
     request: Request,
     name: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     accounts = accounts_of(request)
     address = request.client.host if request.client else "?"
+    if not login_csrf_ok(request, csrf_token):
+        log.info("console login of %r from %s without the form's CSRF token", name, address)
+        return _login_page(
+            request,
+            status.HTTP_403_FORBIDDEN,
+            error="the sign-in form has expired or came from elsewhere: sign in again",
+            name=name,
+        )
     try:
         session_id, session = await accounts.login(name, password, address)
     except TooManyAttempts as exc:
         log.warning("console login of %r from %s refused: %s", name, address, exc)
-        response = page(
-            request,
-            "login.html",
-            None,
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            error=str(exc),
-            name=name,
+        response = _login_page(
+            request, status.HTTP_429_TOO_MANY_REQUESTS, error=str(exc), name=name
         )
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except LoginRefused as exc:
         log.info("console login of %r from %s failed", name, address)
-        return page(
-            request, "login.html", None, status.HTTP_401_UNAUTHORIZED, error=str(exc), name=name
-        )
+        return _login_page(request, status.HTTP_401_UNAUTHORIZED, error=str(exc), name=name)
     principal = accounts.by_session(session_id)
     assert principal is not None
     await _audit(request, principal, "console.login", None)
@@ -313,11 +330,66 @@ async def _not_signed_in(request: Request, exc: Exception) -> Response:
     return _see("/login")
 
 
+# Paths that are not the console's: their errors stay JSON (the API's, api/errors.py).
+_NOT_CONSOLE = ("/api/", "/files/", "/static/", "/health", "/ready", "/metrics", "/docs/")
+
+
+def _wants_page(request: Request) -> bool:
+    """A browser asking for a console page (not the API, not a script's fetch)."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and not request.url.path.startswith(_NOT_CONSOLE)
+
+
+def _messages(exc: RequestValidationError) -> list[str]:
+    """FastAPI's validation errors as lines naming the field."""
+    lines = []
+    for error in exc.errors():
+        where = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        lines.append(f"{'.'.join(where) + ': ' if where else ''}{error.get('msg', 'invalid')}")
+    return lines
+
+
+_Handler = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def install_error_pages(app: FastAPI) -> None:
+    """Errors of console pages as pages (a browser shows them as such), naming the field of a
+    form or query that is wrong; everything else keeps the handlers it had."""
+    handlers = cast(dict[type[Exception], _Handler], app.exception_handlers)
+    previous_validation = handlers.get(RequestValidationError)
+    previous_http = handlers.get(StarletteHTTPException, http_exception_handler)
+
+    async def error_page(request: Request, code: int, messages: list[str]) -> Response:
+        try:
+            principal: Principal | None = await signed_in(request)
+        except NotSignedIn:
+            principal = None
+        return page(request, "error.html", principal, code, code=code, messages=messages)
+
+    async def validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        if _wants_page(request) or previous_validation is None:
+            return await error_page(request, 422, _messages(exc))
+        return await previous_validation(request, exc)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if _wants_page(request) and exc.status_code >= 400:
+            return await error_page(request, exc.status_code, [str(exc.detail)])
+        return await previous_http(request, exc)
+
+    app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
 def install(app: FastAPI) -> None:
     """Add the console to the HTTP app: its pages, /static, the redirect to /login."""
-    from csms.console import pages
+    from csms.console import manage, operations, pages
 
     app.include_router(router)
     app.include_router(pages.router)
+    app.include_router(operations.router)
+    app.include_router(manage.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(NotSignedIn, _not_signed_in)
+    install_error_pages(app)

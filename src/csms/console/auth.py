@@ -9,6 +9,7 @@ when the console is reached over HTTPS (directly or through a proxy that says so
 from __future__ import annotations
 
 import hmac
+import secrets
 from typing import Annotated
 
 from fastapi import Depends, Form, HTTPException, Request, Response, status
@@ -79,6 +80,36 @@ def set_session_cookie(request: Request, response: Response, session_id: str, ma
         samesite="strict",
         secure=request.url.scheme == "https",
     )
+
+
+# Login CSRF (docs/console.md): the sign-in form carries the value of this cookie, set with the
+# form; a login post without both, equal, is refused. A page of another site can neither read
+# the cookie nor have it sent (SameSite=Strict), so it cannot sign a browser in to its account.
+LOGIN_COOKIE = "csms_login"
+LOGIN_FORM_TTL = 3600
+
+
+def login_token(request: Request) -> str:
+    """The login form's CSRF token: the browser's login cookie, or a new one."""
+    known = request.cookies.get(LOGIN_COOKIE, "")
+    return known if 32 <= len(known) <= 64 else secrets.token_urlsafe(32)
+
+
+def set_login_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        max_age=LOGIN_FORM_TTL,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def login_csrf_ok(request: Request, csrf_token: str) -> bool:
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), csrf_token.encode())
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:

@@ -1,18 +1,20 @@
 """The console's operator pages (docs/console.md): Overview, Charge points (paged and filtered
-by the database), a charge point with every operation, its message log, Transactions (CSV
-export), a transaction with its meter chart, and the lists of id tags, load groups,
-reservations, local list policies and firmware images.
+by the database), a charge point (its operations: console/operations.py), its message log,
+Transactions (CSV export), a transaction with its meter chart, id tags, load groups and unknown
+charge points (reservations, local lists and firmware: console/manage.py).
 
-Pages read through the Store methods the API uses; operations go through the same feature
-functions as the API (features/commands.py, features/core_commands.py), from form posts that
-carry the session's CSRF token and need the operator role (console/auth.py).
+Pages read through the Store methods the API uses; form posts carry the session's CSRF token
+and those that change something need the operator role (console/auth.py).
+
+Over 400 lines: each page is a short read-and-render; split further they would share more
+imports than code.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -21,18 +23,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from csms.accounts import Principal
 from csms.api.deps import services_of
+from csms.api.overview import overview_figures
 from csms.api.transactions import csv_response, duration, energy_kwh, transactions_csv
 from csms.console.auth import OperatorPost, User
 from csms.console.charts import bar_chart, line_chart, step_chart
-from csms.features import commands, outbox, smart_charging
-from csms.features import reservation as reservation_feature
+from csms.features import outbox, smart_charging
 from csms.features.context import Services
-from csms.features.core import remote_start
-from csms.features.firmware import JobKind, UnknownFirmwareImage, get_diagnostics, update_firmware
+from csms.features.firmware import JobKind
 from csms.features.live import latest_power_energy
 from csms.features.local_list import sync as local_auth_list
-from csms.ocpp16 import Action, MeterValue, SampledValue
-from csms.ocppj import CallResult
+from csms.ocpp16 import MeterValue, SampledValue
 from csms.storage import ConnectorStatus, IdTag, MeterSample, Role
 from csms.transport.basic_auth import hash_password
 
@@ -47,8 +47,6 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(_events_from)]
 
 PAGE_SIZES = (25, 50, 100)
 SORTS = ("id", "last_seen", "model", "firmware", "status")
-# A remote start waits this long for the StartTransaction it leads to.
-REMOTE_START_WAIT = 10.0
 
 
 def _page(
@@ -70,17 +68,24 @@ def _page(
 # -- Overview ------------------------------------------------------------------------------------
 
 
+# The Overview's figures: (label, field of OverviewOut); the page's script updates each from
+# GET /api/v1/overview when an event says it may have changed.
+FIGURES = (
+    ("Registered", "registered"),
+    ("Connected", "connected"),
+    ("Offline", "offline"),
+    ("Charging", "charging"),
+    ("Faulted", "faulted"),
+    ("Active transactions", "activeTransactions"),
+    ("Unknown, waiting", "unknownWaiting"),
+)
+
+
 @router.get("/")
 async def overview(request: Request, principal: User) -> Response:
     services = services_of(request)
-    store = services.store
-    _, registered = await store.charge_point_page(limit=1)
-    connected = len(services.registry)
-    counts = await store.connector_status_counts()
-    now = services.clock.now()
-    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    active, active_count = await store.transaction_page(active=True, limit=10)
-    energy_today = await store.energy_stopped_since(midnight)
+    figures = (await overview_figures(services)).model_dump(by_alias=True)
+    active, _ = await services.store.transaction_page(active=True, limit=10)
     alerts = [
         d
         for d in await _recent_alerts(services)
@@ -90,16 +95,8 @@ async def overview(request: Request, principal: User) -> Response:
         request,
         "overview.html",
         principal,
-        figures={
-            "Registered": registered,
-            "Connected": connected,
-            "Offline": max(registered - connected, 0),
-            "Charging": counts.get("Charging", 0),
-            "Faulted": counts.get("Faulted", 0),
-            "Active transactions": active_count,
-            "Unknown, waiting": len(services.unknown_charge_points),
-        },
-        energy_today_kwh=energy_today / 1000,
+        figures=[(label, name, figures[name]) for label, name in FIGURES],
+        energy_today_kwh=figures["energyTodayKwh"],
         active=active,
         alerts=alerts[:20],
     )
@@ -275,211 +272,14 @@ async def charge_point_page(request: Request, principal: User, charge_point_id: 
     return _page(request, "charge_point.html", principal, **context)
 
 
-@router.post("/charge-points/{charge_point_id}/operations/{operation}")
-async def operate(
-    request: Request, principal: OperatorPost, charge_point_id: str, operation: str
-) -> Response:
-    """One operation from the charge point page; the page again, with the charge point's
-    answer (or why there is none)."""
-    services = services_of(request)
-    if operation not in OPERATIONS:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no operation {operation!r}")
-    if await services.store.get_charge_point(charge_point_id) is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown charge point {charge_point_id!r}")
-    form = await request.form()
-    fields = {k: str(v).strip() for k, v in form.items() if k != "csrf_token"}
-    code = status.HTTP_200_OK
-    action: Action | None = None
-    try:
-        action, payload = _request_of(operation, fields)
-        answer = await _perform(services, charge_point_id, action, payload)
-    except _FAILURES as exc:
-        code, answer = _failure(exc)
-    from csms.console import audit
-
-    await audit(request, principal, f"console.{operation}", charge_point_id, code)
-    context = await _charge_point_context(services, charge_point_id)
-    return _page(
-        request,
-        "charge_point.html",
-        principal,
-        code,
-        result={
-            "operation": operation,
-            "action": str(action) if action else operation,
-            "answer": json.dumps(answer, indent=2),
-            "ok": code == status.HTTP_200_OK and "errorCode" not in answer,
-        },
-        **context,
-    )
-
-
-async def _perform(
-    services: Services, charge_point_id: str, action: Action, payload: dict[str, Any]
-) -> dict[str, Any]:
-    """Send one operation through the feature the API uses for it; the answer to show."""
-    if action is Action.RESERVE_NOW:
-        expiry = services.clock.now() + timedelta(minutes=payload["minutes"])
-        reserved = await reservation_feature.reserve_now(
-            services,
-            charge_point_id,
-            connector_id=payload["connectorId"],
-            id_tag=payload["idTag"],
-            expiry_date=expiry,
-        )
-        return {**_answer(reserved.sent), "reservation": reserved.reservation.id}
-    if action is Action.CANCEL_RESERVATION:
-        cancelled = await reservation_feature.cancel_reservation(services, payload["reservationId"])
-        return {**_answer(cancelled.sent), "reservation": cancelled.reservation.id}
-    if action is Action.GET_DIAGNOSTICS:
-        sent, job = await get_diagnostics(
-            services, charge_point_id, location=payload.get("location")
-        )
-        return {**_answer(sent), "job": job.id}
-    if action is Action.UPDATE_FIRMWARE:
-        sent, job = await update_firmware(
-            services,
-            charge_point_id,
-            location=payload.get("location"),
-            image_id=payload.get("imageId"),
-            retrieve_date=_time(payload.get("retrieveDate", "")),
-        )
-        return {**_answer(sent), "job": job.id}
-    if action is Action.REMOTE_START_TRANSACTION:
-        started = await remote_start(services, charge_point_id, payload, wait=REMOTE_START_WAIT)
-        answer = _answer(started.sent)
-        if started.transaction_id is not None:
-            answer["transactionId"] = started.transaction_id
-        return answer
-    return _answer(await commands.send(services, charge_point_id, action, payload))
-
-
-_FAILURES = (
-    reservation_feature.UnknownReservation,
-    reservation_feature.ReservationRefused,
-    UnknownFirmwareImage,
-    ValueError,
-    KeyError,
-    commands.CommandFailed,
-)
-# The HTTP status of a failed operation, by exception type (the first that matches).
-_FAILURE_CODES: tuple[tuple[type[Exception], int], ...] = (
-    (reservation_feature.UnknownReservation, status.HTTP_404_NOT_FOUND),
-    (UnknownFirmwareImage, status.HTTP_404_NOT_FOUND),
-    (reservation_feature.ReservationRefused, status.HTTP_409_CONFLICT),
-    (commands.InvalidCommand, status.HTTP_422_UNPROCESSABLE_CONTENT),  # nothing was sent
-    (commands.UnknownCommand, status.HTTP_422_UNPROCESSABLE_CONTENT),
-    (commands.CommandTimeout, status.HTTP_504_GATEWAY_TIMEOUT),
-    (commands.InvalidAnswer, status.HTTP_502_BAD_GATEWAY),
-    (commands.CommandFailed, status.HTTP_409_CONFLICT),  # not connected, not allowed now
-    (ValueError, status.HTTP_422_UNPROCESSABLE_CONTENT),
-    (KeyError, status.HTTP_422_UNPROCESSABLE_CONTENT),
-)
-
-
-def _failure(exc: Exception) -> tuple[int, dict[str, Any]]:
-    code = next(code for kind, code in _FAILURE_CODES if isinstance(exc, kind))
-    bad_input = isinstance(exc, ValueError | KeyError) and not isinstance(
-        exc, commands.CommandFailed
-    )
-    return code, {"error": f"bad input: {exc}" if bad_input else str(exc)}
-
-
-def _answer(sent: commands.Sent) -> dict[str, Any]:
-    if isinstance(sent.response, CallResult):
-        return dict(sent.response.payload)
-    error = sent.response
-    return {
-        "errorCode": str(error.error_code),
-        "errorDescription": error.error_description,
-        "errorDetails": error.error_details,
-    }
-
-
-def _int(fields: dict[str, str], name: str) -> int:
-    return int(fields[name])
-
-
-def _remote_start(f: dict[str, str]) -> dict[str, Any]:
-    payload: dict[str, Any] = {"idTag": f["idTag"]}
-    if f.get("connectorId"):
-        payload["connectorId"] = _int(f, "connectorId")
-    return payload
-
-
-def _get_configuration(f: dict[str, str]) -> dict[str, Any]:
-    keys = [k.strip() for k in f.get("key", "").split(",") if k.strip()]
-    return {"key": keys} if keys else {}
-
-
-def _trigger(f: dict[str, str]) -> dict[str, Any]:
-    payload: dict[str, Any] = {"requestedMessage": f["requestedMessage"]}
-    if f.get("connectorId"):
-        payload["connectorId"] = _int(f, "connectorId")
-    return payload
-
-
-def _update_firmware(f: dict[str, str]) -> dict[str, Any]:
-    # A hosted image (its id) or any location; retrieveDate empty: now.
-    image = f.get("imageId") or None
-    return {
-        "location": f.get("location") or None,
-        "imageId": int(image) if image else None,
-        "retrieveDate": f.get("retrieveDate", ""),
-    }
-
-
-def _reserve(f: dict[str, str]) -> dict[str, Any]:
-    minutes = _int(f, "minutes") if f.get("minutes") else 30
-    if not 1 <= minutes <= 7 * 24 * 60:
-        raise ValueError("a reservation lasts 1 minute to 7 days")
-    return {"connectorId": _int(f, "connectorId"), "idTag": f["idTag"], "minutes": minutes}
-
-
-def _data_transfer(f: dict[str, str]) -> dict[str, Any]:
-    payload = {"vendorId": f["vendorId"]}
-    for name in ("messageId", "data"):
-        if f.get(name):
-            payload[name] = f[name]
-    return payload
-
-
-# Each console form: the OCPP request it becomes (spec 5.x); the features validate it further.
-_REQUESTS: dict[str, tuple[Action, Callable[[dict[str, str]], dict[str, Any]]]] = {
-    "remote-start": (Action.REMOTE_START_TRANSACTION, _remote_start),
-    "remote-stop": (
-        Action.REMOTE_STOP_TRANSACTION,
-        lambda f: {"transactionId": _int(f, "transactionId")},
-    ),
-    "reset": (Action.RESET, lambda f: {"type": f["type"]}),
-    "unlock": (Action.UNLOCK_CONNECTOR, lambda f: {"connectorId": _int(f, "connectorId")}),
-    "change-availability": (
-        Action.CHANGE_AVAILABILITY,
-        lambda f: {"connectorId": _int(f, "connectorId"), "type": f["type"]},
-    ),
-    "change-configuration": (
-        Action.CHANGE_CONFIGURATION,
-        lambda f: {"key": f["key"], "value": f.get("value", "")},
-    ),
-    "get-configuration": (Action.GET_CONFIGURATION, _get_configuration),
-    "trigger": (Action.TRIGGER_MESSAGE, _trigger),
-    # Empty location: the CSMS's own upload location (features/firmware/diagnostics.py).
-    "get-diagnostics": (Action.GET_DIAGNOSTICS, lambda f: {"location": f.get("location") or None}),
-    "update-firmware": (Action.UPDATE_FIRMWARE, _update_firmware),
-    "reserve": (Action.RESERVE_NOW, _reserve),
-    "cancel-reservation": (
-        Action.CANCEL_RESERVATION,
-        lambda f: {"reservationId": _int(f, "reservationId")},
-    ),
-    "clear-cache": (Action.CLEAR_CACHE, lambda f: {}),
-    "data-transfer": (Action.DATA_TRANSFER, _data_transfer),
-}
-
-
-def _request_of(operation: str, f: dict[str, str]) -> tuple[Action, dict[str, Any]]:
-    """The OCPP request of a console form."""
-    action, build = _REQUESTS[operation]
-    return action, build(f)
+def moment(name: str, text: str) -> datetime | None:
+    """A date and time field (ISO 8601; without a zone: UTC); empty: None."""
+    if not text:
+        return None
+    found = _time(text)
+    if found is None:
+        raise ValueError(f"{name}: not a date and time (YYYY-MM-DDTHH:MM), {text[:40]!r}")
+    return found
 
 
 # -- Message log ---------------------------------------------------------------------------------
@@ -518,10 +318,13 @@ async def message_log_page(
         before_id=before,
         limit=size,
     )
+    error = _time_error(since=since, until=until)
     return _page(
         request,
         "message_log.html",
         principal,
+        status.HTTP_422_UNPROCESSABLE_CONTENT if error else status.HTTP_200_OK,
+        error=error,
         cp_id=charge_point_id,
         messages=messages,
         action=action,
@@ -535,6 +338,16 @@ async def message_log_page(
 
 
 # -- Transactions --------------------------------------------------------------------------------
+
+
+def _time_error(**fields: str) -> str | None:
+    """Why a date and time filter is not one (the page ignores it), naming the field."""
+    for name, text in fields.items():
+        try:
+            moment(name, text)
+        except ValueError as exc:
+            return str(exc)
+    return None
 
 
 def _transaction_filters(
@@ -568,10 +381,13 @@ async def transactions_page(
     )
     now = services.clock.now()
     query = request.url.query
+    error = _time_error(since=since, until=until)
     return _page(
         request,
         "transactions.html",
         principal,
+        status.HTTP_422_UNPROCESSABLE_CONTENT if error else status.HTTP_200_OK,
+        error=error,
         rows=[(t, energy_kwh(t), duration(t, now)) for t in found],
         total=total,
         charge_point=charge_point,
@@ -596,6 +412,9 @@ async def transactions_csv_page(
     until: Annotated[str, Query(max_length=40)] = "",
     state: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
+    error = _time_error(since=since, until=until)
+    if error is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error)
     filters = _transaction_filters(charge_point, tag, since, until, state)
     return csv_response(await transactions_csv(services_of(request), filters))
 
@@ -711,7 +530,11 @@ async def change_id_tag(
         await store.delete_id_tag(id_tag)
     else:
         limit = max_active_transactions.strip()
-        if limit and not limit.isdigit():
+        try:
+            expiry = moment("expiry date", expiry_date.strip())
+            if limit and not limit.isdigit():
+                raise ValueError("max. active transactions: a whole number, or empty for no limit")
+        except ValueError as exc:
             tags = await store.list_id_tags()
             return _page(
                 request,
@@ -720,13 +543,13 @@ async def change_id_tag(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
                 table=table_of(tags),
                 tags=tags,
-                error="max. active transactions: a whole number, or empty for no limit",
+                error=str(exc),
             )
         await store.put_id_tag(
             IdTag(
                 id_tag=id_tag,
                 status=tag_status,
-                expiry_date=_time(expiry_date),
+                expiry_date=expiry,
                 parent_id_tag=parent_id_tag.strip() or None,
                 max_active_transactions=int(limit) if limit else None,
             )
@@ -804,40 +627,6 @@ async def load_group_page(request: Request, principal: User, group_id: int) -> R
     )
 
 
-@router.get("/reservations")
-async def reservations_page(request: Request, principal: User) -> Response:
-    reservations = await services_of(request).store.list_reservations()
-    return _page(
-        request, "list.html", principal, title="Reservations", table=table_of(reservations)
-    )
-
-
-@router.get("/local-lists")
-async def local_lists_page(request: Request, principal: User) -> Response:
-    store = services_of(request).store
-    return _page(
-        request,
-        "list.html",
-        principal,
-        title="Local list policies",
-        table=table_of(await store.list_local_list_policies()),
-        second_title="Charge points' lists",
-        second=table_of(await store.list_local_lists()),
-    )
-
-
-@router.get("/firmware")
-async def firmware_page(request: Request, principal: User) -> Response:
-    images = await services_of(request).store.list_firmware_images()
-    return _page(
-        request,
-        "list.html",
-        principal,
-        title="Firmware images",
-        table=table_of(images, skip=("sha256",)),
-    )
-
-
 # -- Unknown charge points -----------------------------------------------------------------------
 
 
@@ -885,6 +674,7 @@ async def decide_unknown(
             ),
         )
     unknown.forget(charge_point_id)
+    await unknown.flush(services.store)  # not back after a restart
     await audit(
         request,
         principal,

@@ -60,6 +60,7 @@ from csms.storage.records import (
     TransactionFilter,
     TransactionStart,
     TransactionStop,
+    UnknownChargePointAttempt,
     User,
 )
 from csms.storage.store import Store
@@ -116,6 +117,7 @@ __all__ = [
     "TransactionFilter",
     "TransactionStart",
     "TransactionStop",
+    "UnknownChargePointAttempt",
     "UnknownChargePointError",
     "User",
     "UserExistsError",

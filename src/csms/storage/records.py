@@ -618,6 +618,18 @@ class ConsoleSession:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UnknownChargePointAttempt:
+    """An unknown charge point refused at the handshake (features/unknown_charge_points.py):
+    one row per id, however often it tried."""
+
+    charge_point_id: str
+    first_at: datetime
+    last_at: datetime
+    attempts: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AuditEntry:
     """One operator action: who, what, when and the answer's HTTP status."""
 

@@ -632,6 +632,19 @@ audit_log = Table(
     Index(None, "at"),
 )
 
+# Unknown charge points refused at the handshake, for the operator to approve
+# (features/unknown_charge_points.py): one row per id, at most a fixed number, pruned by age.
+unknown_charge_points = Table(
+    "unknown_charge_points",
+    metadata,
+    Column("charge_point_id", Text, primary_key=True),
+    Column("first_at", UtcDateTime, nullable=False),
+    Column("last_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Index(None, "last_at"),
+)
+
 # Every OCPP-J frame in and out (docs/message-log.md), kept for --message-log-days. Not a
 # foreign key to charge_points: a log row is written fire-and-forget with other writes, and a
 # row that could fail (its charge point deleted meanwhile) must never fail their batch.

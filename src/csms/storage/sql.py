@@ -87,6 +87,7 @@ from csms.storage.sql_transaction_reports import (
     same_tag,
     transaction_conditions,
 )
+from csms.storage.sql_unknown import UnknownChargePointsStore
 from csms.storage.sql_users import UsersStore
 
 # transactions.id is a 32-bit integer; any other id cannot be one of ours.
@@ -137,6 +138,7 @@ class SqlStore(
     DeliveriesStore,
     AlertsStore,
     TransactionReportsStore,
+    UnknownChargePointsStore,
 ):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 

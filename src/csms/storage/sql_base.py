@@ -9,15 +9,30 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Self
 
-from sqlalchemy import Insert, Row, Select, Table, bindparam, or_, text, update
+from sqlalchemy import (
+    Column,
+    Insert,
+    Row,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from csms.storage.errors import StoreClosedError
 from csms.storage.groupcommit import GroupCommit
 from csms.storage.open_transactions import OpenTransactions
 from csms.storage.records import InstalledChargingProfile, MeterSample, Transaction
 from csms.storage.schema import charge_points
+
+# Rows deleted per transaction when pruning: the writer serves other writes in between.
+PRUNE_CHUNK = 5000
 
 
 class SqlBase:
@@ -71,6 +86,23 @@ class SqlBase:
     def _forget_alert_keys(self) -> None:
         self._alert_keys = None
         self._alert_generation += 1
+
+    async def _prune(self, key: Column[Any], at: Column[Any], before: datetime) -> int:
+        """Delete the rows of key's table whose `at` is before `before`, PRUNE_CHUNK rows a
+        transaction; how many went."""
+        aware(before)
+        chunk = select(key).where(at < before).limit(PRUNE_CHUNK).scalar_subquery()
+        statement = delete(key.table).where(key.in_(chunk))
+
+        async def work(connection: AsyncConnection) -> int:
+            return int((await connection.execute(statement)).rowcount)
+
+        total = 0
+        while True:
+            deleted = await self._writer.run(work)
+            total += deleted
+            if deleted < PRUNE_CHUNK:
+                return total
 
     async def __aenter__(self) -> Self:
         return self

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from csms.storage.records import LoggedMessage, MessageLogCounts
@@ -16,8 +16,6 @@ from csms.storage.schema import message_log
 from csms.storage.sql_base import SqlBase, aware
 
 _log = message_log.c
-# Rows deleted per transaction when pruning: the writer serves other writes in between.
-PRUNE_CHUNK = 5000
 # One statement object: the writer groups appended rows into an executemany per statement.
 _INSERT = message_log.insert()
 
@@ -81,19 +79,7 @@ class MessageLogStore(SqlBase):
         return [_message(row) for row in rows]
 
     async def prune_message_log(self, before: datetime) -> int:
-        aware(before)
-        chunk = select(_log.id).where(_log.at < before).limit(PRUNE_CHUNK).scalar_subquery()
-        statement = delete(message_log).where(_log.id.in_(chunk))
-
-        async def work(connection: AsyncConnection) -> int:
-            return int((await connection.execute(statement)).rowcount)
-
-        total = 0
-        while True:
-            deleted = await self._writer.run(work)
-            total += deleted
-            if deleted < PRUNE_CHUNK:
-                return total
+        return await self._prune(_log.id, _log.at, before)
 
 
 def _message(row: Row[Any]) -> LoggedMessage:

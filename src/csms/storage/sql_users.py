@@ -220,6 +220,9 @@ class UsersStore(SqlBase):
             statement = statement.where(audit_log.c.charge_point_id == charge_point_id)
         return [_audit_entry(row) for row in await self._read(statement)]
 
+    async def prune_audit_log(self, before: datetime) -> int:
+        return await self._prune(audit_log.c.id, audit_log.c.at, before)
+
 
 def _user(row: Row[Any]) -> User:
     values = row._mapping

@@ -54,6 +54,7 @@ from csms.storage.records import (
     TransactionFilter,
     TransactionStart,
     TransactionStop,
+    UnknownChargePointAttempt,
     User,
 )
 
@@ -606,6 +607,23 @@ class Store(EventStore, Protocol):
         charge_point_id: str | None = None,
     ) -> list[AuditEntry]:
         """Newest first; `before_id` pages back."""
+
+    async def prune_audit_log(self, before: datetime) -> int:
+        """Delete the entries written before `before` (a chunk per transaction); how many."""
+
+    # -- unknown charge points refused at the handshake (features/unknown_charge_points.py) ---
+
+    async def list_unknown_charge_points(self, limit: int) -> list[UnknownChargePointAttempt]:
+        """The most recently seen first."""
+
+    async def save_unknown_charge_points(
+        self, attempts: Sequence[UnknownChargePointAttempt], forget: Sequence[str], keep: int
+    ) -> None:
+        """Store these attempts (replacing the rows of their ids), delete the rows of the ids
+        to forget, and then all but the `keep` most recently seen; one transaction."""
+
+    async def prune_unknown_charge_points(self, before: datetime) -> int:
+        """Delete the ids last seen before `before`; how many went."""
 
     # -- the message log (docs/message-log.md) --------------------------------------------------
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.clock import Clock
 from tests.harness import Harness, csms
 
 from csms.features.firmware.jobs import sweep
@@ -20,14 +20,6 @@ from csms.simulator import SimulatedChargePoint
 
 CP = "FW-CP"
 LOCATION = "ftp://firmware.example.com/fw-3.1.bin"
-
-
-@dataclass
-class Clock:
-    moment: datetime
-
-    def now(self) -> datetime:
-        return self.moment
 
 
 @pytest.fixture
