@@ -66,6 +66,10 @@ _SERVE_FLAGS: dict[str, str] = {
     "message_log_queue": "log rows waiting to be written at most (more are dropped, counted)",
     "log_format": "text or json (one JSON object a line)",
     "metrics_token": "bearer token GET /metrics needs (default: none, /metrics is public)",
+    "cap_dates": (
+        "dates after 2037 sent to charge points: profile (as their charger profile says), "
+        "always or never capped at 2037-12-31T23:59:59Z"
+    ),
 }
 
 

@@ -103,9 +103,15 @@ class Settings:
     log_format: str = "text"
     # A bearer token GET /metrics needs; None = /metrics is public like /health and /ready.
     metrics_token: str | None = None
+    # Dates after 2037-12-31T23:59:59Z sent to charge points (docs/charger-compatibility.md):
+    # capped for the charge points whose charger profile says so (profile), always or never.
+    cap_dates: str = "profile"
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+_CAP_DATES = ("profile", "always", "never")
 
 
 def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -141,6 +147,10 @@ def convert(name: str, raw: str) -> Any:
         return Path(raw)
     if kind == "int | None":
         return None if raw.strip().lower() in ("", "off", "none") else int(raw)
+    if name == "cap_dates":
+        if raw.strip().lower() not in _CAP_DATES:
+            raise ValueError(f"expected one of {', '.join(_CAP_DATES)}")
+        return raw.strip().lower()
     if kind == "UnknownChargePoints":
         return UnknownChargePoints(raw.strip().lower())
     return raw

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from csms.events import EventBus
+from csms.features.charger_profiles import ChargerProfiles
 from csms.features.transaction_starts import TransactionStarts
 from csms.features.unknown_charge_points import UnknownChargePoints
 from csms.files.host import FileHost
@@ -90,6 +91,8 @@ class Services:
     unknown_charge_points: UnknownChargePoints = field(default_factory=UnknownChargePoints)
     # Prometheus metrics of this CSMS (metrics.py).
     metrics: Metrics = field(default_factory=Metrics)
+    # What the CSMS knows about each charge point's stack (docs/charger-compatibility.md).
+    charger_profiles: ChargerProfiles = field(default_factory=ChargerProfiles)
 
 
 @dataclass(slots=True)

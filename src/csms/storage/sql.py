@@ -68,6 +68,7 @@ from csms.storage.schema import (
 )
 from csms.storage.sql_base import as_row, aware, meter_sample, upsert
 from csms.storage.sql_charging_profiles import ChargingProfilesStore
+from csms.storage.sql_charger_profiles import ChargerProfilesStore
 from csms.storage.sql_commands import CommandsStore
 from csms.storage.sql_firmware import FirmwareStore
 from csms.storage.sql_load_groups import LoadGroupsStore
@@ -113,6 +114,7 @@ async def open_store(
 
 class SqlStore(
     CommandsStore,
+    ChargerProfilesStore,
     ReservationsStore,
     ChargingProfilesStore,
     LocalListStore,

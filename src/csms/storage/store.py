@@ -19,6 +19,7 @@ from csms.storage.records import (
     Availability,
     BootInfo,
     ChargePoint,
+    ChargerProfileRecord,
     Configuration,
     ConfigurationEntry,
     ConnectorStatus,
@@ -216,6 +217,21 @@ class Store(Protocol):
 
     async def configuration_of(self, charge_point_id: str) -> Configuration:
         """Entries sorted by key; empty if never read."""
+
+    async def configured_values(self, charge_point_id: str) -> dict[str, str]:
+        """Key -> value of every ChangeConfiguration the charge point accepted (the last one
+        per key), whatever GetConfiguration reported since."""
+
+    # -- charger profiles (docs/charger-compatibility.md) -----------------------------------------
+
+    async def list_charger_profiles(self) -> list[ChargerProfileRecord]:
+        """The profiles operators added, by name."""
+
+    async def save_charger_profile(self, profile: ChargerProfileRecord) -> bool:
+        """Add or replace (by name); True if it was added."""
+
+    async def delete_charger_profile(self, name: str) -> bool:
+        """False if there was none of that name."""
 
     async def record_availability(self, availability: Availability) -> None:
         """The connector's requested availability (replaces the previous one). Connector 0

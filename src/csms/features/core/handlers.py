@@ -82,14 +82,23 @@ async def boot_notification(
     ctx.connection.registration = status
     if ctx.connection.accepted:
         after_accepted_boot(ctx)
-    settings = ctx.services.settings
     interval = (
-        settings.heartbeat_interval
+        await heartbeat_interval(ctx)
         if status == RegistrationStatus.ACCEPTED
-        else settings.boot_retry_interval
+        else ctx.services.settings.boot_retry_interval
     )
     live.booted(ctx, request, status)
     return BootNotificationResponse(status=status, current_time=now, interval=interval)
+
+
+async def heartbeat_interval(ctx: Context) -> int:
+    """The interval configured for this charge point: its last accepted HeartbeatInterval
+    change (spec 9.1.10), else the server's. A boot never undoes what an operator set
+    (docs/charger-compatibility.md, "Configuration the operator set stays set")."""
+    value = (await ctx.store.configured_values(ctx.charge_point_id)).get("HeartbeatInterval")
+    if value is not None and value.strip().isdigit():
+        return int(value)
+    return ctx.services.settings.heartbeat_interval
 
 
 async def heartbeat(ctx: Context, request: HeartbeatRequest) -> HeartbeatResponse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -32,6 +32,9 @@ from csms.storage import Configuration, InstalledChargingProfile, Transaction
 
 TX_PROFILE = sc.ChargingProfilePurpose.TX_PROFILE
 CHARGE_POINT_MAX_PROFILE = sc.ChargingProfilePurpose.CHARGE_POINT_MAX_PROFILE
+
+# The start of an Absolute profile without startSchedule where only its checks need one.
+_CHECKS_ONLY = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Spec 9.4.2: the CSL values of ChargingScheduleAllowedChargingRateUnit.
 _UNIT_NAMES = {"current": sc.ChargingRateUnit.A, "power": sc.ChargingRateUnit.W}
@@ -66,10 +69,12 @@ def capabilities_of(configuration: Configuration) -> Capabilities:
 
 
 def _integer(value: str | None) -> int | None:
+    """A limit the charge point declared; a negative one (stacks send -1) is no limit."""
     try:
-        return int(value.strip()) if value is not None else None
+        number = int(value.strip()) if value is not None else None
     except ValueError:
         return None
+    return number if number is None or number >= 0 else None
 
 
 def _units(value: str | None) -> frozenset[sc.ChargingRateUnit] | None:
@@ -85,13 +90,24 @@ def _units(value: str | None) -> frozenset[sc.ChargingRateUnit] | None:
 
 
 def engine_profile(
-    wire: Mapping[str, Any], *, transaction_id: int | None = None
+    wire: Mapping[str, Any],
+    *,
+    transaction_id: int | None = None,
+    installed_at: datetime = _CHECKS_ONLY,
 ) -> sc.ChargingProfile:
     """The arithmetic's value for a schema-valid csChargingProfiles; ValueError when it breaks
     a rule of the spec (profiles.py). `transaction_id`, when given, is the transaction a
-    TxProfile belongs to (a RemoteStartTransaction's has no transactionId of its own)."""
+    TxProfile belongs to (a RemoteStartTransaction's has no transactionId of its own).
+
+    Spec 7.13 makes startSchedule optional, also for Absolute profiles. Such a profile starts,
+    as the charge points we test against read it, at its validFrom, else when it was installed
+    (`installed_at`): docs/charger-compatibility.md. Under the startSchedule rule the CSMS sends
+    that start explicitly (quirks/adapt.py), so both readings agree."""
     typed = from_payload(WireProfile, wire)
     schedule = typed.charging_schedule
+    start_schedule = schedule.start_schedule
+    if start_schedule is None and typed.charging_profile_kind == ChargingProfileKindType.ABSOLUTE:
+        start_schedule = typed.valid_from or installed_at
     return sc.ChargingProfile(
         charging_profile_id=typed.charging_profile_id,
         stack_level=typed.stack_level,
@@ -114,7 +130,7 @@ def engine_profile(
                 for period in schedule.charging_schedule_period
             ),
             duration=schedule.duration,
-            start_schedule=schedule.start_schedule,
+            start_schedule=start_schedule,
             min_charging_rate=schedule.min_charging_rate,
         ),
     )
@@ -158,7 +174,9 @@ def installed(record: InstalledChargingProfile) -> sc.Installed:
     """A stored profile as the arithmetic sees it; ValueError if it breaks a rule."""
     return sc.Installed(
         connector_id=record.connector_id,
-        profile=engine_profile(record.profile, transaction_id=record.transaction_id),
+        profile=engine_profile(
+            record.profile, transaction_id=record.transaction_id, installed_at=record.installed_at
+        ),
     )
 
 
