@@ -147,12 +147,16 @@ def convert(name: str, raw: str) -> Any:
         return Path(raw)
     if kind == "int | None":
         return None if raw.strip().lower() in ("", "off", "none") else int(raw)
+    if kind == "UnknownChargePoints":
+        return UnknownChargePoints(raw.strip().lower())
+    return _checked_text(name, raw)
+
+
+def _checked_text(name: str, raw: str) -> str:
     if name == "cap_dates":
         if raw.strip().lower() not in _CAP_DATES:
             raise ValueError(f"expected one of {', '.join(_CAP_DATES)}")
         return raw.strip().lower()
-    if kind == "UnknownChargePoints":
-        return UnknownChargePoints(raw.strip().lower())
     return raw
 
 

@@ -187,7 +187,9 @@ async def _in_batches(
         charge_point_id=charge_point_id,
         action=Action.GET_CONFIGURATION,
         request={"key": keys},
-        response=CallResult(unique_id=sent.response.unique_id, payload=merged_configuration(answers)),
+        response=CallResult(
+            unique_id=sent.response.unique_id, payload=merged_configuration(answers)
+        ),
         details={"requests": len(batches)},
     )
 

@@ -67,8 +67,8 @@ from csms.storage.schema import (
     transactions,
 )
 from csms.storage.sql_base import as_row, aware, meter_sample, upsert
-from csms.storage.sql_charging_profiles import ChargingProfilesStore
 from csms.storage.sql_charger_profiles import ChargerProfilesStore
+from csms.storage.sql_charging_profiles import ChargingProfilesStore
 from csms.storage.sql_commands import CommandsStore
 from csms.storage.sql_firmware import FirmwareStore
 from csms.storage.sql_load_groups import LoadGroupsStore

@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
-from itertools import pairwise
 from typing import Any
 
 from csms import smart_charging as sc
@@ -325,6 +323,7 @@ def composite_of(
     start: datetime,
     charging_rate_unit: sc.ChargingRateUnit | None,
     transaction: Transaction | None,
+    tx_default_fallback: bool = False,
 ) -> Composite:
     """The composite schedule of a charge point's installed profiles (spec 3.13.3, 5.7) for
     `transaction`, the one running on the connector; ValueError on bad arguments."""
@@ -358,67 +357,6 @@ def composite_of(
             if transaction is None
             else sc.ActiveTransaction(transaction_id=transaction.id, start=transaction.started_at)
         ),
+        tx_default_fallback=tx_default_fallback,
     )
     return Composite(schedule=schedule, ignored=tuple(ignored))
-
-
-# -- comparing composite schedules -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Difference:
-    """Seconds [start_period, end_period) from the schedule start where the charge point's
-    composite limit is not the CSMS's. None: no limit from the profiles (CSMS), or a time its
-    schedule does not cover (charge point)."""
-
-    start_period: int
-    end_period: int
-    csms: Decimal | None
-    charge_point: Decimal | None
-
-
-def differences(computed: sc.CompositeSchedule, reported: ChargingSchedule) -> list[Difference]:
-    """Where `reported` (a GetCompositeSchedule.conf chargingSchedule, periods relative to the
-    same start as `computed` and in its unit) disagrees with `computed`.
-
-    Where no profile limits charging the CSMS has no value and any reported one is the charge
-    point's own maximum (its local limit, spec 5.7): that agrees. Limits are compared exactly:
-    both sides are at the wire's 0.1 resolution."""
-    end = computed.duration
-    covered = end if reported.duration is None else min(end, reported.duration)
-    ours = [(p.start_period, p.limit) for p in computed.charging_schedule_period]
-    theirs = [(p.start_period, p.limit) for p in reported.charging_schedule_period]
-    cuts = sorted({0, covered, end, *(start for start, _ in ours + theirs if 0 < start < end)})
-    found: list[Difference] = []
-    for start, stop in pairwise(cuts):
-        csms = _value_at(ours, start)
-        charge_point = _value_at(theirs, start) if start < covered else None
-        if csms is None or csms == charge_point:
-            continue
-        if found and (found[-1].end_period, found[-1].csms, found[-1].charge_point) == (
-            start,
-            csms,
-            charge_point,
-        ):
-            found[-1] = Difference(
-                start_period=found[-1].start_period,
-                end_period=stop,
-                csms=csms,
-                charge_point=charge_point,
-            )
-        else:
-            found.append(
-                Difference(
-                    start_period=start, end_period=stop, csms=csms, charge_point=charge_point
-                )
-            )
-    return found
-
-
-def _value_at(periods: Sequence[tuple[int, Decimal | None]], offset: int) -> Decimal | None:
-    value: Decimal | None = None
-    for start, limit in periods:
-        if start > offset:
-            break
-        value = limit
-    return value
