@@ -28,6 +28,7 @@ from csms.simulator.charge_point import SimulatedChargePoint
 from csms.simulator.clocks import EPOCH, since, skewed
 from csms.simulator.offline import QueuedCall
 from csms.simulator.remote import stay
+from csms.simulator.stacks import PRESETS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +53,8 @@ class Options:
     hard_reboot: bool = False
     clock_offset: float = 0.0
     clock_1970: bool = False
+    # The charger stack it acts like (stacks.py).
+    stack: str = "plain"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -147,6 +150,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         action="store_true",
         help="the charge points' clock starts at 1970-01-01T00:00:00Z (no time kept)",
     )
+    misbehaviours.add_argument(
+        "--stack",
+        choices=sorted(PRESETS),
+        default="plain",
+        help="act like a charger stack (docs/simulator-misbehaviours.md): 32-bit dates, "
+        "millisecond clock, TxDefaultProfile fallback, -1 limits, GetConfigurationMaxKeys",
+    )
     args = parser.parse_args(argv)
     try:
         args.id_tag.format(id="", n=0)
@@ -177,6 +187,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         hard_reboot=args.hard_reboot,
         clock_offset=args.clock_offset,
         clock_1970=args.clock_1970,
+        stack=args.stack,
     )
 
 
@@ -211,6 +222,7 @@ async def run_charge_point(number: int, charge_point_id: str, options: Options) 
         response_timeout=options.response_timeout,
         validate=options.validate,
         clock=_clock(options),
+        stack=options.stack,
     )
     try:
         async with cp:
