@@ -20,6 +20,7 @@ from csms import __version__, console
 from csms.accounts import Accounts
 from csms.api import (
     charge_points,
+    charger_profiles,
     charging_profiles,
     commands,
     diagnostics,
@@ -83,6 +84,7 @@ def create_api(services: Services, token: str, accounts: Accounts | None = None)
     errors.install(api)
     for module in (
         charge_points,
+        charger_profiles,
         charging_profiles,
         commands,
         operations,

@@ -12,7 +12,7 @@ from csms.features import live
 from csms.features.authorization import authorize, tag_info
 from csms.features.clocks import clock_suspect
 from csms.features.context import Context, Handler
-from csms.features.core.commands import after_accepted_boot
+from csms.features.core.commands import after_accepted_boot, scheduled_availability_reported
 from csms.features.local_list.sync import status_reported
 from csms.features.reservation import reservations as reservation
 from csms.features.smart_charging.commands import (
@@ -130,6 +130,7 @@ async def status_notification(
         )
     )
     status_reported(ctx, request.error_code)  # spec 3.5.2: LocalListConflict
+    await scheduled_availability_reported(ctx, request.connector_id, request.status, timestamp)
     live.status(ctx, request, timestamp)
     return StatusNotificationResponse()
 
