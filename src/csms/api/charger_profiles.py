@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
@@ -22,7 +22,10 @@ Pattern = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class RulesIn(Model):
-    """Each rule is off (or unset) unless given (docs/charger-compatibility.md)."""
+    """Each rule is off (or unset) unless given (docs/charger-compatibility.md); an unknown
+    one is refused."""
+
+    model_config = Model.model_config | ConfigDict(extra="forbid")
 
     cap_dates: bool = False
     start_schedule: bool = False
@@ -34,6 +37,8 @@ class RulesIn(Model):
 class ChargerProfileIn(Model):
     """Regular expressions (matched in full, ignoring case) on the BootNotification's
     chargePointVendor, chargePointModel and firmwareVersion, and/or charge point ids."""
+
+    model_config = Model.model_config | ConfigDict(extra="forbid")
 
     description: Annotated[str, Field(max_length=500)] = ""
     vendor: Pattern | None = None
@@ -124,14 +129,14 @@ async def put_charger_profile(
 def _checked(record: ChargerProfileRecord) -> ChargerProfile:
     if not (record.vendor or record.model or record.firmware_version or record.charge_point_ids):
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
             "a profile needs vendor, model, firmwareVersion or chargePointIds: it would "
             "match no charge point",
         )
     try:
         return profile_of(record)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
 @router.delete("/charger-profiles/{name}", status_code=status.HTTP_204_NO_CONTENT)

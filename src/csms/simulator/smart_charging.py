@@ -175,14 +175,17 @@ def _prevailing(
 ) -> Limit | None:
     best: tuple[int, Limit] | None = None
     for installed in stack:
-        limit = _limit_of(installed.profile, moment, relative_start)
+        limit = _limit_of(installed.profile, moment, relative_start, installed.installed_at)
         if limit is not None and (best is None or installed.stack_level > best[0]):
             best = (installed.stack_level, limit)
     return None if best is None else best[1]
 
 
 def _limit_of(
-    profile: Mapping[str, Any], moment: datetime, relative_start: datetime
+    profile: Mapping[str, Any],
+    moment: datetime,
+    relative_start: datetime,
+    installed_at: datetime | None = None,
 ) -> Limit | None:
     valid_from = _time(profile.get("validFrom"))
     valid_to = _time(profile.get("validTo"))
@@ -193,6 +196,8 @@ def _limit_of(
     schedule: Mapping[str, Any] = profile["chargingSchedule"]
     start = _time(schedule.get("startSchedule"))
     kind = profile["chargingProfileKind"]
+    if kind == "Absolute" and start is None:  # spec 7.13: optional; from validFrom or install
+        start = valid_from or installed_at or relative_start
     if kind == "Relative" or start is None:
         start = relative_start
     elif kind == "Recurring":

@@ -216,6 +216,9 @@ class InstalledProfile:
 
     connector_id: int
     profile: dict[str, Any]
+    # When it was accepted: where an Absolute profile without startSchedule starts (spec 7.13
+    # makes the field optional; docs/charger-compatibility.md).
+    installed_at: datetime | None = None
 
     @property
     def charging_profile_id(self) -> int:
