@@ -110,7 +110,8 @@ def test_dates_after_2037_are_capped_in_requests_and_answers() -> None:
     # Without the rule nothing changes.
     assert adapt_request("ReserveNow", later, Rules(), now=NOW) == (later, [])
     # Answers carry datetimes or text.
-    answer = {"idTagInfo": {"status": "Accepted", "expiryDate": datetime(2099, 1, 1, tzinfo=UTC)}}
+    expiry = datetime(2099, 1, 1, tzinfo=UTC)
+    answer: dict[str, Any] = {"idTagInfo": {"status": "Accepted", "expiryDate": expiry}}
     capped, changed = adapt_answer("Authorize", answer, CAP)
     assert capped["idTagInfo"]["expiryDate"] == LATEST_DATE
     assert answer["idTagInfo"]["expiryDate"].year == 2099
@@ -135,7 +136,7 @@ def _absolute(**fields: Any) -> dict[str, Any]:
 
 def test_absolute_profiles_get_their_start_schedule() -> None:
     rules = Rules(start_schedule=True, cap_dates=True)
-    request = {"connectorId": 1, "csChargingProfiles": _absolute()}
+    request: dict[str, Any] = {"connectorId": 1, "csChargingProfiles": _absolute()}
     out, changed = adapt_request("SetChargingProfile", request, rules, now=NOW)
     assert out["csChargingProfiles"]["chargingSchedule"]["startSchedule"] == (
         "2026-12-02T12:00:00.250Z"
@@ -178,4 +179,6 @@ def test_get_configuration_in_batches_and_negative_limits() -> None:
         "unknownKey": ["K6"],
     }
     assert merged_configuration([{"configurationKey": []}]) == {"configurationKey": []}
-    assert (no_limit(Decimal(-1)), no_limit(Decimal(0)), no_limit(None)) == (None, 0, None)
+    assert no_limit(Decimal(-1)) is None
+    assert no_limit(Decimal(0)) == Decimal(0)
+    assert no_limit(None) is None

@@ -14,9 +14,9 @@ from csms.features.smart_charging.comparison import (
     differences,
     local_limit_in,
 )
-from csms.ocpp16 import ChargingSchedule, ChargingSchedulePeriod
+from csms.ocpp16 import ChargingRateUnitType, ChargingSchedule, ChargingSchedulePeriod
 from csms.smart_charging import ActiveTransaction, Installed, composite_schedule
-from tests.smart_charging.builders import A, CP_MAX, TX, TX_DEFAULT, W, at, expect, limits, on
+from tests.smart_charging.builders import CP_MAX, TX, TX_DEFAULT, A, W, at, expect, limits, on
 from tests.smart_charging.builders import profile as make
 
 TRANSACTION = ActiveTransaction(transaction_id=42, start=at(0))
@@ -56,7 +56,7 @@ def test_after_the_tx_profile_ends_each_reading() -> None:
 
 def _reported(*periods: tuple[int, float], duration: int | None = 60) -> ChargingSchedule:
     return ChargingSchedule(
-        charging_rate_unit="A",
+        charging_rate_unit=ChargingRateUnitType.A,
         duration=duration,
         charging_schedule_period=[
             ChargingSchedulePeriod(start_period=start, limit=Decimal(str(limit)))
