@@ -15,7 +15,12 @@ from csms.features.smart_charging.comparison import (
     local_limit_in,
 )
 from csms.ocpp16 import ChargingRateUnitType, ChargingSchedule, ChargingSchedulePeriod
-from csms.smart_charging import ActiveTransaction, Installed, composite_schedule
+from csms.smart_charging import (
+    ActiveTransaction,
+    CompositeSchedule,
+    Installed,
+    composite_schedule,
+)
 from tests.smart_charging.builders import CP_MAX, TX, TX_DEFAULT, A, W, at, expect, limits, on
 from tests.smart_charging.builders import profile as make
 
@@ -31,21 +36,21 @@ def _installed() -> list[Installed]:
     )
 
 
-def test_after_the_tx_profile_ends_each_reading() -> None:
-    # Spec 3.13.1 as the CSMS reads it (OCTT TC_066): the TxDefaultProfile does not come back.
-    ours = composite_schedule(
-        _installed(), connector_id=1, start=at(0), duration=60, transaction=TRANSACTION
-    )
-    assert limits(ours) == expect((0, 8), (30, 20))
-    fallback = composite_schedule(
+def _charging(*, tx_default_fallback: bool) -> CompositeSchedule:
+    return composite_schedule(
         _installed(),
         connector_id=1,
         start=at(0),
         duration=60,
         transaction=TRANSACTION,
-        tx_default_fallback=True,
+        tx_default_fallback=tx_default_fallback,
     )
-    assert limits(fallback) == expect((0, 8), (30, 16))
+
+
+def test_after_the_tx_profile_ends_each_reading() -> None:
+    # Spec 3.13.1 as the CSMS reads it (OCTT TC_066): the TxDefaultProfile does not come back.
+    assert limits(_charging(tx_default_fallback=False)) == expect((0, 8), (30, 20))
+    assert limits(_charging(tx_default_fallback=True)) == expect((0, 8), (30, 16))
     # Without a transaction both readings are the TxDefaultProfile's.
     for reading in (False, True):
         alone = composite_schedule(
@@ -95,17 +100,8 @@ def test_no_limit_against_a_limit_is_a_difference_unless_it_is_the_own_maximum()
 
 
 def test_the_fallback_reading_is_named() -> None:
-    ours = composite_schedule(
-        _installed(), connector_id=1, start=at(0), duration=60, transaction=TRANSACTION
-    )
-    theirs = composite_schedule(
-        _installed(),
-        connector_id=1,
-        start=at(0),
-        duration=60,
-        transaction=TRANSACTION,
-        tx_default_fallback=True,
-    )
+    ours = _charging(tx_default_fallback=False)
+    theirs = _charging(tx_default_fallback=True)
     found = differences(ours, _reported((0, 8), (30, 16)), fallback=theirs)
     assert found == [
         Difference(

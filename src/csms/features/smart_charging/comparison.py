@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_FLOOR, Decimal
 from itertools import pairwise
 
@@ -144,25 +144,24 @@ def _edge(judge: Judge, ours: Periods, charge_point: Decimal | None, start: int,
 
 def _add(found: list[Difference], difference: Difference) -> None:
     """Append, joining it to the previous one when it continues it with the same values."""
-    if found:
-        last = found[-1]
-        same = (last.csms, last.charge_point, last.covered, last.tx_default_fallback)
-        if last.end_period == difference.start_period and same == (
-            difference.csms,
-            difference.charge_point,
-            difference.covered,
-            difference.tx_default_fallback,
-        ):
-            found[-1] = Difference(
-                start_period=last.start_period,
-                end_period=difference.end_period,
-                csms=last.csms,
-                charge_point=last.charge_point,
-                covered=last.covered,
-                tx_default_fallback=last.tx_default_fallback,
-            )
-            return
-    found.append(difference)
+    last = found[-1] if found else None
+    if (
+        last is not None
+        and last.end_period == difference.start_period
+        and _values(last) == _values(difference)
+    ):
+        found[-1] = replace(last, end_period=difference.end_period)
+    else:
+        found.append(difference)
+
+
+def _values(difference: Difference) -> tuple[object, ...]:
+    return (
+        difference.csms,
+        difference.charge_point,
+        difference.covered,
+        difference.tx_default_fallback,
+    )
 
 
 def value_at(periods: Periods, offset: int) -> Decimal | None:
