@@ -123,7 +123,7 @@ async def _local_list_version_read(services: Services, sent: Sent) -> dict[str, 
     )
     if status == ListStatus.MISMATCH and automatic(services) and not converging.get():
         services.local_lists.request(sent.charge_point_id)
-    return {"localListStatus": status}
+    return {"localListStatus": await _shown(services, sent.charge_point_id, status)}
 
 
 async def desired_list(services: Services, local_list: LocalList) -> dict[str, IdTag]:
