@@ -32,6 +32,8 @@ log = logging.getLogger("csms.features.charger_profiles")
 
 # How many adaptations are kept per charge point for the operator to see (the first ones).
 _KEPT = 20
+# Boot identities whose matching profiles are remembered (all of them forgotten beyond).
+_MATCHED_MAX = 100_000
 
 
 def profile_of(record: ChargerProfileRecord) -> ChargerProfile:
@@ -67,21 +69,34 @@ class ChargerProfiles:
     # (charge point, rule, action) already logged.
     _logged: set[tuple[str, str, str]] = field(default_factory=set)
     _seen: dict[str, list[Adaptation]] = field(default_factory=dict)
+    # (charge point, vendor, model, firmware) -> the matching profiles: the answers to every
+    # Authorize and StartTransaction ask, so the patterns are matched once per boot identity.
+    _matched: dict[tuple[str, str | None, str | None, str | None], tuple[ChargerProfile, ...]] = (
+        field(default_factory=dict)
+    )
+    # Counts the changes: a match computed across one is not remembered.
+    _generation: int = 0
 
     async def all(self, store: Store) -> tuple[ChargerProfile, ...]:
-        if self._operators is None:
-            operators = []
+        operators = self._operators
+        if operators is None:
+            generation = self._generation
+            read = []
             for record in await store.list_charger_profiles():
                 try:
-                    operators.append(profile_of(record))
+                    read.append(profile_of(record))
                 except ValueError as exc:  # stored by an older version with other rules
                     log.warning("charger profile %s ignored: %s", record.name, exc)
-            self._operators = tuple(operators)
-        return BUILTIN + self._operators
+            operators = tuple(read)
+            if generation == self._generation:
+                self._operators = operators
+        return BUILTIN + operators
 
     def changed(self) -> None:
         """An operator added, replaced or deleted a profile."""
         self._operators = None
+        self._matched.clear()
+        self._generation += 1
 
     async def describe(self, services: Services, charge_point_id: str) -> Described:
         charge_point = await services.store.get_charge_point(charge_point_id)
@@ -89,19 +104,29 @@ class ChargerProfiles:
         vendor = boot.charge_point_vendor if boot else None
         model = boot.charge_point_model if boot else None
         firmware = boot.firmware_version if boot else None
-        found = matching(
-            await self.all(services.store),
-            charge_point_id,
-            vendor=vendor,
-            model=model,
-            firmware_version=firmware,
-        )
+        key = (charge_point_id, vendor, model, firmware)
+        found = self._matched.get(key)
+        if found is None:
+            generation = self._generation
+            found = tuple(
+                matching(
+                    await self.all(services.store),
+                    charge_point_id,
+                    vendor=vendor,
+                    model=model,
+                    firmware_version=firmware,
+                )
+            )
+            if len(self._matched) >= _MATCHED_MAX:
+                self._matched.clear()
+            if generation == self._generation:
+                self._matched[key] = found
         return Described(
             charge_point_id=charge_point_id,
             vendor=vendor,
             model=model,
             firmware_version=firmware,
-            profiles=tuple(found),
+            profiles=found,
             rules=with_cap_dates(rules_of(found), services.settings.cap_dates),
         )
 
