@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from csms.settings import Settings, UnknownChargePoints, from_environment
+from csms.settings import Settings, UnknownChargePoints, convert, from_environment
 
 
 def test_environment_variables_are_converted_to_their_types() -> None:
@@ -158,3 +158,10 @@ def test_csms_serve_refuses_a_bad_config_file(
         cli.main(["serve", "--config", str(path), "--ocpp-port", "0", "--http-port", "0"])
     assert exited.value.code == 2
     assert "ocpp_prot" in capsys.readouterr().err
+
+
+def test_cap_dates_takes_profile_always_or_never() -> None:
+    assert convert("cap_dates", " Always ") == "always"
+    assert from_environment({"CSMS_CAP_DATES": "never"}) == {"cap_dates": "never"}
+    with pytest.raises(ValueError, match="CSMS_CAP_DATES='sometimes': expected one of profile"):
+        from_environment({"CSMS_CAP_DATES": "sometimes"})

@@ -78,6 +78,10 @@ _SERVE_FLAGS: dict[str, str] = {
     "alert_offline_minutes": "minutes offline before an offline alert (0 = never)",
     "alert_boot_loop_boots": "boots within an hour above which a boot_loop alert (0 = never)",
     "alert_check_interval": "seconds between checks for offline charge points and boot loops",
+    "cap_dates": (
+        "dates after 2037 sent to charge points: profile (as their charger profile says), "
+        "always or never capped at 2037-12-31T23:59:59Z"
+    ),
 }
 
 

@@ -125,9 +125,15 @@ class Settings:
     alert_offline_minutes: float = 10.0
     alert_boot_loop_boots: int = 5
     alert_check_interval: float = 30.0
+    # Dates after 2037-12-31T23:59:59Z sent to charge points (docs/charger-compatibility.md):
+    # capped for the charge points whose charger profile says so (profile), always or never.
+    cap_dates: str = "profile"
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+_CAP_DATES = ("profile", "always", "never")
 
 
 def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -165,6 +171,14 @@ def convert(name: str, raw: str) -> Any:
         return None if raw.strip().lower() in ("", "off", "none") else int(raw)
     if kind == "UnknownChargePoints":
         return UnknownChargePoints(raw.strip().lower())
+    return _checked_text(name, raw)
+
+
+def _checked_text(name: str, raw: str) -> str:
+    if name == "cap_dates":
+        if raw.strip().lower() not in _CAP_DATES:
+            raise ValueError(f"expected one of {', '.join(_CAP_DATES)}")
+        return raw.strip().lower()
     return raw
 
 

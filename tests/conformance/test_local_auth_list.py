@@ -235,10 +235,12 @@ async def test_tc_043_5_send_local_authorization_list_differential(
     pending = await local_list(harness)
     assert pending["pendingChanges"] == [{"idTag": new_tag, "idTagInfo": {"status": "Accepted"}}]
 
-    # Steps 1-2 (optional): the charge point holds the version the CSMS believes.
+    # Steps 1-2 (optional): the charge point holds the version the CSMS believes; the new tag
+    # is pending, so the list is shown PendingChanges, never InSync next to pending changes
+    # (docs/charger-compatibility.md).
     assert (await read_version(harness))["listVersion"] == initial["listVersion"]
     await cp.expect_call("GetLocalListVersion")
-    assert (await local_list(harness))["status"] == "InSync"
+    assert (await local_list(harness))["status"] == "PendingChanges"
 
     # Steps 3-4.
     result = await send(harness, "Differential")

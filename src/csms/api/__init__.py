@@ -21,6 +21,7 @@ from csms.accounts import Accounts
 from csms.api import (
     alerts,
     charge_points,
+    charger_profiles,
     charging_profiles,
     commands,
     diagnostics,
@@ -86,6 +87,7 @@ def create_api(services: Services, token: str, accounts: Accounts | None = None)
     errors.install(api)
     for module in (
         charge_points,
+        charger_profiles,
         charging_profiles,
         commands,
         operations,

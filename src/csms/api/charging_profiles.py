@@ -98,12 +98,17 @@ class IgnoredOut(Model):
 
 
 class DifferenceOut(Model):
-    """Seconds [startPeriod, endPeriod) where the two composite limits differ."""
+    """Seconds [startPeriod, endPeriod) where the two composite limits differ (null: no limit,
+    or for the charge point with `covered` false a time its schedule does not cover);
+    `txDefaultFallback`: the charge point's value is the TxDefaultProfile fallback reading's
+    (docs/charger-compatibility.md)."""
 
     start_period: int
     end_period: int
     csms: float | None
     charge_point: float | None
+    covered: bool
+    tx_default_fallback: bool
 
 
 class CompositeOut(Model):
@@ -121,6 +126,10 @@ class CompositeOut(Model):
     agree: bool | None = None
     differences: list[DifferenceOut] | None = None
     reason: str | None = None
+    # The charge point's reading of the TxProfile/TxDefaultProfile rule where its answer shows
+    # it, and the one its charger profile states ("txDefaultFallback" or null).
+    charge_point_reading: str | None = None
+    expected_reading: str | None = None
 
 
 def _with_details(sent: commands.Sent) -> JSONResponse:
@@ -228,8 +237,10 @@ async def composite_schedule(
     """The composite schedule the CSMS computes from the profiles it believes installed
     (spec 3.13.3, 5.7). With `compare=true` it sends GetCompositeSchedule with connectorId,
     duration and chargingRateUnit as given, computes its own from the reported scheduleStart in
-    the reported unit, and tells whether they agree (where the profiles set no limit, the
-    charge point's own maximum agrees)."""
+    the reported unit, and tells whether they agree: "no limit" against a limit differs unless
+    the limit is the charge point's own maximum by its charger profile; -1 is no limit; edges
+    within a second compared at the charge point's resolution; the TxDefaultProfile fallback
+    reading named (docs/charger-compatibility.md)."""
     services = services_of(request)
     await known_charge_point(services, charge_point_id)
     unit = sc.ChargingRateUnit(charging_rate_unit) if charging_rate_unit else None
@@ -243,7 +254,16 @@ async def composite_schedule(
             charging_rate_unit=unit,
         )
         plain = _composite_out(composite).model_dump(
-            mode="json", by_alias=True, exclude={"charge_point", "agree", "differences", "reason"}
+            mode="json",
+            by_alias=True,
+            exclude={
+                "charge_point",
+                "agree",
+                "differences",
+                "reason",
+                "charge_point_reading",
+                "expected_reading",
+            },
         )
         return JSONResponse(plain)
     if start is not None:
@@ -273,10 +293,14 @@ async def composite_schedule(
                     end_period=d.end_period,
                     csms=_float(d.csms),
                     charge_point=_float(d.charge_point),
+                    covered=d.covered,
+                    tx_default_fallback=d.tx_default_fallback,
                 )
                 for d in comparison.differences
             ],
             "reason": comparison.reason,
+            "charge_point_reading": comparison.charge_point_reading,
+            "expected_reading": comparison.expected_reading,
         }
     )
     return JSONResponse(out.model_dump(mode="json", by_alias=True))

@@ -33,6 +33,7 @@ from csms.features.local_list.plan import (
     authorization_data,
     desired_entries,
     removal_data,
+    shown_status,
 )
 from csms.features.local_list.sync import LocalListRefused, LocalListView
 from csms.ocpp16 import UpdateType
@@ -60,7 +61,8 @@ class LocalListOut(Model):
 
     charge_point_id: str
     policy: str | None
-    # Unknown | InSync | Mismatch | Failed | NotSupported
+    # Unknown | InSync | PendingChanges (InSync, with pending changes) | Mismatch | Failed |
+    # NotSupported
     status: str
     version: int | None
     reported_version: int | None
@@ -94,7 +96,7 @@ class LocalListOut(Model):
         return cls(
             charge_point_id=local_list.charge_point_id,
             policy=local_list.policy,
-            status=local_list.status,
+            status=shown_status(local_list.status, len(seen.pending)),
             version=local_list.version,
             reported_version=local_list.reported_version,
             reconciled_at=local_list.reconciled_at,

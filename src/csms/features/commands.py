@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from csms.features import live, outbox
+from csms.features import charger_profiles, live, outbox
 from csms.features.context import Services
 from csms.ocpp16 import (
     ACTIONS,
@@ -28,8 +28,9 @@ from csms.ocpp16 import (
     validate_response,
 )
 from csms.ocppj import CallError, CallResult
+from csms.quirks import Adaptation, key_batches, merged_configuration
 from csms.storage import Transaction
-from csms.transport import NotConnected
+from csms.transport import NotConnected, OcppConnection
 
 log = logging.getLogger("csms.features.commands")
 
@@ -128,12 +129,79 @@ async def send(
     connect_timeout: float = 0.0,
     timeout: float | None = None,
 ) -> Sent:
-    """Validate, send through the connection's one-CALL-in-flight path, and record the answer."""
+    """Validate, adapt to the charge point's stack (features/charger_profiles.py), send through
+    the connection's one-CALL-in-flight path, and record the answer."""
     _check_request(action, payload)
     connection = await services.registry.wait_for(charge_point_id, connect_timeout)
     if connection is None:
         raise ChargePointOffline(f"charge point {charge_point_id!r} is not connected")
     _check_registration(connection.registration, charge_point_id, action)
+    payload = await charger_profiles.adapted_request(services, charge_point_id, action, payload)
+    if action == Action.GET_CONFIGURATION and payload.get("key"):
+        batches = key_batches(payload["key"], await _max_keys(services, charge_point_id))
+        if len(batches) > 1:
+            return await _in_batches(services, connection, charge_point_id, batches, timeout)
+    return await _send_one(services, connection, charge_point_id, action, payload, timeout)
+
+
+async def _max_keys(services: Services, charge_point_id: str) -> int | None:
+    """Spec 9.1 GetConfigurationMaxKeys as the charge point reported it, or its profile's
+    maxKeys: the smaller one (0 or -1 reported: no limit)."""
+    found = [(await services.charger_profiles.rules(services, charge_point_id)).max_keys]
+    for entry in (await services.store.configuration_of(charge_point_id)).entries:
+        if entry.key == "GetConfigurationMaxKeys" and (entry.value or "").strip().isdigit():
+            found.append(int(entry.value or "0"))
+    numbers = [n for n in found if n is not None and n > 0]
+    return min(numbers) if numbers else None
+
+
+async def _in_batches(
+    services: Services,
+    connection: OcppConnection,
+    charge_point_id: str,
+    batches: list[list[str]],
+    timeout: float | None,
+) -> Sent:
+    """One GetConfiguration per batch of keys, answered as one (spec 9.1 GetConfigurationMaxKeys:
+    a request for more keys is refused by the charge point)."""
+    answers = []
+    for batch in batches:
+        sent = await _send_one(
+            services, connection, charge_point_id, Action.GET_CONFIGURATION, {"key": batch}, timeout
+        )
+        if not isinstance(sent.response, CallResult):
+            return sent
+        answers.append(sent.response.payload)
+    services.charger_profiles.note(
+        charge_point_id,
+        [
+            Adaptation(
+                rule="maxKeys",
+                action=Action.GET_CONFIGURATION,
+                detail=f"{sum(map(len, batches))} keys asked in {len(batches)} requests",
+            )
+        ],
+    )
+    keys = [key for batch in batches for key in batch]
+    return Sent(
+        charge_point_id=charge_point_id,
+        action=Action.GET_CONFIGURATION,
+        request={"key": keys},
+        response=CallResult(
+            unique_id=sent.response.unique_id, payload=merged_configuration(answers)
+        ),
+        details={"requests": len(batches)},
+    )
+
+
+async def _send_one(
+    services: Services,
+    connection: OcppConnection,
+    charge_point_id: str,
+    action: str,
+    payload: dict[str, Any],
+    timeout: float | None,
+) -> Sent:
     if action == Action.TRIGGER_MESSAGE and not connection.accepted:
         connection.triggered.add(payload["requestedMessage"])
     # The answer is recorded before the next CALL to this charge point goes out, so that what

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from csms.events import EventBus
+from csms.features.charger_profiles import ChargerProfiles
 from csms.features.transaction_starts import TransactionStarts
 from csms.features.unknown_charge_points import UnknownChargePoints
 from csms.files.host import FileHost
@@ -102,6 +103,8 @@ class Services:
     meter_events_wanted: bool = False
     # What the alerts remember between messages (boots per charge point; features/alerts.py).
     alerts: AlertMemory = field(default_factory=_alert_memory)
+    # What the CSMS knows about each charge point's stack (docs/charger-compatibility.md).
+    charger_profiles: ChargerProfiles = field(default_factory=ChargerProfiles)
 
 
 @dataclass(slots=True)

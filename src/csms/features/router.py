@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from csms.features.charger_profiles import adapted_answer
 from csms.features.context import Context, Handler, Services
 from csms.ocpp16 import (
     ACTIONS,
@@ -65,12 +66,15 @@ class Router:
         context = Context(self._services, connection)
         try:
             response = await handler(context, request)
+            # Dates this charge point cannot hold (docs/charger-compatibility.md).
+            payload = await adapted_answer(
+                self._services, connection.charge_point_id, call.action, to_payload(response)
+            )
         except CallRefused as refused:
             return Handled(_error(call, refused.error_code, refused.description))
         except Exception:
             log.exception("%s: %s handler failed", connection.charge_point_id, call.action)
             return Handled(_error(call, ErrorCode.INTERNAL_ERROR, f"{call.action} failed"))
-        payload = to_payload(response)
         violation = validate_response(call.action, payload)
         if violation is not None:  # our bug: never send a schema-invalid frame
             log.error("%s: invalid %s answer: %s", call.action, payload, violation.description)

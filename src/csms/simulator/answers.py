@@ -130,7 +130,12 @@ def remote_start_transaction(state: ChargePointState, payload: Payload) -> Paylo
         if profile.get("chargingProfilePurpose") != "TxProfile":
             return {"status": "Rejected"}
         if connector_id is not None:
-            _install(state, InstalledProfile(connector_id=connector_id, profile=profile))
+            _install(
+                state,
+                InstalledProfile(
+                    connector_id=connector_id, profile=profile, installed_at=state.clock()
+                ),
+            )
     return {"status": "Accepted"}
 
 
@@ -205,7 +210,10 @@ def set_charging_profile(state: ChargePointState, payload: Payload) -> Payload:
     profile: Payload = payload["csChargingProfiles"]
     if not _is_acceptable_profile(state, connector_id, profile):
         return {"status": "Rejected"}
-    if not _install(state, InstalledProfile(connector_id=connector_id, profile=profile)):
+    installed = InstalledProfile(
+        connector_id=connector_id, profile=profile, installed_at=state.clock()
+    )
+    if not _install(state, installed):
         return {"status": "Rejected"}
     return {"status": "Accepted"}
 

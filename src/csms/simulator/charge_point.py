@@ -9,17 +9,20 @@ can assert on them with `expect_call()` (see `connection.py`).
 
 from __future__ import annotations
 
+import copy
 import ssl as ssl_module
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from csms.ocppj import Call, CallError, CallResult
+from csms.simulator import stacks
 from csms.simulator.answers import DEFAULT_ANSWERS
 from csms.simulator.connection import AnswerResult, ChargePointConnection, Payload
 from csms.simulator.meter import default_sampled_values
 from csms.simulator.offline import OfflineQueue
 from csms.simulator.smart_charging import charging_current
+from csms.simulator.stacks import PRESETS, Stack
 from csms.simulator.state import ChargePointState, Transaction
 from csms.simulator.transfers import Transfers
 
@@ -49,7 +52,12 @@ class SimulatedChargePoint(ChargePointConnection):
         clock: Callable[[], datetime] = _utc_now,
         transfers: bool = False,
         energy_unit: str = "Wh",
+        stack: str | Stack = "plain",
     ) -> None:
+        # The stack it acts like (stacks.py): its behaviours, and its model unless one is given.
+        behaviours = stack if isinstance(stack, Stack) else PRESETS[stack]
+        if model == "SimModel":
+            model = behaviours.model
         super().__init__(
             charge_point_id,
             url,
@@ -66,7 +74,7 @@ class SimulatedChargePoint(ChargePointConnection):
         # The unit its MeterValues read the energy register in: "Wh" or "kWh" (meter.py).
         self.energy_unit = energy_unit
         self.state = ChargePointState(
-            charge_point_id=charge_point_id, connectors=connectors, clock=clock
+            charge_point_id=charge_point_id, connectors=connectors, clock=clock, stack=behaviours
         )
         self.boot_response: Payload | None = None
         # Opt-in: really download firmware / upload diagnostics after answering (transfers.py).
@@ -108,7 +116,16 @@ class SimulatedChargePoint(ChargePointConnection):
 
         def default() -> AnswerResult:
             assert answer is not None
-            result = answer(self.state, call.payload)
+            payload = stacks.before_request(
+                self.state.stack,
+                self.state.seen,
+                call.action,
+                copy.deepcopy(call.payload),
+                call.unique_id,
+            )
+            if isinstance(payload, CallError):
+                return payload
+            result = answer(self.state, payload)
             self._after_default_answer(call, result)
             return result
 
@@ -124,6 +141,11 @@ class SimulatedChargePoint(ChargePointConnection):
             and result.get("status") == "Accepted"
         ):
             self.password = bytes.fromhex(call.payload["value"]).decode("utf-8", "surrogateescape")
+
+    async def call_with_id(self, action: str, payload: Payload, unique_id: str | None) -> Payload:
+        response = await super().call_with_id(action, payload, unique_id)
+        stacks.after_answer(self.state.stack, self.state.seen, action, response)
+        return response
 
     # -- misbehaviours of real chargers (docs/simulator-misbehaviours.md) ----------------------
 

@@ -28,6 +28,7 @@ from csms.simulator.charge_point import SimulatedChargePoint
 from csms.simulator.clocks import EPOCH, since, skewed
 from csms.simulator.offline import QueuedCall
 from csms.simulator.remote import stay
+from csms.simulator.stacks import PRESETS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,6 +55,8 @@ class Options:
     clock_1970: bool = False
     meter_reset: bool = False
     energy_unit: str = "Wh"
+    # The charger stack it acts like (stacks.py).
+    stack: str = "plain"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -161,6 +164,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         default="Wh",
         help="the unit MeterValues read the energy register in (default Wh)",
     )
+    misbehaviours.add_argument(
+        "--stack",
+        choices=sorted(PRESETS),
+        default="plain",
+        help="act like a charger stack (docs/simulator-misbehaviours.md): 32-bit dates, "
+        "millisecond clock, TxDefaultProfile fallback, -1 limits, GetConfigurationMaxKeys",
+    )
     args = parser.parse_args(argv)
     try:
         args.id_tag.format(id="", n=0)
@@ -193,6 +203,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         clock_1970=args.clock_1970,
         meter_reset=args.meter_reset,
         energy_unit=args.energy_unit,
+        stack=args.stack,
     )
 
 
@@ -228,6 +239,7 @@ async def run_charge_point(number: int, charge_point_id: str, options: Options) 
         validate=options.validate,
         clock=_clock(options),
         energy_unit=options.energy_unit,
+        stack=options.stack,
     )
     try:
         async with cp:

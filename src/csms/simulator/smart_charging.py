@@ -52,28 +52,38 @@ def get_composite_schedule(state: ChargePointState, payload: Payload) -> Payload
         return {"status": "Rejected"}  # spec 5.7: an unknown connector
     duration: int = payload["duration"]
     unit: str = payload.get("chargingRateUnit") or "A"
-    start = state.clock().astimezone(UTC).replace(microsecond=0)
+    stack = state.stack
+    now = state.clock().astimezone(UTC)
+    # A millisecond clock (stacks.py) starts at its millisecond and looks once per second.
+    start = (
+        now.replace(microsecond=now.microsecond // 1000 * 1000)
+        if stack.millisecond_clock
+        else now.replace(microsecond=0)
+    )
+    looks = (timedelta(0),) if stack.millisecond_clock else (timedelta(0), _LAST_MILLISECOND)
     periods: list[Payload] = []
     for second in range(max(duration, 1)):
         moment = start + second * _SECOND
-        limit, phases = min(
-            _in_unit(_limits(state, connector_id, moment, start), unit),
-            _in_unit(_limits(state, connector_id, moment + _LAST_MILLISECOND, start), unit),
-            key=lambda candidate: candidate[0],
-        )
+        found = [_limits(state, connector_id, moment + look, start) for look in looks]
+        limit, phases = min((_in_unit(f, unit) for f in found), key=lambda c: c[0])
+        # Nothing limits charging: its own maximum, or -1 (stacks.py).
+        unlimited = stack.no_limit_minus_one and not any(found)
+        number = -1 if unlimited else _number(limit)
         if periods and (periods[-1]["limit"], periods[-1].get("numberPhases")) == (
-            _number(limit),
+            number,
             phases,
         ):
             continue
-        period: Payload = {"startPeriod": second, "limit": _number(limit)}
+        period: Payload = {"startPeriod": second, "limit": number}
         if phases is not None:
             period["numberPhases"] = phases
         periods.append(period)
     return {
         "status": "Accepted",
         "connectorId": connector_id,
-        "scheduleStart": start.isoformat().replace("+00:00", "Z"),
+        "scheduleStart": start.isoformat(
+            timespec="milliseconds" if stack.millisecond_clock else "seconds"
+        ).replace("+00:00", "Z"),
         "chargingSchedule": {
             "duration": duration,
             "chargingRateUnit": unit,
@@ -143,23 +153,18 @@ def _limits(
         and transaction is not None
         and p.profile.get("transactionId", transaction.transaction_id) == transaction.transaction_id
     ]
-    if tx_profiles:
-        stack = tx_profiles
-    else:
-        here = [
-            p
-            for p in profiles
-            if p.purpose == "TxDefaultProfile" and p.connector_id == connector_id
-        ]
-        levels = {p.stack_level for p in here}
-        stack = here + [
-            p
-            for p in profiles
-            if p.purpose == "TxDefaultProfile"
-            and p.connector_id == 0
-            and p.stack_level not in levels
-        ]
-    tx = _prevailing(stack, moment, relative_start)
+    here = [
+        p for p in profiles if p.purpose == "TxDefaultProfile" and p.connector_id == connector_id
+    ]
+    levels = {p.stack_level for p in here}
+    defaults = here + [
+        p
+        for p in profiles
+        if p.purpose == "TxDefaultProfile" and p.connector_id == 0 and p.stack_level not in levels
+    ]
+    tx = _prevailing(tx_profiles or defaults, moment, relative_start)
+    if tx is None and tx_profiles and state.stack.tx_default_fallback:
+        tx = _prevailing(defaults, moment, relative_start)  # stacks.py: the other reading
     if tx is not None:
         found.append(tx)
     return found
@@ -170,14 +175,17 @@ def _prevailing(
 ) -> Limit | None:
     best: tuple[int, Limit] | None = None
     for installed in stack:
-        limit = _limit_of(installed.profile, moment, relative_start)
+        limit = _limit_of(installed.profile, moment, relative_start, installed.installed_at)
         if limit is not None and (best is None or installed.stack_level > best[0]):
             best = (installed.stack_level, limit)
     return None if best is None else best[1]
 
 
 def _limit_of(
-    profile: Mapping[str, Any], moment: datetime, relative_start: datetime
+    profile: Mapping[str, Any],
+    moment: datetime,
+    relative_start: datetime,
+    installed_at: datetime | None = None,
 ) -> Limit | None:
     valid_from = _time(profile.get("validFrom"))
     valid_to = _time(profile.get("validTo"))
@@ -188,6 +196,8 @@ def _limit_of(
     schedule: Mapping[str, Any] = profile["chargingSchedule"]
     start = _time(schedule.get("startSchedule"))
     kind = profile["chargingProfileKind"]
+    if kind == "Absolute" and start is None:  # spec 7.13: optional; from validFrom or install
+        start = valid_from or installed_at or relative_start
     if kind == "Relative" or start is None:
         start = relative_start
     elif kind == "Recurring":

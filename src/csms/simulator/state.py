@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from csms.simulator.stacks import Seen, Stack
+
 # Spec 9.1.17 / 7.31: the Measurand values a sampled-data configuration key may list.
 MEASURANDS: Final = frozenset(
     {
@@ -214,6 +216,9 @@ class InstalledProfile:
 
     connector_id: int
     profile: dict[str, Any]
+    # When it was accepted: where an Absolute profile without startSchedule starts (spec 7.13
+    # makes the field optional; docs/charger-compatibility.md).
+    installed_at: datetime | None = None
 
     @property
     def charging_profile_id(self) -> int:
@@ -247,10 +252,16 @@ class ChargePointState:
     meter_wh: dict[int, float] = field(default_factory=dict)
     # The charge point's clock (composite schedules are computed from now, spec 5.7).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # The stack it acts like (stacks.py) and what that stack did with what it could not hold.
+    stack: Stack = field(default_factory=Stack)
+    seen: Seen = field(default_factory=Seen)
 
     def __post_init__(self) -> None:
         if not self.configuration:
             self.configuration = default_configuration(self.connectors)
+            if self.stack.get_configuration_max_keys is not None:
+                keys = str(self.stack.get_configuration_max_keys)
+                self.configuration["GetConfigurationMaxKeys"] = (keys, True)
         for connector_id in range(self.connectors + 1):
             self.availability.setdefault(connector_id, "Operative")
             self.meter_wh.setdefault(connector_id, 0)

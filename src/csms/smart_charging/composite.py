@@ -17,7 +17,10 @@ The semantic decisions, each with its source:
   TxDefaultProfile only when no TxProfile was given, and OCTT TC_066 expects exactly this
   (after its TxProfile ends, only the ChargePointMaxProfile limit remains although a
   TxDefaultProfile period would still apply). Without a transaction no TxProfile applies
-  (3.13.1: the charge point discards it).
+  (3.13.1: the charge point discards it). The other reading, where the TxDefaultProfile takes
+  over once the TxProfile's schedule has ended (7.10 "overrules" read as "while in force"),
+  is what some stacks do: `tx_default_fallback=True` computes it, so that a comparison can
+  name a charge point's reading (docs/charger-compatibility.md).
 * TxDefaultProfile on the connector vs on connector 0 (3.13.1 with the replacement rule of
   3.13.2 and 5.16.4): one installed on the connector replaces, for that connector, the one on
   connector 0 *with the same stackLevel*; other stack levels of both stack normally.
@@ -148,16 +151,21 @@ def composite_schedule(
     local_limit: RateLimit | None = None,
     voltage: Decimal = Decimal(230),
     default_phases: int = 3,
+    tx_default_fallback: bool = False,
 ) -> CompositeSchedule:
     """The composite schedule for `connector_id` over [start, start + duration) (5.7).
 
     `installed` is everything installed on one charge point (other connectors' profiles are
     ignored as the rules say). `transaction` is the one running on `connector_id`, if any.
-    `local_limit` is the charge point's own maximum, when known. Raises ValueError on bad
-    arguments and when two profiles of one stack share a stack level.
+    `local_limit` is the charge point's own maximum, when known. `tx_default_fallback`: the
+    other reading of 3.13.1, where the TxDefaultProfiles apply whenever no TxProfile of the
+    transaction is in force (after its schedule ends, before it starts) as some charge points
+    do; off, the CSMS's reading (see the module docstring). Raises ValueError on bad arguments
+    and when two profiles of one stack share a stack level.
     """
     _check_arguments(start, duration, connector_id, transaction, voltage, default_phases)
-    charge_point_max, tx = _stacks(installed, connector_id, transaction)
+    charge_point_max, tx_profiles, defaults = _stacks(installed, connector_id, transaction)
+    tx = [tx_profiles, defaults] if tx_default_fallback else [tx_profiles or defaults]
     relative_start = transaction.start if transaction is not None else start
     cells = _evaluate(charge_point_max, tx, start, duration, relative_start)
     used = {choice.profile for _, choices in cells for choice in choices}
@@ -219,8 +227,9 @@ class _Choice:
 
 def _stacks(
     installed: Sequence[Installed], connector_id: int, transaction: ActiveTransaction | None
-) -> tuple[list[ChargingProfile], list[ChargingProfile]]:
-    """The ChargePointMaxProfile stack and the TxProfile-or-TxDefaultProfile stack."""
+) -> tuple[list[ChargingProfile], list[ChargingProfile], list[ChargingProfile]]:
+    """The ChargePointMaxProfile stack, the transaction's TxProfiles and the TxDefaultProfile
+    stack of the connector."""
     charge_point_max: list[ChargingProfile] = []
     tx_profiles: list[ChargingProfile] = []
     defaults_here: list[ChargingProfile] = []
@@ -245,12 +254,12 @@ def _stacks(
                     defaults_all.append(profile)
     for stack in (charge_point_max, tx_profiles, defaults_here, defaults_all):
         _require_unique_stack_levels(stack)
-    if tx_profiles:
-        return charge_point_max, tx_profiles
     taken = {profile.stack_level for profile in defaults_here}
-    return charge_point_max, defaults_here + [
-        profile for profile in defaults_all if profile.stack_level not in taken
-    ]
+    return (
+        charge_point_max,
+        tx_profiles,
+        defaults_here + [profile for profile in defaults_all if profile.stack_level not in taken],
+    )
 
 
 def _require_unique_stack_levels(stack: list[ChargingProfile]) -> None:
@@ -316,17 +325,19 @@ def _prevailing(
 
 def _evaluate(
     charge_point_max: list[ChargingProfile],
-    tx: list[ChargingProfile],
+    tx: list[list[ChargingProfile]],
     start: datetime,
     duration: int,
     relative_start: datetime,
 ) -> list[tuple[int, list[_Choice]]]:
-    """Per whole-second cell (by its start offset): what prevails anywhere inside it."""
+    """Per whole-second cell (by its start offset): what prevails anywhere inside it. `tx` is
+    the TxProfile-or-TxDefaultProfile stack in layers: the first one with a profile in force
+    at an instant gives its limit."""
     end = start + duration * _SECOND
     breakpoints = sorted(
         {
             instant
-            for profile in (*charge_point_max, *tx)
+            for profile in (*charge_point_max, *(p for layer in tx for p in layer))
             for instant in _breakpoints(profile, start, end, relative_start)
             if start < instant < end
         }
@@ -338,12 +349,25 @@ def _evaluate(
         low, high = start + c0 * _SECOND, start + c1 * _SECOND
         inside = breakpoints[bisect_right(breakpoints, low) : bisect_left(breakpoints, high)]
         evaluated = [
-            _prevailing(stack, instant, relative_start)
+            choice
             for instant in (low, *inside)
-            for stack in (charge_point_max, tx)
+            for choice in (
+                _prevailing(charge_point_max, instant, relative_start),
+                _first_in_force(tx, instant, relative_start),
+            )
         ]
         cells.append((c0, [choice for choice in evaluated if choice is not None]))
     return cells
+
+
+def _first_in_force(
+    layers: list[list[ChargingProfile]], t: datetime, relative_start: datetime
+) -> _Choice | None:
+    for layer in layers:
+        choice = _prevailing(layer, t, relative_start)
+        if choice is not None:
+            return choice
+    return None
 
 
 def _breakpoints(

@@ -10,7 +10,7 @@ feature use them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -678,3 +678,19 @@ class MessageLogCounts:
     queued: int
     dropped: int
     failed: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargerProfileRecord:
+    """A charger profile an operator added (docs/charger-compatibility.md): which charge points
+    it describes (regular expressions on the BootNotification, or ids) and its rules as the
+    API spells them (quirks/profiles.Rules.from_json checks them)."""
+
+    name: str
+    description: str = ""
+    vendor: str | None = None
+    model: str | None = None
+    firmware_version: str | None = None
+    charge_point_ids: tuple[str, ...] = ()
+    rules: Mapping[str, Any] = field(default_factory=dict)
+    updated_at: datetime

@@ -735,3 +735,33 @@ alerts = Table(
     Index(None, "kind", "charge_point_id", "subject", "cleared_at"),
     Index(None, "cleared_at"),
 )
+
+# -- charger profiles and the configuration the operator set (migration 0018) -------------------
+
+# Charger profiles operators added (docs/charger-compatibility.md); the built-in ones are code.
+# `charge_point_ids` and `rules` are JSON text.
+charger_profiles = Table(
+    "charger_profiles",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("description", Text, nullable=False),
+    Column("vendor", Text),
+    Column("model", Text),
+    Column("firmware_version", Text),
+    Column("charge_point_ids", Text, nullable=False),
+    Column("rules", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# The value of each key a ChangeConfiguration set and the charge point accepted (Accepted or
+# RebootRequired): kept apart from the snapshot (configuration_keys), which a GetConfiguration
+# replaces, so that what the CSMS answers at boot is the operator's (HeartbeatInterval).
+configuration_set = Table(
+    "configuration_set",
+    metadata,
+    _charge_point_fk(),
+    Column("key", Text, nullable=False),
+    Column("value", Text, nullable=False),
+    Column("set_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("charge_point_id", "key"),
+)

@@ -71,6 +71,7 @@ from csms.storage.schema import (
 )
 from csms.storage.sql_alerts import AlertsStore
 from csms.storage.sql_base import as_row, aware, meter_sample, transaction_record, upsert
+from csms.storage.sql_charger_profiles import ChargerProfilesStore
 from csms.storage.sql_charging_profiles import ChargingProfilesStore
 from csms.storage.sql_commands import CommandsStore
 from csms.storage.sql_deliveries import DeliveriesStore
@@ -127,6 +128,7 @@ async def open_store(
 
 class SqlStore(
     CommandsStore,
+    ChargerProfilesStore,
     ReservationsStore,
     ChargingProfilesStore,
     LocalListStore,

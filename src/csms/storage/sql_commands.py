@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from csms.storage.records import Availability, Configuration, ConfigurationEntry, MeterSample
 from csms.storage.schema import (
     configuration_keys,
+    configuration_set,
     configuration_snapshots,
     connector_availability,
     meter_values,
@@ -107,8 +108,16 @@ class CommandsStore(SqlBase):
             "updated_at": at,
         }
 
+        # Also kept apart as set by the operator: a later GetConfiguration replaces the
+        # snapshot, not this (what a BootNotification answers, docs/charger-compatibility.md).
+        operator = upsert(
+            self._dialect, configuration_set, ("charge_point_id", "key"), ("value", "set_at")
+        )
+        operator_row = {"charge_point_id": charge_point_id, "key": key, "value": value}
+
         async def work(connection: AsyncConnection) -> None:
             await connection.execute(statement, row)
+            await connection.execute(operator, {**operator_row, "set_at": at})
 
         await self._writer.run(work)
 

@@ -22,6 +22,7 @@ from csms.storage.records import (
     BootInfo,
     ChargePoint,
     ChargePointProvision,
+    ChargerProfileRecord,
     Configuration,
     ConfigurationEntry,
     ConnectorStatus,
@@ -285,6 +286,21 @@ class Store(EventStore, Protocol):
 
     async def configuration_of(self, charge_point_id: str) -> Configuration:
         """Entries sorted by key; empty if never read."""
+
+    async def configured_values(self, charge_point_id: str) -> dict[str, str]:
+        """Key -> value of every ChangeConfiguration the charge point accepted (the last one
+        per key), whatever GetConfiguration reported since."""
+
+    # -- charger profiles (docs/charger-compatibility.md) -----------------------------------------
+
+    async def list_charger_profiles(self) -> list[ChargerProfileRecord]:
+        """The profiles operators added, by name."""
+
+    async def save_charger_profile(self, profile: ChargerProfileRecord) -> bool:
+        """Add or replace (by name); True if it was added."""
+
+    async def delete_charger_profile(self, name: str) -> bool:
+        """False if there was none of that name."""
 
     async def record_availability(self, availability: Availability) -> None:
         """The connector's requested availability (replaces the previous one). Connector 0

@@ -164,7 +164,6 @@ START = datetime(2030, 1, 1, tzinfo=UTC)
             profile(1, start=START),
             "invalid charging profile: a Relative profile has no start_schedule",
         ),
-        (1, profile(1, kind="Absolute"), "invalid charging profile: an Absolute profile needs"),
         (
             1,
             profile(1, periods=((10, 6.0),)),

@@ -49,6 +49,11 @@ async def compare(harness: Harness, cp: SimulatedChargePoint, **params: Any) -> 
     return body
 
 
+# A difference where the charge point said a value (its schedule covers the time) that is not
+# the TxDefaultProfile fallback reading's.
+SAID = {"covered": True, "txDefaultFallback": False}
+
+
 def limits(body: dict[str, Any]) -> list[tuple[int, float | None]]:
     return [(p["startPeriod"], p["limit"]) for p in body["chargingSchedulePeriod"]]
 
@@ -181,7 +186,7 @@ async def test_a_charge_point_that_disagrees(harness: Harness, cp: SimulatedChar
     assert body["agree"] is False
     assert limits(body) == [(0, 10.0)]
     assert body["differences"] == [
-        {"startPeriod": 0, "endPeriod": 120, "csms": 10.0, "chargePoint": 6.0}
+        {"startPeriod": 0, "endPeriod": 120, "csms": 10.0, "chargePoint": 6.0} | SAID
     ]
     assert body["chargePoint"]["chargingSchedule"]["chargingSchedulePeriod"] == [
         {"startPeriod": 0, "limit": 6, "numberPhases": 3}
@@ -209,9 +214,10 @@ async def test_partial_disagreement_and_what_the_charge_point_leaves_out(
     body = await compare(harness, cp, connectorId=1, duration=120)
     assert body["agree"] is False
     assert body["differences"] == [
-        {"startPeriod": 30, "endPeriod": 60, "csms": 10.0, "chargePoint": 9.0},
-        {"startPeriod": 60, "endPeriod": 90, "csms": 8.0, "chargePoint": 9.0},
-        {"startPeriod": 90, "endPeriod": 120, "csms": 8.0, "chargePoint": None},
+        {"startPeriod": 30, "endPeriod": 60, "csms": 10.0, "chargePoint": 9.0} | SAID,
+        {"startPeriod": 60, "endPeriod": 90, "csms": 8.0, "chargePoint": 9.0} | SAID,
+        {"startPeriod": 90, "endPeriod": 120, "csms": 8.0, "chargePoint": None}
+        | {"covered": False, "txDefaultFallback": False},
     ]
 
 

@@ -9,8 +9,10 @@ of each connector (ChangeAvailability, Accepted or Scheduled).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from csms.features import commands
@@ -80,6 +82,29 @@ async def _availability_changed(services: Services, sent: Sent) -> None:
                 at=services.clock.now(),
             )
         )
+
+
+# The connector statuses that show an availability in effect (spec 5.2, 7.7).
+_SHOWS = {"Inoperative": frozenset({"Unavailable"}), "Operative": frozenset({"Available"})}
+
+
+async def scheduled_availability_reported(
+    ctx: Context, connector_id: int, status: str, at: datetime
+) -> None:
+    """Spec 5.2: a Scheduled change takes effect once the transaction has ended; the
+    StatusNotification that shows the new availability (Unavailable for Inoperative, Available
+    for Operative) makes it effective: Accepted from then on, as the charge point has it."""
+    if status not in ("Unavailable", "Available"):
+        return
+    for availability in await ctx.store.availability_of(ctx.charge_point_id):
+        if (
+            availability.connector_id == connector_id
+            and availability.status == AvailabilityStatus.SCHEDULED
+            and status in _SHOWS.get(availability.requested, ())
+        ):
+            await ctx.store.record_availability(
+                dataclasses.replace(availability, status=AvailabilityStatus.ACCEPTED, at=at)
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from csms.features import alerts, live, outbox
 from csms.features.authorization import authorize, tag_info
 from csms.features.clocks import clock_suspect
 from csms.features.context import Context, Handler
-from csms.features.core.commands import after_accepted_boot
+from csms.features.core.commands import after_accepted_boot, scheduled_availability_reported
 from csms.features.core.transaction_energy import (
     refresh_ended,
     refresh_energy,
@@ -87,15 +87,24 @@ async def boot_notification(
     ctx.connection.registration = status
     if ctx.connection.accepted:
         after_accepted_boot(ctx)
-    settings = ctx.services.settings
     interval = (
-        settings.heartbeat_interval
+        await heartbeat_interval(ctx)
         if status == RegistrationStatus.ACCEPTED
-        else settings.boot_retry_interval
+        else ctx.services.settings.boot_retry_interval
     )
     live.booted(ctx, request, status)
     await alerts.booted(ctx.services, ctx.charge_point_id)
     return BootNotificationResponse(status=status, current_time=now, interval=interval)
+
+
+async def heartbeat_interval(ctx: Context) -> int:
+    """The interval configured for this charge point: its last accepted HeartbeatInterval
+    change (spec 9.1.10), else the server's. A boot never undoes what an operator set
+    (docs/charger-compatibility.md, "Configuration the operator set stays set")."""
+    value = (await ctx.store.configured_values(ctx.charge_point_id)).get("HeartbeatInterval")
+    if value is not None and value.strip().isdigit():
+        return int(value)
+    return ctx.services.settings.heartbeat_interval
 
 
 async def heartbeat(ctx: Context, request: HeartbeatRequest) -> HeartbeatResponse:
@@ -128,6 +137,7 @@ async def status_notification(
         outbox.status(ctx, request, timestamp),
     )
     status_reported(ctx, request.error_code)  # spec 3.5.2: LocalListConflict
+    await scheduled_availability_reported(ctx, request.connector_id, request.status, timestamp)
     live.status(ctx, request, timestamp)
     await alerts.status_reported(
         ctx.services, ctx.charge_point_id, request.connector_id, request.status, request.error_code

@@ -54,6 +54,14 @@ class ListStatus(StrEnum):
     MISMATCH = "Mismatch"  # GetLocalListVersion reported another version: a Full is due
     FAILED = "Failed"  # the last update failed (Failed, VersionMismatch, no answer): Full due
     NOT_SUPPORTED = "NotSupported"  # SendLocalList NotSupported, or version -1 (spec 5.10)
+    # Shown, never stored: InSync, but the policy selects changes not sent yet (after an
+    # operator's change, or a SendLocalList through the generic endpoint that left some out).
+    PENDING_CHANGES = "PendingChanges"
+
+
+def shown_status(status: str, pending: int) -> str:
+    """The status the operator sees: never InSync next to pending changes."""
+    return ListStatus.PENDING_CHANGES if status == ListStatus.IN_SYNC and pending else status
 
 
 def tag_key(id_tag: str) -> str:

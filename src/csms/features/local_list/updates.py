@@ -24,6 +24,7 @@ from csms.features.local_list.plan import (
     next_version,
     per_message_limit,
     read_update,
+    shown_status,
     too_long,
 )
 from csms.ocpp16 import Action, UpdateStatus, UpdateType
@@ -85,7 +86,20 @@ async def _local_list_sent(services: Services, sent: Sent) -> dict[str, Any]:
     )
     if status == ListStatus.FAILED and automatic(services) and not converging.get():
         services.local_lists.request(sent.charge_point_id)
-    return {"localListStatus": status}
+    return {"localListStatus": await _shown(services, sent.charge_point_id, status)}
+
+
+async def _shown(services: Services, charge_point_id: str, status: str) -> str:
+    """The status recomputed against the policy: PendingChanges when InSync is not all."""
+    if status != ListStatus.IN_SYNC:
+        return status
+    store = services.store
+    local_list = await store.local_list_of(charge_point_id)
+    if local_list.policy is None:
+        return status
+    desired = await desired_list(services, local_list)
+    pending = changes(await store.local_list_entries(charge_point_id), desired)
+    return shown_status(status, len(pending))
 
 
 @on_result(Action.GET_LOCAL_LIST_VERSION)
@@ -109,7 +123,7 @@ async def _local_list_version_read(services: Services, sent: Sent) -> dict[str, 
     )
     if status == ListStatus.MISMATCH and automatic(services) and not converging.get():
         services.local_lists.request(sent.charge_point_id)
-    return {"localListStatus": status}
+    return {"localListStatus": await _shown(services, sent.charge_point_id, status)}
 
 
 async def desired_list(services: Services, local_list: LocalList) -> dict[str, IdTag]:

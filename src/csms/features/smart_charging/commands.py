@@ -24,14 +24,18 @@ from csms import smart_charging as sc
 from csms.features import commands
 from csms.features.commands import InvalidCommand, Sent, on_result
 from csms.features.context import Context, Services
+from csms.features.smart_charging.comparison import (
+    Difference,
+    Judge,
+    differences,
+    local_limit_in,
+)
 from csms.features.smart_charging.profiles import (
     Composite,
-    Difference,
     ProfileRefused,
     capabilities_of,
     check_profile,
     composite_of,
-    differences,
     to_wire,
 )
 from csms.ocpp16 import (
@@ -288,9 +292,11 @@ async def csms_composite(
     duration: int,
     start: datetime,
     charging_rate_unit: sc.ChargingRateUnit | None = None,
+    tx_default_fallback: bool = False,
 ) -> Composite:
     """The composite schedule of the profiles the CSMS believes installed (spec 3.13.3, 5.7),
-    for the transaction running on the connector, if any."""
+    for the transaction running on the connector, if any (`tx_default_fallback`: in the other
+    reading of 3.13.1, smart_charging/composite.py)."""
     running = await active_transaction(services, charge_point_id, connector_id)
     try:
         return composite_of(
@@ -300,6 +306,7 @@ async def csms_composite(
             start=start,
             charging_rate_unit=charging_rate_unit,
             transaction=running,
+            tx_default_fallback=tx_default_fallback,
         )
     except ValueError as exc:
         raise InvalidCommand(str(exc)) from None
@@ -315,6 +322,11 @@ class Comparison:
     differences: tuple[Difference, ...]
     # Why nothing could be compared (a Rejected answer, no schedule, a CALLERROR).
     reason: str | None = None
+    # The charge point's reading of the TxProfile/TxDefaultProfile rule where it shows:
+    # "txDefaultFallback" when every difference is that reading's value; and whether its
+    # charger profile says it reads it so.
+    charge_point_reading: str | None = None
+    expected_reading: str | None = None
 
 
 async def compare_composite(
@@ -327,7 +339,8 @@ async def compare_composite(
     connect_timeout: float = 0.0,
 ) -> Comparison:
     """Ask the charge point for its composite schedule (spec 5.7) and compare it with the
-    CSMS's, computed from the same start (the reported scheduleStart) in the reported unit."""
+    CSMS's, computed from the same start (the reported scheduleStart) in the reported unit
+    (comparison.py: what agrees)."""
     payload: dict[str, Any] = {"connectorId": connector_id, "duration": duration}
     if charging_rate_unit is not None:
         payload["chargingRateUnit"] = str(charging_rate_unit)
@@ -340,7 +353,9 @@ async def compare_composite(
         connect_timeout=connect_timeout,
     )
 
-    async def ours(start: datetime, unit: sc.ChargingRateUnit | None) -> Composite:
+    async def ours(
+        start: datetime, unit: sc.ChargingRateUnit | None, fallback: bool = False
+    ) -> Composite:
         return await csms_composite(
             services,
             charge_point_id,
@@ -348,10 +363,11 @@ async def compare_composite(
             duration=duration,
             start=start,
             charging_rate_unit=unit,
+            tx_default_fallback=fallback,
         )
 
-    if not isinstance(sent.response, CallResult):
-        reason = f"the charge point answered with a CALLERROR ({sent.response.error_code})"
+    reason = _nothing_to_compare(sent)
+    if reason is not None:
         return Comparison(
             csms=await ours(asked_at, charging_rate_unit),
             sent=sent,
@@ -359,23 +375,43 @@ async def compare_composite(
             differences=(),
             reason=reason,
         )
+    assert isinstance(sent.response, CallResult)
     answer = from_payload(GetCompositeScheduleResponse, sent.response.payload)
     reported = answer.charging_schedule
-    if answer.status != GetCompositeScheduleStatus.ACCEPTED or reported is None:
-        return Comparison(
-            csms=await ours(asked_at, charging_rate_unit),
-            sent=sent,
-            agree=False,
-            differences=(),
-            reason=(
-                f"the charge point answered {answer.status}"
-                if answer.status != GetCompositeScheduleStatus.ACCEPTED
-                else "the charge point reported no schedule"
-            ),
-        )
+    assert reported is not None
     # Errata 3.57: the periods are relative to scheduleStart (startSchedule omitted; a charger
     # from before the errata may give only that).
     start = answer.schedule_start or reported.start_schedule or asked_at
-    csms = await ours(start, sc.ChargingRateUnit(reported.charging_rate_unit))
-    found = tuple(differences(csms.schedule, reported))
-    return Comparison(csms=csms, sent=sent, agree=not found, differences=found)
+    unit = sc.ChargingRateUnit(reported.charging_rate_unit)
+    rules = await services.charger_profiles.rules(services, charge_point_id)
+    judge = Judge(
+        local_limit=local_limit_in(rules.local_limit_amps, unit),
+        sub_second=start.microsecond != 0,
+    )
+    csms = await ours(start, unit)
+    fallback = (await ours(start, unit, fallback=True)).schedule
+    found = tuple(differences(csms.schedule, reported, judge=judge, fallback=fallback))
+    return Comparison(
+        csms=csms,
+        sent=sent,
+        agree=not found,
+        differences=found,
+        charge_point_reading=(
+            _TX_DEFAULT_FALLBACK if found and all(d.tx_default_fallback for d in found) else None
+        ),
+        expected_reading=_TX_DEFAULT_FALLBACK if rules.tx_default_fallback else None,
+    )
+
+
+_TX_DEFAULT_FALLBACK = "txDefaultFallback"
+
+
+def _nothing_to_compare(sent: Sent) -> str | None:
+    if not isinstance(sent.response, CallResult):
+        return f"the charge point answered with a CALLERROR ({sent.response.error_code})"
+    answer = from_payload(GetCompositeScheduleResponse, sent.response.payload)
+    if answer.status != GetCompositeScheduleStatus.ACCEPTED:
+        return f"the charge point answered {answer.status}"
+    if answer.charging_schedule is None:
+        return "the charge point reported no schedule"
+    return None

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
-from itertools import pairwise
+from datetime import UTC, datetime
 from typing import Any
 
 from csms import smart_charging as sc
@@ -32,6 +30,9 @@ from csms.storage import Configuration, InstalledChargingProfile, Transaction
 
 TX_PROFILE = sc.ChargingProfilePurpose.TX_PROFILE
 CHARGE_POINT_MAX_PROFILE = sc.ChargingProfilePurpose.CHARGE_POINT_MAX_PROFILE
+
+# The start of an Absolute profile without startSchedule where only its checks need one.
+_CHECKS_ONLY = datetime(2000, 1, 1, tzinfo=UTC)
 
 # Spec 9.4.2: the CSL values of ChargingScheduleAllowedChargingRateUnit.
 _UNIT_NAMES = {"current": sc.ChargingRateUnit.A, "power": sc.ChargingRateUnit.W}
@@ -66,10 +67,12 @@ def capabilities_of(configuration: Configuration) -> Capabilities:
 
 
 def _integer(value: str | None) -> int | None:
+    """A limit the charge point declared; a negative one (stacks send -1) is no limit."""
     try:
-        return int(value.strip()) if value is not None else None
+        number = int(value.strip()) if value is not None else None
     except ValueError:
         return None
+    return number if number is None or number >= 0 else None
 
 
 def _units(value: str | None) -> frozenset[sc.ChargingRateUnit] | None:
@@ -85,13 +88,24 @@ def _units(value: str | None) -> frozenset[sc.ChargingRateUnit] | None:
 
 
 def engine_profile(
-    wire: Mapping[str, Any], *, transaction_id: int | None = None
+    wire: Mapping[str, Any],
+    *,
+    transaction_id: int | None = None,
+    installed_at: datetime = _CHECKS_ONLY,
 ) -> sc.ChargingProfile:
     """The arithmetic's value for a schema-valid csChargingProfiles; ValueError when it breaks
     a rule of the spec (profiles.py). `transaction_id`, when given, is the transaction a
-    TxProfile belongs to (a RemoteStartTransaction's has no transactionId of its own)."""
+    TxProfile belongs to (a RemoteStartTransaction's has no transactionId of its own).
+
+    Spec 7.13 makes startSchedule optional, also for Absolute profiles. Such a profile starts,
+    as the charge points we test against read it, at its validFrom, else when it was installed
+    (`installed_at`): docs/charger-compatibility.md. Under the startSchedule rule the CSMS sends
+    that start explicitly (quirks/adapt.py), so both readings agree."""
     typed = from_payload(WireProfile, wire)
     schedule = typed.charging_schedule
+    start_schedule = schedule.start_schedule
+    if start_schedule is None and typed.charging_profile_kind == ChargingProfileKindType.ABSOLUTE:
+        start_schedule = typed.valid_from or installed_at
     return sc.ChargingProfile(
         charging_profile_id=typed.charging_profile_id,
         stack_level=typed.stack_level,
@@ -114,7 +128,7 @@ def engine_profile(
                 for period in schedule.charging_schedule_period
             ),
             duration=schedule.duration,
-            start_schedule=schedule.start_schedule,
+            start_schedule=start_schedule,
             min_charging_rate=schedule.min_charging_rate,
         ),
     )
@@ -158,7 +172,9 @@ def installed(record: InstalledChargingProfile) -> sc.Installed:
     """A stored profile as the arithmetic sees it; ValueError if it breaks a rule."""
     return sc.Installed(
         connector_id=record.connector_id,
-        profile=engine_profile(record.profile, transaction_id=record.transaction_id),
+        profile=engine_profile(
+            record.profile, transaction_id=record.transaction_id, installed_at=record.installed_at
+        ),
     )
 
 
@@ -307,6 +323,7 @@ def composite_of(
     start: datetime,
     charging_rate_unit: sc.ChargingRateUnit | None,
     transaction: Transaction | None,
+    tx_default_fallback: bool = False,
 ) -> Composite:
     """The composite schedule of a charge point's installed profiles (spec 3.13.3, 5.7) for
     `transaction`, the one running on the connector; ValueError on bad arguments."""
@@ -340,67 +357,6 @@ def composite_of(
             if transaction is None
             else sc.ActiveTransaction(transaction_id=transaction.id, start=transaction.started_at)
         ),
+        tx_default_fallback=tx_default_fallback,
     )
     return Composite(schedule=schedule, ignored=tuple(ignored))
-
-
-# -- comparing composite schedules -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Difference:
-    """Seconds [start_period, end_period) from the schedule start where the charge point's
-    composite limit is not the CSMS's. None: no limit from the profiles (CSMS), or a time its
-    schedule does not cover (charge point)."""
-
-    start_period: int
-    end_period: int
-    csms: Decimal | None
-    charge_point: Decimal | None
-
-
-def differences(computed: sc.CompositeSchedule, reported: ChargingSchedule) -> list[Difference]:
-    """Where `reported` (a GetCompositeSchedule.conf chargingSchedule, periods relative to the
-    same start as `computed` and in its unit) disagrees with `computed`.
-
-    Where no profile limits charging the CSMS has no value and any reported one is the charge
-    point's own maximum (its local limit, spec 5.7): that agrees. Limits are compared exactly:
-    both sides are at the wire's 0.1 resolution."""
-    end = computed.duration
-    covered = end if reported.duration is None else min(end, reported.duration)
-    ours = [(p.start_period, p.limit) for p in computed.charging_schedule_period]
-    theirs = [(p.start_period, p.limit) for p in reported.charging_schedule_period]
-    cuts = sorted({0, covered, end, *(start for start, _ in ours + theirs if 0 < start < end)})
-    found: list[Difference] = []
-    for start, stop in pairwise(cuts):
-        csms = _value_at(ours, start)
-        charge_point = _value_at(theirs, start) if start < covered else None
-        if csms is None or csms == charge_point:
-            continue
-        if found and (found[-1].end_period, found[-1].csms, found[-1].charge_point) == (
-            start,
-            csms,
-            charge_point,
-        ):
-            found[-1] = Difference(
-                start_period=found[-1].start_period,
-                end_period=stop,
-                csms=csms,
-                charge_point=charge_point,
-            )
-        else:
-            found.append(
-                Difference(
-                    start_period=start, end_period=stop, csms=csms, charge_point=charge_point
-                )
-            )
-    return found
-
-
-def _value_at(periods: Sequence[tuple[int, Decimal | None]], offset: int) -> Decimal | None:
-    value: Decimal | None = None
-    for start, limit in periods:
-        if start > offset:
-            break
-        value = limit
-    return value
