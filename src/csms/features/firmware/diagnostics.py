@@ -10,6 +10,7 @@ file arrived, or a transfer that broke off, fails the job as "upload incomplete"
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ from csms.features.firmware.jobs import (
     failed,
     local_address,
     noted,
+    open_job,
     reported,
     requested_job,
     revived,
@@ -188,21 +190,11 @@ async def get_diagnostics(
     settings = services.settings
     now = services.clock.now()
     end = window_end(now, retries, retry_interval)
-    files = services.files
-    if location is None and (files is None or (protocol == "ftp" and files.ftp_port is None)):
-        raise ValueError(f"no {protocol.upper()} upload location: the CSMS does not receive files")
-    address = local_address(services, charge_point_id)
-    link_expiry = expiry(end + timedelta(seconds=settings.file_link_ttl))
-
-    def locate(job_id: int) -> str:
-        assert files is not None
-        if protocol == "ftp":
-            ftp = files.diagnostics_ftp_location(job_id, address)
-            assert ftp is not None
-            return ftp
-        return files.diagnostics_upload_link(job_id, link_expiry, address)
-
-    job = await services.store.create_file_job(
+    locate = (
+        None if location is not None else upload_locator(services, charge_point_id, protocol, end)
+    )
+    job = await open_job(
+        services,
         NewFileJob(
             kind=JobKind.DIAGNOSTICS,
             charge_point_id=charge_point_id,
@@ -215,9 +207,8 @@ async def get_diagnostics(
             start_time=start_time,
             stop_time=stop_time,
         ),
-        locate=None if location is not None else locate,
+        locate=locate,
     )
-    await services.store.add_file_job_event(event(job, now, JobStep.REQUESTED, job.location))
     payload: dict[str, Any] = {"location": job.location}
     for name, value in (
         ("retries", retries),
@@ -228,6 +219,29 @@ async def get_diagnostics(
         if value is not None:
             payload[name] = value
     return await send_for_job(services, job, Action.GET_DIAGNOSTICS, payload, connect_timeout)
+
+
+def upload_locator(
+    services: Services, charge_point_id: str, protocol: Protocol, end: datetime
+) -> Callable[[int], str]:
+    """The upload location of a job, made from the job's id: FTP credentials of the job, or a
+    signed HTTP directory link valid until file_link_ttl seconds after `end`. ValueError when
+    the CSMS does not receive files that way."""
+    files = services.files
+    if files is None or (protocol == "ftp" and files.ftp_port is None):
+        raise ValueError(f"no {protocol.upper()} upload location: the CSMS does not receive files")
+    address = local_address(services, charge_point_id)
+    link_expiry = expiry(end + timedelta(seconds=services.settings.file_link_ttl))
+
+    def locate(job_id: int) -> str:
+        assert files is not None
+        if protocol == "ftp":
+            ftp = files.diagnostics_ftp_location(job_id, address)
+            assert ftp is not None
+            return ftp
+        return files.diagnostics_upload_link(job_id, link_expiry, address)
+
+    return locate
 
 
 # -- uploads (files/ftp.py, files/http.py) -------------------------------------------------------

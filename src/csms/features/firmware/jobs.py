@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -27,7 +28,7 @@ from csms.features.context import Services
 from csms.ocpp16 import Action
 from csms.ocpp16.timestamps import format_timestamp
 from csms.ocppj import CallError, CallResult
-from csms.storage import FileJob, FileJobChange, FileJobEvent
+from csms.storage import FileJob, FileJobChange, FileJobEvent, NewFileJob
 
 log = logging.getLogger("csms.features.file_jobs")
 
@@ -177,7 +178,11 @@ async def requested_job(
     jobs = await services.store.list_file_jobs(charge_point_id, kind, limit=1)
     if not jobs or jobs[0].location != request["location"]:
         return None
-    job = jobs[0]
+    return await unanswered(services, jobs[0])
+
+
+async def unanswered(services: Services, job: FileJob) -> FileJob | None:
+    """The job if the charge point's answer to its request is not recorded yet."""
     if job.status == JobStep.REQUESTED:
         return job
     if job.status == JobStep.ACCEPTED:
@@ -186,6 +191,16 @@ async def requested_job(
         logged.event == JobStep.ACCEPTED for logged in await services.store.file_job_events(job.id)
     )
     return None if answered else job
+
+
+async def open_job(
+    services: Services, new: NewFileJob, locate: Callable[[int], str] | None = None
+) -> FileJob:
+    """Create the job of a request about to be sent (status Requested), with its first event:
+    the location it asks for (made by `locate` from the job's id when the CSMS hosts it)."""
+    job = await services.store.create_file_job(new, locate=locate)
+    await services.store.add_file_job_event(event(job, new.requested_at, new.status, job.location))
+    return job
 
 
 async def send_for_job(
