@@ -27,6 +27,7 @@ from csms.ocpp16 import (
     validate_request,
     validate_response,
 )
+from csms.ocpp16.security_firmware_messages import EXTENDED_TRIGGER_ACTIONS
 from csms.ocppj import CallError, CallResult
 from csms.storage import Transaction
 from csms.transport import NotConnected
@@ -119,6 +120,16 @@ def _check_request(action: str, payload: dict[str, Any]) -> None:
         raise InvalidCommand(f"{violation.error_code}: {violation.description}")
 
 
+def _triggered_action(action: str, payload: dict[str, Any]) -> str | None:
+    """The charge point's action a TriggerMessage (spec 5.17) or ExtendedTriggerMessage
+    (whitepaper 6.16) asks for: what it may send while Pending (spec 4.2)."""
+    if action == Action.TRIGGER_MESSAGE:
+        return str(payload["requestedMessage"])
+    if action == Action.EXTENDED_TRIGGER_MESSAGE:
+        return EXTENDED_TRIGGER_ACTIONS[payload["requestedMessage"]]
+    return None
+
+
 async def send(
     services: Services,
     charge_point_id: str,
@@ -134,8 +145,9 @@ async def send(
     if connection is None:
         raise ChargePointOffline(f"charge point {charge_point_id!r} is not connected")
     _check_registration(connection.registration, charge_point_id, action)
-    if action == Action.TRIGGER_MESSAGE and not connection.accepted:
-        connection.triggered.add(payload["requestedMessage"])
+    triggered = _triggered_action(action, payload)
+    if triggered is not None and not connection.accepted:
+        connection.triggered.add(triggered)
     # The answer is recorded before the next CALL to this charge point goes out, so that what
     # the CSMS keeps follows the order of the charge point's answers.
     async with connection.exclusive() as call, contextlib.AsyncExitStack() as stack:

@@ -82,18 +82,36 @@ async def _change_for(
         return noted(now, status, "not performing diagnostics related tasks")
     if status == DiagnosticsStatus.UPLOADING:
         return reported(status, now, grace=grace, detail="DiagnosticsStatusNotification")
+    return await upload_outcome(
+        services, job, status, now, uploaded=status == DiagnosticsStatus.UPLOADED
+    )
+
+
+async def upload_outcome(
+    services: Services,
+    job: FileJob,
+    status: str,
+    now: datetime,
+    *,
+    uploaded: bool,
+) -> FileJobChange:
+    """What an upload's final status (`uploaded`: Uploaded, else a failure such as
+    UploadFailed) means, judged on what arrived when the CSMS is the upload location: Uploaded
+    with no whole file is a failure; a failure after part of the file arrived is "upload
+    incomplete". Shared with GetLog (features/security/logs.py)."""
+    grace = services.settings.file_job_grace
     hosted = is_hosted(job)
     files = await services.store.diagnostics_files(job.id) if hosted else []
-    if status == DiagnosticsStatus.UPLOADED:
+    if uploaded:
         if not hosted or any(file.complete for file in files):
             return reported(status, now, grace=grace, success=True, detail=_listed(files))
         return reported(
             status,
             now,
             grace=grace,
-            failure="the charge point reported Uploaded but no whole file arrived",
+            failure=f"the charge point reported {status} but no whole file arrived",
         )
-    # UploadFailed: what did arrive is not the whole file.
+    # A failure: what did arrive is not the whole file.
     for file in files:
         if file.complete:
             await services.store.record_diagnostics_file(_incomplete(file))
@@ -101,9 +119,9 @@ async def _change_for(
     if files:
         reason = f"upload incomplete: {received} bytes of {_listed(files)} received"
     elif hosted:
-        reason = "the charge point reported UploadFailed; nothing arrived"
+        reason = f"the charge point reported {status}; nothing arrived"
     else:
-        reason = "the charge point reported UploadFailed"
+        reason = f"the charge point reported {status}"
     return reported(status, now, grace=grace, failure=reason)
 
 
