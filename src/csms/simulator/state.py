@@ -247,6 +247,8 @@ class ChargePointState:
     meter_wh: dict[int, float] = field(default_factory=dict)
     # The charge point's clock (composite schedules are computed from now, spec 5.7).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # A signed firmware update under way (whitepaper L01.FR.26: a new one cancels it).
+    firmware_busy: bool = False
 
     def __post_init__(self) -> None:
         if not self.configuration:

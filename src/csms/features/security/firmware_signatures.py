@@ -1,8 +1,8 @@
 """Checking a signed firmware image (security whitepaper 4, L01.FR.04/09/11/12; key sizes
 A00.FR.501-503, hashes A00.FR.506): the signing certificate is a PEM X.509 certificate with an
 RSA key of at least 2048 bits or an elliptic-curve key of at least 224 bits, valid now, and the
-signature (Base64) is one of that key over the whole file with SHA-256: RSA (PKCS #1 v1.5 or
-PSS) or ECDSA. Pure: no I/O; the caller gives the file's SHA-256 digest.
+signature (Base64) is one of that key over the whole file with SHA-256 (ocpp16/firmware_signing:
+RSA PKCS #1 v1.5 or PSS, or ECDSA). Pure: no I/O; the caller gives the file's SHA-256 digest.
 
 Each refusal is a `SignatureRefused` naming the field it is about ("signingCertificate",
 "signature"), so that the API answers 422 with it (docs/signed-firmware.md).
@@ -17,10 +17,9 @@ from datetime import datetime
 from typing import Final
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from csms.ocpp16.firmware_signing import load_certificate, signature_matches
 
 # The whitepaper's field sizes (FirmwareType, whitepaper 6.9).
 MAX_CERTIFICATE_LENGTH: Final = 5500
@@ -55,10 +54,10 @@ def check_certificate(pem: str, now: datetime) -> x509.Certificate:
     if "-----BEGIN CERTIFICATE-----" not in pem:
         raise SignatureRefused(field, "not a PEM encoded X.509 certificate")
     try:
-        certificate = x509.load_pem_x509_certificate(pem.encode("utf-8", "surrogatepass"))
-        key = certificate.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
+        certificate = load_certificate(pem)
+    except ValueError as exc:
         raise SignatureRefused(field, f"not a readable X.509 certificate ({exc})") from None
+    key = certificate.public_key()
     if isinstance(key, rsa.RSAPublicKey):
         if key.key_size < MIN_RSA_BITS:
             raise SignatureRefused(field, f"RSA key of {key.key_size} bits, under {MIN_RSA_BITS}")
@@ -97,29 +96,10 @@ def verify_firmware(
     of `certificate_pem`; SignatureRefused (naming the field) if not."""
     certificate = check_certificate(certificate_pem, now)
     signature = decode_signature(signature_text)
-    key = certificate.public_key()
-    prehashed = Prehashed(hashes.SHA256())
-    try:
-        if isinstance(key, rsa.RSAPublicKey):
-            _verify_rsa(key, signature, sha256_digest, prehashed)
-        else:
-            assert isinstance(key, ec.EllipticCurvePublicKey)
-            key.verify(signature, sha256_digest, ec.ECDSA(prehashed))
-    except InvalidSignature:
+    if not signature_matches(certificate.public_key(), signature, sha256_digest):
         raise SignatureRefused(
             "signature", "does not verify against the file with the signing certificate's key"
-        ) from None
+        )
     return SigningCertificate(
         subject=certificate.subject.rfc4514_string(), not_after=certificate.not_valid_after_utc
     )
-
-
-def _verify_rsa(
-    key: rsa.RSAPublicKey, signature: bytes, digest: bytes, prehashed: Prehashed
-) -> None:
-    """PKCS #1 v1.5, else PSS (whitepaper L01.FR.04) with any salt length."""
-    try:
-        key.verify(signature, digest, padding.PKCS1v15(), prehashed)
-    except InvalidSignature:
-        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
-        key.verify(signature, digest, pss, prehashed)
