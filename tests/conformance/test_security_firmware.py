@@ -25,9 +25,7 @@ FIRMWARE = b"\x7fSIGNED FIRMWARE 3.0\n" + bytes(range(256)) * 48
 EVERY_CONNECTOR = ["CP→ StatusNotification"] * (CONNECTORS + 1)
 # The FirmwareUpdated security event (step 15) goes out where the ocpp16 layer has
 # SecurityEventNotification (the security extension's other half, features/security/).
-SECURITY_EVENT = (
-    ["CP→ SecurityEventNotification"] if "SecurityEventNotification" in ACTIONS else []
-)
+SECURITY_EVENT = ["CP→ SecurityEventNotification"] if "SecurityEventNotification" in ACTIONS else []
 
 
 @pytest.fixture
@@ -199,9 +197,9 @@ async def test_tc_080_secure_firmware_update(
     assert sent_calls(cp, wire, "SignedFirmwareStatusNotification") == [
         {"status": status, "requestId": job["requestId"]} for status in reported
     ]
-    assert [n["status"] for n in sent_calls(cp, wire, "StatusNotification")] == [
-        "Unavailable"
-    ] * (CONNECTORS + 1) + ["Available"] * (CONNECTORS + 1)
+    assert [n["status"] for n in sent_calls(cp, wire, "StatusNotification")] == ["Unavailable"] * (
+        CONNECTORS + 1
+    ) + ["Available"] * (CONNECTORS + 1)
 
     stored = await job_of(harness, "firmware", job["id"])
     assert (stored["status"], stored["outcome"], stored["reason"]) == (
