@@ -148,7 +148,7 @@ async def test_tc_079_get_security_log(harness: Harness, cp: SimulatedChargePoin
     download = await harness.api.get(f"/diagnostics-jobs/{job['id']}/files/{name}")
     assert download.status_code == 200 and download.content == transfers(cp).security_log
     listed = await harness.api.get(f"/charge-points/{CHARGE_POINT_ID}/log-jobs")
-    assert [entry["id"] for entry in listed.json()][0] == job["id"]
+    assert listed.json()[0]["id"] == job["id"]
     await no_unsolicited_calls(cp)
 
 
