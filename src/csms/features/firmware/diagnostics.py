@@ -24,6 +24,7 @@ from csms.features.firmware.jobs import (
     event,
     failed,
     local_address,
+    new_job,
     noted,
     open_job,
     reported,
@@ -205,28 +206,23 @@ async def get_diagnostics(
     HTTP link of the job), or any `location`, and return the answer with the job that follows
     it. Raises CommandFailed when it could not be sent (the job is then Failed with that
     reason), ValueError when FTP is asked for and off."""
-    settings = services.settings
     now = services.clock.now()
     end = window_end(now, retries, retry_interval)
     locate = (
         None if location is not None else upload_locator(services, charge_point_id, protocol, end)
     )
-    job = await open_job(
+    new = new_job(
         services,
-        NewFileJob(
-            kind=JobKind.DIAGNOSTICS,
-            charge_point_id=charge_point_id,
-            location=location or "",
-            status=JobStep.REQUESTED,
-            requested_at=now,
-            deadline=end + timedelta(seconds=settings.file_job_grace),
-            retries=retries,
-            retry_interval=retry_interval,
-            start_time=start_time,
-            stop_time=stop_time,
-        ),
-        locate=locate,
+        JobKind.DIAGNOSTICS,
+        charge_point_id,
+        location or "",
+        end,
+        retries=retries,
+        retry_interval=retry_interval,
+        start_time=start_time,
+        stop_time=stop_time,
     )
+    job = await open_job(services, new, locate=locate)
     payload: dict[str, Any] = {"location": job.location}
     for name, value in (
         ("retries", retries),

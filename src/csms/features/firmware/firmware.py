@@ -23,12 +23,14 @@ from csms.features.firmware.jobs import (
     event,
     failed,
     local_address,
+    new_job,
     noted,
     open_job,
     reported,
     requested_job,
     send_for_job,
     window_end,
+    with_retries,
 )
 from csms.files.host import expiry
 from csms.ocpp16 import (
@@ -130,7 +132,6 @@ async def update_firmware(
     """Send UpdateFirmware for a hosted image (a signed link of the job) or any `location`,
     and return the answer with the job that follows it. Raises UnknownFirmwareImage, or
     CommandFailed when it could not be sent (the job is then Failed with that reason)."""
-    settings = services.settings
     now = services.clock.now()
     image: FirmwareImage | None = None
     if image_id is not None:
@@ -139,30 +140,21 @@ async def update_firmware(
         raise ValueError("a location or an image id is needed")
     retrieve_date = retrieve_date or now
     end = window_end(max(retrieve_date, now), retries, retry_interval)
-    job = await open_job(
+    new = new_job(
         services,
-        NewFileJob(
-            kind=JobKind.FIRMWARE,
-            charge_point_id=charge_point_id,
-            location=location or "",
-            status=JobStep.REQUESTED,
-            requested_at=now,
-            deadline=end + timedelta(seconds=settings.file_job_grace),
-            retries=retries,
-            retry_interval=retry_interval,
-            retrieve_date=retrieve_date,
-            image_id=image_id,
-        ),
-        locate=None if image is None else image_locator(services, charge_point_id, image, end),
+        JobKind.FIRMWARE,
+        charge_point_id,
+        location or "",
+        end,
+        retries=retries,
+        retry_interval=retry_interval,
+        retrieve_date=retrieve_date,
+        image_id=image_id,
     )
-    payload: dict[str, Any] = {
-        "location": job.location,
-        "retrieveDate": format_timestamp(retrieve_date),
-    }
-    if retries is not None:
-        payload["retries"] = retries
-    if retry_interval is not None:
-        payload["retryInterval"] = retry_interval
+    locate = None if image is None else image_locator(services, charge_point_id, image, end)
+    job = await open_job(services, new, locate=locate)
+    payload = {"location": job.location, "retrieveDate": format_timestamp(retrieve_date)}
+    payload = with_retries(payload, retries, retry_interval)
     return await send_for_job(services, job, Action.UPDATE_FIRMWARE, payload, connect_timeout)
 
 

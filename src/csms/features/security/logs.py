@@ -16,7 +16,7 @@ what Uploaded and UploadFailure mean (diagnostics.upload_outcome).
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from csms.features.commands import Sent, on_result
@@ -24,16 +24,17 @@ from csms.features.context import Context, Handler, Services
 from csms.features.firmware.diagnostics import Protocol, upload_locator, upload_outcome
 from csms.features.firmware.jobs import (
     JobKind,
-    JobStep,
-    Outcome,
     accepted,
+    cancel_others,
     failed,
+    job_of_request,
+    new_job,
     noted,
     open_job,
     reported,
     send_for_job,
-    unanswered,
     window_end,
+    with_retries,
 )
 from csms.ocpp16 import Action
 from csms.ocpp16.security_firmware_messages import (
@@ -45,7 +46,7 @@ from csms.ocpp16.security_firmware_messages import (
 )
 from csms.ocpp16.timestamps import format_timestamp, parse_timestamp
 from csms.ocppj import CallResult
-from csms.storage import FileJob, FileJobChange, NewFileJob, Notification
+from csms.storage import FileJob, FileJobChange, Notification
 
 log = logging.getLogger("csms.features.logs")
 
@@ -125,52 +126,38 @@ async def _get_log_answered(services: Services, sent: Sent) -> dict[str, Any]:
             job.id, accepted(now, file_name=file_name, detail=detail)
         )
         if status == LogStatus.ACCEPTED_CANCELED:
-            await _cancel_others(services, job, now)
+            reason = f"canceled by the charge point for the GetLog of job {job.id}"
+            await cancel_others(services, job, LOG_VARIANTS, reason)
     return {"job_id": (changed or job).id, "request_id": job.request_id}
 
 
 async def _job_of(services: Services, sent: Sent) -> FileJob:
+    """The job of a typed request not answered yet, else a new one for the generic command."""
     request = sent.request
-    found = await services.store.find_file_job(
-        sent.charge_point_id, JobKind.DIAGNOSTICS, request["requestId"]
-    )
-    if found is not None and (job := await unanswered(services, found)) is not None:
+    charge_point_id, request_id = sent.charge_point_id, request["requestId"]
+    job = await job_of_request(services, charge_point_id, JobKind.DIAGNOSTICS, request_id)
+    if job is not None:
         return job
-    now = services.clock.now()
     retries, retry_interval = request.get("retries"), request.get("retryInterval")
     parameters = request["log"]
-    return await open_job(
+    new = new_job(
         services,
-        NewFileJob(
-            kind=JobKind.DIAGNOSTICS,
-            charge_point_id=sent.charge_point_id,
-            location=parameters["remoteLocation"],
-            status=JobStep.REQUESTED,
-            requested_at=now,
-            deadline=window_end(now, retries, retry_interval)
-            + timedelta(seconds=services.settings.file_job_grace),
-            retries=retries,
-            retry_interval=retry_interval,
-            start_time=_time(parameters.get("oldestTimestamp")),
-            stop_time=_time(parameters.get("latestTimestamp")),
-            variant=request["logType"],
-            request_id=request["requestId"],
-        ),
+        JobKind.DIAGNOSTICS,
+        charge_point_id,
+        parameters["remoteLocation"],
+        window_end(services.clock.now(), retries, retry_interval),
+        retries=retries,
+        retry_interval=retry_interval,
+        start_time=_time(parameters.get("oldestTimestamp")),
+        stop_time=_time(parameters.get("latestTimestamp")),
+        variant=request["logType"],
+        request_id=request_id,
     )
+    return await open_job(services, new)
 
 
 def _time(value: str | None) -> datetime | None:
     return None if value is None else parse_timestamp(value)
-
-
-async def _cancel_others(services: Services, job: FileJob, now: datetime) -> None:
-    running = await services.store.list_file_jobs(
-        job.charge_point_id, JobKind.DIAGNOSTICS, limit=20, variants=LOG_VARIANTS
-    )
-    reason = f"canceled by the charge point for the GetLog of job {job.id}"
-    for other in running:
-        if other.id != job.id and other.outcome in (None, Outcome.TIMED_OUT):
-            await services.store.change_file_job(other.id, failed(now, reason, "Canceled"))
 
 
 async def get_log(
@@ -195,38 +182,27 @@ async def get_log(
     locate = None
     if location is None:
         locate = upload_locator(services, charge_point_id, protocol, end)
-    job = await open_job(
+    new = new_job(
         services,
-        NewFileJob(
-            kind=JobKind.DIAGNOSTICS,
-            charge_point_id=charge_point_id,
-            location=location or "",
-            status=JobStep.REQUESTED,
-            requested_at=now,
-            deadline=end + timedelta(seconds=services.settings.file_job_grace),
-            retries=retries,
-            retry_interval=retry_interval,
-            start_time=oldest,
-            stop_time=latest,
-            variant=log_type.value,
-        ),
-        locate=locate,
+        JobKind.DIAGNOSTICS,
+        charge_point_id,
+        location or "",
+        end,
+        retries=retries,
+        retry_interval=retry_interval,
+        start_time=oldest,
+        stop_time=latest,
+        variant=log_type.value,
     )
+    job = await open_job(services, new, locate=locate)
     assert job.request_id is not None
     parameters: dict[str, Any] = {"remoteLocation": job.location}
     if oldest is not None:
         parameters["oldestTimestamp"] = format_timestamp(oldest)
     if latest is not None:
         parameters["latestTimestamp"] = format_timestamp(latest)
-    payload: dict[str, Any] = {
-        "logType": log_type.value,
-        "requestId": job.request_id,
-        "log": parameters,
-    }
-    if retries is not None:
-        payload["retries"] = retries
-    if retry_interval is not None:
-        payload["retryInterval"] = retry_interval
+    payload = {"logType": log_type.value, "requestId": job.request_id, "log": parameters}
+    payload = with_retries(payload, retries, retry_interval)
     return await send_for_job(services, job, Action.GET_LOG, payload, connect_timeout)
 
 

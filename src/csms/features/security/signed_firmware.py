@@ -20,7 +20,7 @@ SignedFirmwareStatusNotifications that follow it, on the firmware jobs of featur
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Final
 
 from csms.features.commands import Sent, on_result
@@ -28,16 +28,17 @@ from csms.features.context import Context, Handler, Services
 from csms.features.firmware.firmware import hosted_image, image_locator
 from csms.features.firmware.jobs import (
     JobKind,
-    JobStep,
-    Outcome,
     accepted,
+    cancel_others,
     failed,
+    job_of_request,
+    new_job,
     noted,
     open_job,
     reported,
     send_for_job,
-    unanswered,
     window_end,
+    with_retries,
 )
 from csms.features.security.firmware_signatures import check_certificate, decode_signature
 from csms.ocpp16 import Action
@@ -49,7 +50,7 @@ from csms.ocpp16.security_firmware_messages import (
 )
 from csms.ocpp16.timestamps import format_timestamp, parse_timestamp
 from csms.ocppj import CallResult
-from csms.storage import FileJob, FileJobChange, NewFileJob, Notification
+from csms.storage import FileJob, FileJobChange, Notification
 
 log = logging.getLogger("csms.features.signed_firmware")
 
@@ -132,7 +133,8 @@ async def _signed_update_firmware_answered(services: Services, sent: Sent) -> di
     if status in _STARTED:
         changed = await services.store.change_file_job(job.id, accepted(now, detail=detail))
         if status == UpdateFirmwareStatus.ACCEPTED_CANCELED:
-            await _cancel_others(services, job, now)
+            reason = f"canceled by the charge point for the SignedUpdateFirmware of job {job.id}"
+            await cancel_others(services, job, (SIGNED,), reason)
     else:
         reason = f"the charge point answered {status}"
         changed = await services.store.change_file_job(job.id, failed(now, reason, "Refused"))
@@ -142,43 +144,27 @@ async def _signed_update_firmware_answered(services: Services, sent: Sent) -> di
 async def _job_of(services: Services, sent: Sent) -> FileJob:
     """The job of a typed request not answered yet, else a new one for the generic command."""
     request = sent.request
-    found = await services.store.find_file_job(
-        sent.charge_point_id, JobKind.FIRMWARE, request["requestId"]
-    )
-    if found is not None and (job := await unanswered(services, found)) is not None:
+    charge_point_id, request_id = sent.charge_point_id, request["requestId"]
+    job = await job_of_request(services, charge_point_id, JobKind.FIRMWARE, request_id)
+    if job is not None:
         return job
     now = services.clock.now()
     firmware = request["firmware"]
     retrieve = parse_timestamp(firmware["retrieveDateTime"]) or now
     retries, retry_interval = request.get("retries"), request.get("retryInterval")
-    end = window_end(max(retrieve, now), retries, retry_interval)
-    return await open_job(
+    new = new_job(
         services,
-        NewFileJob(
-            kind=JobKind.FIRMWARE,
-            charge_point_id=sent.charge_point_id,
-            location=firmware["location"],
-            status=JobStep.REQUESTED,
-            requested_at=now,
-            deadline=end + timedelta(seconds=services.settings.file_job_grace),
-            retries=retries,
-            retry_interval=retry_interval,
-            retrieve_date=retrieve,
-            variant=SIGNED,
-            request_id=request["requestId"],
-        ),
+        JobKind.FIRMWARE,
+        charge_point_id,
+        firmware["location"],
+        window_end(max(retrieve, now), retries, retry_interval),
+        retries=retries,
+        retry_interval=retry_interval,
+        retrieve_date=retrieve,
+        variant=SIGNED,
+        request_id=request_id,
     )
-
-
-async def _cancel_others(services: Services, job: FileJob, now: datetime) -> None:
-    """L01.FR.26: AcceptedCanceled ended the update the charge point was busy with."""
-    running = await services.store.list_file_jobs(
-        job.charge_point_id, JobKind.FIRMWARE, limit=20, variants=(SIGNED,)
-    )
-    reason = f"canceled by the charge point for the SignedUpdateFirmware of job {job.id}"
-    for other in running:
-        if other.id != job.id and other.outcome in (None, Outcome.TIMED_OUT):
-            await services.store.change_file_job(other.id, failed(now, reason, "Canceled"))
+    return await open_job(services, new)
 
 
 async def signed_update_firmware(
@@ -214,23 +200,19 @@ async def signed_update_firmware(
         raise ValueError("an image id, or a location with a signing certificate and signature")
     check_certificate(signing_certificate, now)
     decode_signature(signature)
-    job = await open_job(
+    new = new_job(
         services,
-        NewFileJob(
-            kind=JobKind.FIRMWARE,
-            charge_point_id=charge_point_id,
-            location=location or "",
-            status=JobStep.REQUESTED,
-            requested_at=now,
-            deadline=end + timedelta(seconds=services.settings.file_job_grace),
-            retries=retries,
-            retry_interval=retry_interval,
-            retrieve_date=retrieve_date,
-            image_id=image_id,
-            variant=SIGNED,
-        ),
-        locate=locate,
+        JobKind.FIRMWARE,
+        charge_point_id,
+        location or "",
+        end,
+        retries=retries,
+        retry_interval=retry_interval,
+        retrieve_date=retrieve_date,
+        image_id=image_id,
+        variant=SIGNED,
     )
+    job = await open_job(services, new, locate=locate)
     assert job.request_id is not None
     firmware: dict[str, Any] = {
         "location": job.location,
@@ -240,11 +222,9 @@ async def signed_update_firmware(
     }
     if install_date is not None:
         firmware["installDateTime"] = format_timestamp(install_date)
-    payload: dict[str, Any] = {"requestId": job.request_id, "firmware": firmware}
-    if retries is not None:
-        payload["retries"] = retries
-    if retry_interval is not None:
-        payload["retryInterval"] = retry_interval
+    payload = with_retries(
+        {"requestId": job.request_id, "firmware": firmware}, retries, retry_interval
+    )
     return await send_for_job(
         services, job, Action.SIGNED_UPDATE_FIRMWARE, payload, connect_timeout
     )
