@@ -18,6 +18,7 @@ from csms.ocpp16 import ACTIONS
 from csms.ocppj import Call
 from csms.simulator import SimulatedChargePoint
 from tests.conformance.octt import CHARGE_POINT_ID, CONNECTORS, Wire, no_unsolicited_calls
+from tests.conformance.test_firmware import job_of, transfers
 from tests.firmware_signing import FirmwareSigner, make_signer
 from tests.harness import Harness
 
@@ -38,11 +39,6 @@ def cp_options() -> dict[str, Any]:
 def signer() -> FirmwareSigner:
     """<Configured signingCertificate> and the manufacturer's key that signs the image."""
     return make_signer("ec")
-
-
-def transfers(cp: SimulatedChargePoint) -> Any:
-    assert cp.transfers is not None
-    return cp.transfers
 
 
 def sent_calls(cp: SimulatedChargePoint, wire: Wire, action: str) -> list[dict[str, Any]]:
@@ -89,13 +85,6 @@ async def signed_update_firmware(
     assert call.payload["firmware"]["location"] == job["location"]
     assert job["variant"] == "SignedUpdateFirmware" and job["status"] != "Requested"
     return job, call
-
-
-async def job_of(harness: Harness, kind: str, job_id: int) -> dict[str, Any]:
-    response = await harness.api.get(f"/{kind}-jobs/{job_id}")
-    assert response.status_code == 200, response.text
-    job: dict[str, Any] = response.json()
-    return job
 
 
 async def test_tc_079_get_security_log(harness: Harness, cp: SimulatedChargePoint) -> None:
