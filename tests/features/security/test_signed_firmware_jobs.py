@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,11 +15,20 @@ import pytest
 from tests.firmware_signing import FirmwareSigner, make_signer
 from tests.harness import Harness
 
+from csms.features.firmware.jobs import sweep
 from csms.ocppj import Call
 from csms.simulator import CallErrorReceived, SimulatedChargePoint
 
 CP = "SFW-CP"
 FIRMWARE = b"signed firmware 4.2\n" * 400
+
+
+@dataclass
+class Clock:
+    moment: datetime
+
+    def now(self) -> datetime:
+        return self.moment
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +255,44 @@ async def test_a_pending_charge_point_may_send_what_an_extended_trigger_asked_fo
             with pytest.raises(CallErrorReceived) as refused:
                 await cp.call(action, payload)
             assert refused.value.error.error_code == "SecurityError"
+
+
+async def test_a_silent_signed_job_times_out_and_its_late_news_revives_it(
+    harness: Harness, cp: SimulatedChargePoint, signer: FirmwareSigner
+) -> None:
+    """Every status lost: the sweeper times the job out at its deadline (the window of its
+    retries plus file_job_grace); the InstallRebooting that comes late, by its requestId,
+    revives it, moves the deadline, and Installed ends it."""
+    services = harness.app.services
+    start = datetime.now(UTC).replace(microsecond=0)
+    clock = Clock(start)
+    services.clock = clock
+    cp.answers["SignedUpdateFirmware"] = {"status": "Accepted"}  # and then nothing
+    job = await send(
+        harness,
+        cp,
+        location="https://firmware.example.com/fw.bin",
+        signingCertificate=signer.certificate_pem,
+        signature=signer.sign(FIRMWARE),
+        retries=1,
+        retryInterval=60,
+    )
+    deadline = start + timedelta(seconds=60 + services.settings.file_job_grace)
+    assert datetime.fromisoformat(job["deadline"]) == deadline
+    clock.moment = deadline + timedelta(seconds=1)
+    [timed_out] = await sweep(services)
+    assert (timed_out.id, timed_out.outcome) == (job["id"], "TimedOut")
+
+    request_id = job["requestId"]
+    await cp.call(
+        "SignedFirmwareStatusNotification", {"status": "InstallRebooting", "requestId": request_id}
+    )
+    revived = await job_of(harness, job["id"])
+    assert (revived["status"], revived["outcome"]) == ("InstallRebooting", None)
+    assert datetime.fromisoformat(revived["deadline"]) == clock.moment + timedelta(
+        seconds=services.settings.file_job_grace
+    )
+    await cp.call(
+        "SignedFirmwareStatusNotification", {"status": "Installed", "requestId": request_id}
+    )
+    assert (await job_of(harness, job["id"]))["outcome"] == "Succeeded"
