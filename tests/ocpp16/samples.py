@@ -110,6 +110,7 @@ from csms.ocpp16 import (
     UpdateType,
     ValueFormat,
 )
+from csms.ocpp16 import security_firmware_messages as sfm
 
 NOW = datetime(2026, 11, 21, 14, 3, 32, 123000, tzinfo=UTC)
 LATER = datetime(2026, 11, 22, 6, 0, 0, tzinfo=UTC)
@@ -188,6 +189,48 @@ DEFAULT_PROFILE = ChargingProfile(
     valid_from=NOW,
     valid_to=LATER,
 )
+
+SIGNED_FIRMWARE_LOG_SAMPLES: list[object] = [
+    sfm.SignedUpdateFirmwareRequest(
+        request_id=7,
+        firmware=sfm.Firmware(
+            location="https://firmware.example.com/signed/6.5.0.bin",
+            retrieve_date_time=NOW,
+            install_date_time=LATER,
+            signing_certificate="-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n",
+            signature="MEUCIQDn2vS0aW5hdHVyZQ==",
+        ),
+        retries=2,
+        retry_interval=60,
+    ),
+    sfm.SignedUpdateFirmwareResponse(status=sfm.UpdateFirmwareStatus.ACCEPTED_CANCELED),
+    sfm.SignedFirmwareStatusNotificationRequest(
+        status=sfm.SignedFirmwareStatus.INSTALL_REBOOTING, request_id=7
+    ),
+    sfm.SignedFirmwareStatusNotificationRequest(status=sfm.SignedFirmwareStatus.IDLE),
+    sfm.SignedFirmwareStatusNotificationResponse(),
+    sfm.GetLogRequest(
+        log=sfm.LogParameters(
+            remote_location="ftp://user:pass@logs.example.com/",
+            oldest_timestamp=NOW,
+            latest_timestamp=LATER,
+        ),
+        log_type=sfm.LogType.SECURITY_LOG,
+        request_id=8,
+        retries=0,
+    ),
+    sfm.GetLogResponse(status=sfm.LogStatus.ACCEPTED, filename="security.log"),
+    sfm.GetLogResponse(status=sfm.LogStatus.REJECTED),
+    sfm.LogStatusNotificationRequest(status=sfm.UploadLogStatus.UPLOADED, request_id=8),
+    sfm.LogStatusNotificationResponse(),
+    sfm.ExtendedTriggerMessageRequest(
+        requested_message=sfm.ExtendedMessageTrigger.SIGN_CHARGE_POINT_CERTIFICATE
+    ),
+    sfm.ExtendedTriggerMessageRequest(
+        requested_message=sfm.ExtendedMessageTrigger.METER_VALUES, connector_id=2
+    ),
+    sfm.ExtendedTriggerMessageResponse(status=sfm.ExtendedTriggerMessageStatus.NOT_IMPLEMENTED),
+]
 
 SAMPLES: list[object] = [
     AuthorizeRequest(id_tag="04E91C2AB35780"),
@@ -358,4 +401,6 @@ SAMPLES: list[object] = [
     ),
     UpdateFirmwareRequest(location="ftp://firmware.example.com/fw.bin", retrieve_date=NOW),
     UpdateFirmwareResponse(),
+    # Security whitepaper: signed firmware, logs, extended trigger.
+    *SIGNED_FIRMWARE_LOG_SAMPLES,
 ]

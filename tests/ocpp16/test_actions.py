@@ -38,11 +38,24 @@ CHARGE_POINT_ACTIONS = {
     "StartTransaction",
     "StatusNotification",
     "StopTransaction",
+    # Security whitepaper: signed firmware and logs.
+    "LogStatusNotification",
+    "SignedFirmwareStatusNotification",
+}
+# The security whitepaper's messages (edition 3, section 5), next to the 28 of OCPP 1.6.
+WHITEPAPER_ACTIONS = {
+    # Signed firmware, logs, extended trigger.
+    "ExtendedTriggerMessage",
+    "GetLog",
+    "LogStatusNotification",
+    "SignedFirmwareStatusNotification",
+    "SignedUpdateFirmware",
 }
 
 
-def test_table_has_the_28_actions_of_ocpp_1_6() -> None:
-    assert len(Action) == 28
+def test_table_has_the_28_actions_of_ocpp_1_6_and_the_whitepapers() -> None:
+    assert len(Action) == 28 + len(WHITEPAPER_ACTIONS)
+    assert set(ACTIONS) >= WHITEPAPER_ACTIONS
     assert set(ACTIONS) == {action.value for action in Action}
     for name, spec in ACTIONS.items():
         assert spec.action == name

@@ -23,11 +23,14 @@ from csms.ocpp16 import (
     validate_response,
 )
 from csms.ocpp16.timestamps import is_timestamp
-from csms.ocpp16.validation import Kind, load_schema, unstorable
+from csms.ocpp16.validation import Kind, unstorable
+from tests.ocpp16.schema_refs import inlined_schema
 
 KINDS: tuple[Kind, ...] = ("request", "response")
 ACTION_KINDS = [(action, kind) for action in sorted(ACTIONS) for kind in KINDS]
-SCHEMAS = {(action, kind): load_schema(action, kind) for action, kind in ACTION_KINDS}
+
+
+SCHEMAS = {(action, kind): inlined_schema(action, kind) for action, kind in ACTION_KINDS}
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -145,7 +148,8 @@ def from_schema(schema: dict[str, Any], *, sloppy: bool) -> st.SearchStrategy[An
         strategy = st.lists(items, min_size=schema.get("minItems", 0), max_size=3)
     elif kind == "object":
         properties = {
-            key: from_schema(sub, sloppy=sloppy) for key, sub in schema["properties"].items()
+            key: from_schema(sub, sloppy=sloppy)
+            for key, sub in schema.get("properties", {}).items()
         }
         required = set(schema.get("required", []))
         if sloppy:

@@ -184,3 +184,60 @@ async def test_deleting_the_charge_point_deletes_its_jobs(
     assert await store.get_file_job(job.id) is None
     assert await store.file_job_events(job.id) == []
     assert await store.diagnostics_files(job.id) == []
+
+
+async def test_a_signed_image_keeps_its_certificate_and_signature(store: SqlStore) -> None:
+    image = await store.add_firmware_image(
+        file_name="fw-3.0.bin",
+        size=7,
+        sha256="ef" * 32,
+        description=None,
+        uploaded_at=NOW,
+        signing_certificate="-----BEGIN CERTIFICATE-----\n...",
+        signature="c2lnbmF0dXJl",
+    )
+    assert await store.get_firmware_image(image.id) == image
+    assert (image.signing_certificate, image.signature) == (
+        "-----BEGIN CERTIFICATE-----\n...",
+        "c2lnbmF0dXJl",
+    )
+
+
+async def test_variants_with_request_ids(store: SqlStore, charge_point: str) -> None:
+    """A whitepaper job gets its own id as request id unless given one; the plain listings and
+    the latest-job changes see only the variants asked for; a job is found by its request id."""
+    plain = await store.create_file_job(_new(charge_point))
+    signed = await store.create_file_job(_new(charge_point, variant="SignedUpdateFirmware"))
+    generic = await store.create_file_job(
+        _new(charge_point, variant="SignedUpdateFirmware", request_id=signed.id)
+    )
+    log = await store.create_file_job(_new(charge_point, "diagnostics", variant="SecurityLog"))
+    assert (plain.variant, plain.request_id) == (None, None)
+    assert (signed.variant, signed.request_id) == ("SignedUpdateFirmware", signed.id)
+    assert generic.request_id == signed.id
+    assert log.request_id == log.id
+
+    assert await store.list_file_jobs(charge_point, "firmware") == [plain]
+    assert await store.list_file_jobs(
+        charge_point, "firmware", variants=("SignedUpdateFirmware",)
+    ) == [generic, signed]
+    assert await store.list_file_jobs(
+        charge_point, "firmware", variants=(None, "SignedUpdateFirmware")
+    ) == [generic, signed, plain]
+    assert await store.list_file_jobs(charge_point, "diagnostics") == []
+    assert await store.list_file_jobs(charge_point, "firmware", variants=()) == []
+
+    # The newest of that request id (a generic command reusing one); plain jobs are never found.
+    assert await store.find_file_job(charge_point, "firmware", signed.id) == generic
+    assert await store.find_file_job(charge_point, "diagnostics", log.id) == log
+    assert await store.find_file_job(charge_point, "firmware", log.id) is None
+    assert await store.find_file_job(charge_point, "firmware", plain.id) is None
+
+    changed = await store.change_latest_file_job(
+        charge_point, "firmware", _progress("Installing", 1)
+    )
+    assert changed is not None and changed.id == plain.id
+    changed = await store.change_latest_file_job(
+        charge_point, "firmware", _progress("Downloading", 1), variants=("SignedUpdateFirmware",)
+    )
+    assert changed is not None and changed.id == generic.id

@@ -21,10 +21,16 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
+from csms.api.signatures import refused, signed_image_check
 from csms.features.commands import Sent
 from csms.features.context import Services
 from csms.features.firmware.firmware import UnknownFirmwareImage, update_firmware
 from csms.features.firmware.jobs import JobKind
+from csms.features.security.firmware_signatures import (
+    MAX_CERTIFICATE_LENGTH,
+    MAX_SIGNATURE_LENGTH,
+    SignatureRefused,
+)
 from csms.files.host import FileHost, expiry, safe_file_name
 from csms.files.images import delete_image, save_image
 from csms.ocppj import CallError
@@ -44,6 +50,9 @@ class FirmwareImageOut(Model):
     sha256: str
     description: str | None
     uploaded_at: datetime
+    # A signed image (whitepaper 4): what SignedUpdateFirmware sends with it.
+    signing_certificate: str | None = None
+    signature: str | None = None
     # A link that needs no token, valid until link_expires_at (file_link_ttl from now).
     download_url: str
     link_expires_at: datetime
@@ -84,6 +93,10 @@ class FileJobOut(Model):
     updated_at: datetime
     deadline: datetime
     finished_at: datetime | None
+    # None for UpdateFirmware / GetDiagnostics; "SignedUpdateFirmware", or the GetLog logType,
+    # with the requestId the charge point's notifications carry (whitepaper 4, 3).
+    variant: str | None = None
+    request_id: int | None = None
     events: list[FileJobEventOut] | None = None
     files: list[DiagnosticsFileOut] | None = None
 
@@ -113,6 +126,8 @@ class FileJobOut(Model):
             updated_at=job.updated_at,
             deadline=job.deadline,
             finished_at=job.finished_at,
+            variant=job.variant,
+            request_id=job.request_id,
             events=None
             if events is None
             else [FileJobEventOut(at=e.at, event=e.event, detail=e.detail) for e in events],
@@ -195,6 +210,8 @@ def _image_out(services: Services, image: FirmwareImage) -> FirmwareImageOut:
         sha256=image.sha256,
         description=image.description,
         uploaded_at=image.uploaded_at,
+        signing_certificate=image.signing_certificate,
+        signature=image.signature,
         download_url=host.firmware_link(image.id, image.file_name, expires, None),
         link_expires_at=datetime.fromtimestamp(expires, until.tzinfo),
     )
@@ -205,25 +222,49 @@ async def upload_firmware_image(
     request: Request,
     file: Annotated[UploadFile, File(description="The firmware image")],
     description: Annotated[str | None, Form()] = None,
+    signing_certificate: Annotated[
+        str | None,
+        Form(
+            alias="signingCertificate",
+            max_length=MAX_CERTIFICATE_LENGTH,
+            description="PEM X.509 certificate of the key that signed the image (whitepaper 4)",
+        ),
+    ] = None,
+    signature: Annotated[
+        str | None,
+        Form(
+            max_length=MAX_SIGNATURE_LENGTH,
+            description="Base64 signature of the whole image (SHA-256; RSA or ECDSA)",
+        ),
+    ] = None,
 ) -> FirmwareImageOut:
-    """Host a firmware image; charge points download it through signed links."""
+    """Host a firmware image; charge points download it through signed links. With a
+    signingCertificate and signature it is a signed image for SignedUpdateFirmware, checked
+    now: a malformed certificate or a signature that does not verify is a 422 naming it."""
     services = services_of(request)
     file_name = safe_file_name(file.filename or "")
     if file_name is None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the file needs a usable name")
+    verify = signed_image_check(services, signing_certificate, signature)
 
     async def chunks() -> AsyncIterator[bytes]:
         while chunk := await file.read(64 * 1024):
             yield chunk
 
-    image = await save_image(
-        services.store,
-        files_of(services),
-        file_name=file_name,
-        chunks=chunks(),
-        description=description,
-        at=services.clock.now(),
-    )
+    try:
+        image = await save_image(
+            services.store,
+            files_of(services),
+            file_name=file_name,
+            chunks=chunks(),
+            description=description,
+            at=services.clock.now(),
+            signing_certificate=signing_certificate,
+            signature=signature,
+            verify=verify,
+        )
+    except SignatureRefused as exc:
+        raise refused(exc) from None
     return _image_out(services, image)
 
 

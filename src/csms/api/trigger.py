@@ -17,7 +17,7 @@ from pydantic import Field
 from csms.api.commands import answer
 from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
-from csms.features.remote_trigger.trigger import TriggerRefused, trigger_message
+from csms.features.remote_trigger.trigger import Triggered, TriggerRefused, trigger_message
 from csms.ocpp16 import MessageTrigger
 from csms.ocppj import CallError
 
@@ -72,6 +72,12 @@ async def trigger(
         )
     except TriggerRefused as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
+    return triggered_answer(triggered)
+
+
+def triggered_answer(triggered: Triggered) -> JSONResponse:
+    """The status and the messages that came; a CALLERROR as a 502 (commands.answer). Shared
+    with ExtendedTriggerMessage (api/security_firmware.py)."""
     if isinstance(triggered.sent.response, CallError) or triggered.status is None:
         return answer(triggered.sent)
     out = TriggerOut(

@@ -27,6 +27,7 @@ from csms.ocpp16 import (
     validate_request,
     validate_response,
 )
+from csms.ocpp16.security_firmware_messages import EXTENDED_TRIGGER_ACTIONS
 from csms.ocppj import CallError, CallResult
 from csms.quirks import Adaptation, key_batches, merged_configuration
 from csms.storage import Transaction
@@ -120,6 +121,16 @@ def _check_request(action: str, payload: dict[str, Any]) -> None:
         raise InvalidCommand(f"{violation.error_code}: {violation.description}")
 
 
+def _triggered_action(action: str, payload: dict[str, Any]) -> str | None:
+    """The charge point's action a TriggerMessage (spec 5.17) or ExtendedTriggerMessage
+    (whitepaper 6.16) asks for: what it may send while Pending (spec 4.2)."""
+    if action == Action.TRIGGER_MESSAGE:
+        return str(payload["requestedMessage"])
+    if action == Action.EXTENDED_TRIGGER_MESSAGE:
+        return EXTENDED_TRIGGER_ACTIONS[payload["requestedMessage"]]
+    return None
+
+
 async def send(
     services: Services,
     charge_point_id: str,
@@ -202,8 +213,9 @@ async def _send_one(
     payload: dict[str, Any],
     timeout: float | None,
 ) -> Sent:
-    if action == Action.TRIGGER_MESSAGE and not connection.accepted:
-        connection.triggered.add(payload["requestedMessage"])
+    triggered = _triggered_action(action, payload)
+    if triggered is not None and not connection.accepted:
+        connection.triggered.add(triggered)
     # The answer is recorded before the next CALL to this charge point goes out, so that what
     # the CSMS keeps follows the order of the charge point's answers.
     async with connection.exclusive() as call, contextlib.AsyncExitStack() as stack:

@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Final
 
 from csms.ocpp16 import messages as m
+from csms.ocpp16 import security_firmware_messages as sfm
 from csms.ocpp16.enums import Action
 
 
@@ -106,6 +107,32 @@ _TABLE: Final = (
     _spec(_A.TRIGGER_MESSAGE, m.TriggerMessageRequest, m.TriggerMessageResponse, _CS),
     _spec(_A.UNLOCK_CONNECTOR, m.UnlockConnectorRequest, m.UnlockConnectorResponse, _CS),
     _spec(_A.UPDATE_FIRMWARE, m.UpdateFirmwareRequest, m.UpdateFirmwareResponse, _CS),
+    # Security whitepaper 5: signed firmware, logs and the extended trigger.
+    _spec(
+        _A.SIGNED_FIRMWARE_STATUS_NOTIFICATION,
+        sfm.SignedFirmwareStatusNotificationRequest,
+        sfm.SignedFirmwareStatusNotificationResponse,
+        _CP,
+    ),
+    _spec(
+        _A.LOG_STATUS_NOTIFICATION,
+        sfm.LogStatusNotificationRequest,
+        sfm.LogStatusNotificationResponse,
+        _CP,
+    ),
+    _spec(
+        _A.SIGNED_UPDATE_FIRMWARE,
+        sfm.SignedUpdateFirmwareRequest,
+        sfm.SignedUpdateFirmwareResponse,
+        _CS,
+    ),
+    _spec(_A.GET_LOG, sfm.GetLogRequest, sfm.GetLogResponse, _CS),
+    _spec(
+        _A.EXTENDED_TRIGGER_MESSAGE,
+        sfm.ExtendedTriggerMessageRequest,
+        sfm.ExtendedTriggerMessageResponse,
+        _CS,
+    ),
 )
 
 ACTIONS: Final[Mapping[str, ActionSpec]] = MappingProxyType({s.action.value: s for s in _TABLE})

@@ -43,6 +43,12 @@ class Action(StrEnum):
     TRIGGER_MESSAGE = "TriggerMessage"
     UNLOCK_CONNECTOR = "UnlockConnector"
     UPDATE_FIRMWARE = "UpdateFirmware"
+    # Security whitepaper: signed firmware, logs, extended trigger (whitepaper 5).
+    EXTENDED_TRIGGER_MESSAGE = "ExtendedTriggerMessage"
+    GET_LOG = "GetLog"
+    LOG_STATUS_NOTIFICATION = "LogStatusNotification"
+    SIGNED_FIRMWARE_STATUS_NOTIFICATION = "SignedFirmwareStatusNotification"
+    SIGNED_UPDATE_FIRMWARE = "SignedUpdateFirmware"
 
 
 class AuthorizationStatus(StrEnum):

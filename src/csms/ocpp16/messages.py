@@ -68,6 +68,18 @@ from csms.ocpp16.charge_point_messages import (
     StopTransactionRequest,
     StopTransactionResponse,
 )
+from csms.ocpp16.security_firmware_messages import (
+    ExtendedTriggerMessageRequest,
+    ExtendedTriggerMessageResponse,
+    GetLogRequest,
+    GetLogResponse,
+    LogStatusNotificationRequest,
+    LogStatusNotificationResponse,
+    SignedFirmwareStatusNotificationRequest,
+    SignedFirmwareStatusNotificationResponse,
+    SignedUpdateFirmwareRequest,
+    SignedUpdateFirmwareResponse,
+)
 from csms.ocpp16.types import (
     AuthorizationData,
     ChargingProfile,
@@ -108,6 +120,12 @@ Request: TypeAlias = (
     | TriggerMessageRequest
     | UnlockConnectorRequest
     | UpdateFirmwareRequest
+    # Security whitepaper: signed firmware, logs, extended trigger.
+    | ExtendedTriggerMessageRequest
+    | GetLogRequest
+    | LogStatusNotificationRequest
+    | SignedFirmwareStatusNotificationRequest
+    | SignedUpdateFirmwareRequest
 )
 """Any `.req` PDU."""
 
@@ -140,6 +158,12 @@ Response: TypeAlias = (
     | TriggerMessageResponse
     | UnlockConnectorResponse
     | UpdateFirmwareResponse
+    # Security whitepaper: signed firmware, logs, extended trigger.
+    | ExtendedTriggerMessageResponse
+    | GetLogResponse
+    | LogStatusNotificationResponse
+    | SignedFirmwareStatusNotificationResponse
+    | SignedUpdateFirmwareResponse
 )
 """Any `.conf` PDU."""
 
@@ -166,6 +190,8 @@ __all__ = [
     "DataTransferResponse",
     "DiagnosticsStatusNotificationRequest",
     "DiagnosticsStatusNotificationResponse",
+    "ExtendedTriggerMessageRequest",
+    "ExtendedTriggerMessageResponse",
     "FirmwareStatusNotificationRequest",
     "FirmwareStatusNotificationResponse",
     "GetCompositeScheduleRequest",
@@ -176,10 +202,14 @@ __all__ = [
     "GetDiagnosticsResponse",
     "GetLocalListVersionRequest",
     "GetLocalListVersionResponse",
+    "GetLogRequest",
+    "GetLogResponse",
     "HeartbeatRequest",
     "HeartbeatResponse",
     "IdTagInfo",
     "KeyValue",
+    "LogStatusNotificationRequest",
+    "LogStatusNotificationResponse",
     "MeterValue",
     "MeterValuesRequest",
     "MeterValuesResponse",
@@ -198,6 +228,10 @@ __all__ = [
     "SendLocalListResponse",
     "SetChargingProfileRequest",
     "SetChargingProfileResponse",
+    "SignedFirmwareStatusNotificationRequest",
+    "SignedFirmwareStatusNotificationResponse",
+    "SignedUpdateFirmwareRequest",
+    "SignedUpdateFirmwareResponse",
     "StartTransactionRequest",
     "StartTransactionResponse",
     "StatusNotificationRequest",

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from csms.simulator import smart_charging
+from csms.simulator.signed_firmware import readable_certificate
 from csms.simulator.state import ChargePointState, InstalledProfile, Reservation, is_valid_value
 
 Payload = dict[str, Any]
@@ -289,6 +290,14 @@ def not_found(state: ChargePointState, payload: Payload) -> Payload:
     return {"status": "NotFound"}
 
 
+def signed_update_firmware(state: ChargePointState, payload: Payload) -> Payload:
+    # Whitepaper L01.FR.23-26: the certificate is checked before accepting; a new request
+    # cancels the update under way.
+    if not readable_certificate(payload["firmware"]["signingCertificate"]):
+        return {"status": "InvalidCertificate"}
+    return {"status": "AcceptedCanceled" if state.firmware_busy else "Accepted"}
+
+
 def get_log(state: ChargePointState, payload: Payload) -> Payload:
     return {"status": "Accepted", "filename": f"log-{state.charge_point_id}.zip"}
 
@@ -324,5 +333,5 @@ DEFAULT_ANSWERS: Final[Mapping[str, DefaultAnswer]] = {
     "GetInstalledCertificateIds": not_found,
     "GetLog": get_log,
     "InstallCertificate": accepted,
-    "SignedUpdateFirmware": accepted,
+    "SignedUpdateFirmware": signed_update_firmware,
 }

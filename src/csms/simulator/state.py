@@ -255,6 +255,8 @@ class ChargePointState:
     # The stack it acts like (stacks.py) and what that stack did with what it could not hold.
     stack: Stack = field(default_factory=Stack)
     seen: Seen = field(default_factory=Seen)
+    # A signed firmware update under way (whitepaper L01.FR.26: a new one cancels it).
+    firmware_busy: bool = False
 
     def __post_init__(self) -> None:
         if not self.configuration:

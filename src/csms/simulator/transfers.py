@@ -3,6 +3,9 @@ real: it downloads the firmware (HTTP(S) or FTP), uploads a diagnostics file (FT
 reports each step with a status notification, in the order the spec and the OCTT cases show
 (spec 4.4, 4.5, 5.9, 5.19, errata 3.47/3.49; TC_044_1..3, TC_045_1..2).
 
+The security whitepaper's SignedUpdateFirmware, GetLog and ExtendedTriggerMessage: see
+signed_firmware.py.
+
 Opt-in: `SimulatedChargePoint(..., transfers=True)`; `cp.transfers` then holds the knobs
 (`install_succeeds`, `upload_break_after`, ...), what was transferred, and `finished()` to wait
 for the end of a job. The tasks belong to the charge point and end with its `async with`.
@@ -31,6 +34,7 @@ import aioftp
 import httpx
 
 from csms.ocppj import Call, CallError, CallResult
+from csms.simulator import signed_firmware
 
 if TYPE_CHECKING:
     from csms.simulator.charge_point import SimulatedChargePoint
@@ -51,11 +55,22 @@ class Transfers:
     install_succeeds: bool = True
     upload_break_after: int | None = None
     diagnostics: bytes = b"".join(b"%06d simulated diagnostics line\n" % n for n in range(2000))
+    # Signed firmware and logs (signed_firmware.py): the final status after installing, the
+    # statuses never sent, a power loss mid-install, the security log uploaded.
+    install_status: str = "Installed"
+    lose_statuses: set[str] = field(default_factory=set)
+    reboot_mid_install: bool = False
+    security_log: bytes = b"".join(b"%06d simulated security event\n" % n for n in range(500))
+    signed_status: str = "Idle"
+    signed_request_id: int | None = None
+    log_status: str = "Idle"
+    log_request_id: int | None = None
     # What happened.
     firmware: bytes | None = None
     errors: list[str] = field(default_factory=list)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _finished: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    _signed: asyncio.Task[None] | None = None
 
     def answered(self, call: Call, response: CallResult | CallError) -> None:
         """The charge point answered `call`: start what follows (never blocks the answerer)."""
@@ -65,6 +80,20 @@ class Transfers:
             self._start(self.update_firmware(call.payload))
         elif call.action == "GetDiagnostics" and response.payload.get("fileName"):
             self._start(self.upload_diagnostics(call.payload, response.payload["fileName"]))
+        else:
+            self._answered_security(call, response.payload)
+
+    def _answered_security(self, call: Call, answer: Payload) -> None:
+        """The whitepaper's SignedUpdateFirmware, GetLog, ExtendedTriggerMessage."""
+        started = answer.get("status") in ("Accepted", "AcceptedCanceled")
+        if call.action == "SignedUpdateFirmware" and started:
+            if self._signed is not None:  # L01.FR.26: the running update is canceled
+                self._signed.cancel()
+            self._signed = self._start(signed_firmware.signed_update_firmware(self, call.payload))
+        elif call.action == "GetLog" and started and answer.get("filename"):
+            self._start(signed_firmware.upload_log(self, call.payload, answer["filename"]))
+        elif call.action == "ExtendedTriggerMessage" and answer.get("status") == "Accepted":
+            self._start(signed_firmware.answer_trigger(self, call.payload), report=False)
 
     async def finished(self, timeout: float = 10.0) -> str:
         """The final status of the next job to end (Installed, DownloadFailed, Uploaded, ...)."""
@@ -77,14 +106,19 @@ class Transfers:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def _start(self, job: Any) -> None:
-        task = asyncio.create_task(self._run(job), name=f"{self.cp.charge_point_id} transfer")
+    def _start(self, job: Any, *, report: bool = True) -> asyncio.Task[None]:
+        task = asyncio.create_task(
+            self._run(job, report), name=f"{self.cp.charge_point_id} transfer"
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
-    async def _run(self, job: Any) -> None:
+    async def _run(self, job: Any, report: bool) -> None:
         try:
-            self._finished.put_nowait(await job)
+            result = await job
+            if report:
+                self._finished.put_nowait(result)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # task boundary: the test sees it through finished()
@@ -122,12 +156,21 @@ class Transfers:
         cp = self.cp
         await cp.diagnostics_status("Uploading")
         try:
-            await self._attempts(request, lambda: self._upload(request["location"], file_name))
+            await self.upload(request, request["location"], file_name, self.diagnostics)
         except TransferFailed:
             await cp.diagnostics_status("UploadFailed")
             return "UploadFailed"
         await cp.diagnostics_status("Uploaded")
         return "Uploaded"
+
+    async def download(self, request: Payload, location: str) -> bytes:
+        """The file at `location`, in the attempts the request allows; TransferFailed."""
+        data: bytes = await self._attempts(request, lambda: _download(location))
+        return data
+
+    async def upload(self, request: Payload, location: str, file_name: str, data: bytes) -> None:
+        """Upload `data` as `file_name`, in the attempts the request allows; TransferFailed."""
+        await self._attempts(request, lambda: self._upload(location, file_name, data))
 
     async def _attempts(self, request: Payload, attempt: Any) -> Any:
         retries = request.get("retries") or 0
@@ -141,8 +184,7 @@ class Transfers:
                 await asyncio.sleep(request.get("retryInterval") or 0)
         raise AssertionError("unreachable")
 
-    async def _upload(self, location: str, file_name: str) -> None:
-        data = self.diagnostics
+    async def _upload(self, location: str, file_name: str, data: bytes) -> None:
         cut = self.upload_break_after
         url = urlsplit(location)
         if url.scheme == "ftp":

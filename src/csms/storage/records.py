@@ -413,6 +413,10 @@ class FirmwareImage:
     sha256: str  # hex
     description: str | None
     uploaded_at: datetime
+    # A signed image (whitepaper 4): the PEM signing certificate and the Base64 signature of the
+    # whole file, checked on upload; None for an unsigned one.
+    signing_certificate: str | None = None
+    signature: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -432,6 +436,10 @@ class NewFileJob:
     image_id: int | None = None  # firmware hosted here
     start_time: datetime | None = None  # diagnostics
     stop_time: datetime | None = None  # diagnostics
+    # None for UpdateFirmware / GetDiagnostics; "SignedUpdateFirmware" or the GetLog logType.
+    variant: str | None = None
+    # The whitepaper requestId (SignedUpdateFirmware, GetLog); None: the job's own id is used.
+    request_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -460,6 +468,10 @@ class FileJob:
     updated_at: datetime
     deadline: datetime
     finished_at: datetime | None
+    # None for UpdateFirmware / GetDiagnostics; "SignedUpdateFirmware" or the GetLog logType
+    # (whitepaper 4, 3), with the requestId its notifications carry.
+    variant: str | None = None
+    request_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

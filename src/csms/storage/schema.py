@@ -441,6 +441,9 @@ firmware_images = Table(
     Column("sha256", Text, nullable=False),
     Column("description", Text),
     Column("uploaded_at", UtcDateTime, nullable=False),
+    # A signed image (whitepaper 4, migration 0017): PEM signing certificate, Base64 signature.
+    Column("signing_certificate", Text),
+    Column("signature", Text),
 )
 
 # UpdateFirmware (spec 5.19) and GetDiagnostics (spec 5.9) jobs, followed through the status
@@ -466,6 +469,10 @@ file_jobs = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("deadline", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime),
+    # Migration 0017: NULL for UpdateFirmware / GetDiagnostics; "SignedUpdateFirmware", or the
+    # GetLog logType ("DiagnosticsLog", "SecurityLog"); and the whitepaper requestId.
+    Column("variant", Text),
+    Column("request_id", Integer),
     CheckConstraint("kind IN ('firmware', 'diagnostics')", name="kind"),
     # A charge point's jobs of one kind, newest first (and the latest one, for notifications).
     Index(None, "charge_point_id", "kind", "id"),

@@ -5,11 +5,11 @@ A mixin of SqlStore over its shared plumbing (sql_base.py)."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from csms.storage.event_records import OutboxEvent
@@ -51,6 +51,8 @@ class FirmwareStore(AlertsStore):
         sha256: str,
         description: str | None,
         uploaded_at: datetime,
+        signing_certificate: str | None = None,
+        signature: str | None = None,
     ) -> FirmwareImage:
         aware(uploaded_at)
         values = {
@@ -59,6 +61,8 @@ class FirmwareStore(AlertsStore):
             "sha256": sha256,
             "description": description,
             "uploaded_at": uploaded_at,
+            "signing_certificate": signing_certificate,
+            "signature": signature,
         }
         statement = firmware_images.insert().returning(*firmware_images.c)
 
@@ -101,13 +105,18 @@ class FirmwareStore(AlertsStore):
         insert = file_jobs.insert().returning(file_jobs.c.id)
         select_job = select(file_jobs).where(file_jobs.c.id == bindparam("b_id"))
 
+        own_request_id = job.variant is not None and job.request_id is None
+
         async def work(connection: AsyncConnection) -> FileJob:
             job_id = (await connection.execute(insert, values)).scalar_one()
+            named: dict[str, Any] = {}
             if locate is not None:
+                named["location"] = locate(job_id)
+            if own_request_id:
+                named["request_id"] = job_id
+            if named:
                 await connection.execute(
-                    update(file_jobs)
-                    .where(file_jobs.c.id == job_id)
-                    .values(location=locate(job_id))
+                    update(file_jobs).where(file_jobs.c.id == job_id).values(named)
                 )
             rows = await connection.execute(select_job, {"b_id": job_id})
             return _job(rows.one())
@@ -119,26 +128,60 @@ class FirmwareStore(AlertsStore):
         return _job(rows[0]) if rows else None
 
     async def list_file_jobs(
-        self, charge_point_id: str, kind: str, *, limit: int = 100
+        self,
+        charge_point_id: str,
+        kind: str,
+        *,
+        limit: int = 100,
+        variants: Collection[str | None] = (None,),
     ) -> list[FileJob]:
         rows = await self._read(
             select(file_jobs)
-            .where(file_jobs.c.charge_point_id == charge_point_id, file_jobs.c.kind == kind)
+            .where(
+                file_jobs.c.charge_point_id == charge_point_id,
+                file_jobs.c.kind == kind,
+                _of_variants(variants),
+            )
             .order_by(file_jobs.c.id.desc())
             .limit(limit)
         )
         return [_job(row) for row in rows]
+
+    async def find_file_job(
+        self, charge_point_id: str, kind: str, request_id: int
+    ) -> FileJob | None:
+        rows = await self._read(
+            select(file_jobs)
+            .where(
+                file_jobs.c.charge_point_id == charge_point_id,
+                file_jobs.c.kind == kind,
+                file_jobs.c.variant.is_not(None),
+                file_jobs.c.request_id == request_id,
+            )
+            .order_by(file_jobs.c.id.desc())
+            .limit(1)
+        )
+        return _job(rows[0]) if rows else None
 
     async def change_file_job(self, job_id: int, change: FileJobChange) -> FileJob | None:
         statement = select(file_jobs).where(file_jobs.c.id == job_id)
         return await self._writer.run(lambda connection: self._apply(connection, statement, change))
 
     async def change_latest_file_job(
-        self, charge_point_id: str, kind: str, change: FileJobChange
+        self,
+        charge_point_id: str,
+        kind: str,
+        change: FileJobChange,
+        *,
+        variants: Collection[str | None] = (None,),
     ) -> FileJob | None:
         statement = (
             select(file_jobs)
-            .where(file_jobs.c.charge_point_id == charge_point_id, file_jobs.c.kind == kind)
+            .where(
+                file_jobs.c.charge_point_id == charge_point_id,
+                file_jobs.c.kind == kind,
+                _of_variants(variants),
+            )
             .order_by(file_jobs.c.id.desc())
             .limit(1)
         )
@@ -267,6 +310,16 @@ def job_json(job: FileJob) -> dict[str, Any]:
     }
 
 
+def _of_variants(variants: Collection[str | None]) -> ColumnElement[bool]:
+    named = [variant for variant in variants if variant is not None]
+    conditions: list[ColumnElement[bool]] = []
+    if named:
+        conditions.append(file_jobs.c.variant.in_(named))
+    if None in variants:
+        conditions.append(file_jobs.c.variant.is_(None))
+    return or_(*conditions) if conditions else file_jobs.c.id.is_(None)
+
+
 def _job(row: Row[Any]) -> FileJob:
     values = row._mapping
     return FileJob(**{name: values[name] for name in _JOB_FIELDS})
@@ -280,4 +333,6 @@ def _image(row: Row[Any]) -> FirmwareImage:
         sha256=row.sha256,
         description=row.description,
         uploaded_at=row.uploaded_at,
+        signing_certificate=row.signing_certificate,
+        signature=row.signature,
     )

@@ -398,8 +398,10 @@ class Store(EventStore, Protocol):
         sha256: str,
         description: str | None,
         uploaded_at: datetime,
+        signing_certificate: str | None = None,
+        signature: str | None = None,
     ) -> FirmwareImage:
-        """A hosted firmware image, with a new id."""
+        """A hosted firmware image, with a new id (signed: with its certificate and signature)."""
 
     async def get_firmware_image(self, image_id: int) -> FirmwareImage | None: ...
 
@@ -413,23 +415,41 @@ class Store(EventStore, Protocol):
         self, job: NewFileJob, *, locate: Callable[[int], str] | None = None
     ) -> FileJob:
         """A new job; `locate`, given the new job's id, makes its location (a link or
-        credentials that name the job) in the same transaction."""
+        credentials that name the job) in the same transaction. A job with a `variant` and no
+        `request_id` gets its own id as its request id."""
 
     async def get_file_job(self, job_id: int) -> FileJob | None: ...
 
     async def list_file_jobs(
-        self, charge_point_id: str, kind: str, *, limit: int = 100
+        self,
+        charge_point_id: str,
+        kind: str,
+        *,
+        limit: int = 100,
+        variants: Collection[str | None] = (None,),
     ) -> list[FileJob]:
-        """A charge point's jobs of one kind, newest first."""
+        """A charge point's jobs of one kind and of the variants asked for (None: the plain
+        UpdateFirmware / GetDiagnostics jobs), newest first."""
+
+    async def find_file_job(
+        self, charge_point_id: str, kind: str, request_id: int
+    ) -> FileJob | None:
+        """The charge point's newest job of `kind` with a variant and that request id."""
 
     async def change_file_job(self, job_id: int, change: FileJobChange) -> FileJob | None:
         """Apply `change` to the job and record its events, atomically; the job as it is
         now (None if there is no such job)."""
 
     async def change_latest_file_job(
-        self, charge_point_id: str, kind: str, change: FileJobChange
+        self,
+        charge_point_id: str,
+        kind: str,
+        change: FileJobChange,
+        *,
+        variants: Collection[str | None] = (None,),
     ) -> FileJob | None:
-        """`change_file_job` on the charge point's newest job of that kind (None if none)."""
+        """`change_file_job` on the charge point's newest job of that kind and of those
+        variants (None if none)."""
 
     async def add_file_job_event(self, event: FileJobEvent) -> None: ...
 

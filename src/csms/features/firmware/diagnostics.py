@@ -10,6 +10,7 @@ file arrived, or a transfer that broke off, fails the job as "upload incomplete"
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -23,7 +24,9 @@ from csms.features.firmware.jobs import (
     event,
     failed,
     local_address,
+    new_job,
     noted,
+    open_job,
     reported,
     requested_job,
     revived,
@@ -80,18 +83,36 @@ async def _change_for(
         return noted(now, status, "not performing diagnostics related tasks")
     if status == DiagnosticsStatus.UPLOADING:
         return reported(status, now, grace=grace, detail="DiagnosticsStatusNotification")
+    return await upload_outcome(
+        services, job, status, now, uploaded=status == DiagnosticsStatus.UPLOADED
+    )
+
+
+async def upload_outcome(
+    services: Services,
+    job: FileJob,
+    status: str,
+    now: datetime,
+    *,
+    uploaded: bool,
+) -> FileJobChange:
+    """What an upload's final status (`uploaded`: Uploaded, else a failure such as
+    UploadFailed) means, judged on what arrived when the CSMS is the upload location: Uploaded
+    with no whole file is a failure; a failure after part of the file arrived is "upload
+    incomplete". Shared with GetLog (features/security/logs.py)."""
+    grace = services.settings.file_job_grace
     hosted = is_hosted(job)
     files = await services.store.diagnostics_files(job.id) if hosted else []
-    if status == DiagnosticsStatus.UPLOADED:
+    if uploaded:
         if not hosted or any(file.complete for file in files):
             return reported(status, now, grace=grace, success=True, detail=_listed(files))
         return reported(
             status,
             now,
             grace=grace,
-            failure="the charge point reported Uploaded but no whole file arrived",
+            failure=f"the charge point reported {status} but no whole file arrived",
         )
-    # UploadFailed: what did arrive is not the whole file.
+    # A failure: what did arrive is not the whole file.
     for file in files:
         if file.complete:
             await services.store.record_diagnostics_file(_incomplete(file))
@@ -99,9 +120,9 @@ async def _change_for(
     if files:
         reason = f"upload incomplete: {received} bytes of {_listed(files)} received"
     elif hosted:
-        reason = "the charge point reported UploadFailed; nothing arrived"
+        reason = f"the charge point reported {status}; nothing arrived"
     else:
-        reason = "the charge point reported UploadFailed"
+        reason = f"the charge point reported {status}"
     return reported(status, now, grace=grace, failure=reason)
 
 
@@ -185,39 +206,23 @@ async def get_diagnostics(
     HTTP link of the job), or any `location`, and return the answer with the job that follows
     it. Raises CommandFailed when it could not be sent (the job is then Failed with that
     reason), ValueError when FTP is asked for and off."""
-    settings = services.settings
     now = services.clock.now()
     end = window_end(now, retries, retry_interval)
-    files = services.files
-    if location is None and (files is None or (protocol == "ftp" and files.ftp_port is None)):
-        raise ValueError(f"no {protocol.upper()} upload location: the CSMS does not receive files")
-    address = local_address(services, charge_point_id)
-    link_expiry = expiry(end + timedelta(seconds=settings.file_link_ttl))
-
-    def locate(job_id: int) -> str:
-        assert files is not None
-        if protocol == "ftp":
-            ftp = files.diagnostics_ftp_location(job_id, address)
-            assert ftp is not None
-            return ftp
-        return files.diagnostics_upload_link(job_id, link_expiry, address)
-
-    job = await services.store.create_file_job(
-        NewFileJob(
-            kind=JobKind.DIAGNOSTICS,
-            charge_point_id=charge_point_id,
-            location=location or "",
-            status=JobStep.REQUESTED,
-            requested_at=now,
-            deadline=end + timedelta(seconds=settings.file_job_grace),
-            retries=retries,
-            retry_interval=retry_interval,
-            start_time=start_time,
-            stop_time=stop_time,
-        ),
-        locate=None if location is not None else locate,
+    locate = (
+        None if location is not None else upload_locator(services, charge_point_id, protocol, end)
     )
-    await services.store.add_file_job_event(event(job, now, JobStep.REQUESTED, job.location))
+    new = new_job(
+        services,
+        JobKind.DIAGNOSTICS,
+        charge_point_id,
+        location or "",
+        end,
+        retries=retries,
+        retry_interval=retry_interval,
+        start_time=start_time,
+        stop_time=stop_time,
+    )
+    job = await open_job(services, new, locate=locate)
     payload: dict[str, Any] = {"location": job.location}
     for name, value in (
         ("retries", retries),
@@ -228,6 +233,29 @@ async def get_diagnostics(
         if value is not None:
             payload[name] = value
     return await send_for_job(services, job, Action.GET_DIAGNOSTICS, payload, connect_timeout)
+
+
+def upload_locator(
+    services: Services, charge_point_id: str, protocol: Protocol, end: datetime
+) -> Callable[[int], str]:
+    """The upload location of a job, made from the job's id: FTP credentials of the job, or a
+    signed HTTP directory link valid until file_link_ttl seconds after `end`. ValueError when
+    the CSMS does not receive files that way."""
+    files = services.files
+    if files is None or (protocol == "ftp" and files.ftp_port is None):
+        raise ValueError(f"no {protocol.upper()} upload location: the CSMS does not receive files")
+    address = local_address(services, charge_point_id)
+    link_expiry = expiry(end + timedelta(seconds=services.settings.file_link_ttl))
+
+    def locate(job_id: int) -> str:
+        assert files is not None
+        if protocol == "ftp":
+            ftp = files.diagnostics_ftp_location(job_id, address)
+            assert ftp is not None
+            return ftp
+        return files.diagnostics_upload_link(job_id, link_expiry, address)
+
+    return locate
 
 
 # -- uploads (files/ftp.py, files/http.py) -------------------------------------------------------

@@ -23,11 +23,14 @@ from csms.features.firmware.jobs import (
     event,
     failed,
     local_address,
+    new_job,
     noted,
+    open_job,
     reported,
     requested_job,
     send_for_job,
     window_end,
+    with_retries,
 )
 from csms.files.host import expiry
 from csms.ocpp16 import (
@@ -129,54 +132,55 @@ async def update_firmware(
     """Send UpdateFirmware for a hosted image (a signed link of the job) or any `location`,
     and return the answer with the job that follows it. Raises UnknownFirmwareImage, or
     CommandFailed when it could not be sent (the job is then Failed with that reason)."""
-    store, settings = services.store, services.settings
     now = services.clock.now()
     image: FirmwareImage | None = None
     if image_id is not None:
-        image = await store.get_firmware_image(image_id)
-        if image is None:
-            raise UnknownFirmwareImage(f"no firmware image {image_id}")
+        image = await hosted_image(services, image_id)
     elif location is None:
         raise ValueError("a location or an image id is needed")
     retrieve_date = retrieve_date or now
     end = window_end(max(retrieve_date, now), retries, retry_interval)
-    locate: Callable[[int], str] | None = None
-    if image is not None:
-        files = services.files
-        if files is None:
-            raise RuntimeError("file hosting is not running")
-        link_expiry = expiry(end + timedelta(seconds=settings.file_link_ttl))
-        address = local_address(services, charge_point_id)
-        hosted = image
-
-        def locate(job_id: int) -> str:
-            return files.firmware_job_link(job_id, hosted.file_name, link_expiry, address)
-
-    job = await store.create_file_job(
-        NewFileJob(
-            kind=JobKind.FIRMWARE,
-            charge_point_id=charge_point_id,
-            location=location or "",
-            status=JobStep.REQUESTED,
-            requested_at=now,
-            deadline=end + timedelta(seconds=settings.file_job_grace),
-            retries=retries,
-            retry_interval=retry_interval,
-            retrieve_date=retrieve_date,
-            image_id=image_id,
-        ),
-        locate=locate,
+    new = new_job(
+        services,
+        JobKind.FIRMWARE,
+        charge_point_id,
+        location or "",
+        end,
+        retries=retries,
+        retry_interval=retry_interval,
+        retrieve_date=retrieve_date,
+        image_id=image_id,
     )
-    await store.add_file_job_event(event(job, now, JobStep.REQUESTED, job.location))
-    payload: dict[str, Any] = {
-        "location": job.location,
-        "retrieveDate": format_timestamp(retrieve_date),
-    }
-    if retries is not None:
-        payload["retries"] = retries
-    if retry_interval is not None:
-        payload["retryInterval"] = retry_interval
+    locate = None if image is None else image_locator(services, charge_point_id, image, end)
+    job = await open_job(services, new, locate=locate)
+    payload = {"location": job.location, "retrieveDate": format_timestamp(retrieve_date)}
+    payload = with_retries(payload, retries, retry_interval)
     return await send_for_job(services, job, Action.UPDATE_FIRMWARE, payload, connect_timeout)
+
+
+async def hosted_image(services: Services, image_id: int) -> FirmwareImage:
+    """A hosted image; UnknownFirmwareImage if there is none of that id."""
+    image = await services.store.get_firmware_image(image_id)
+    if image is None:
+        raise UnknownFirmwareImage(f"no firmware image {image_id}")
+    return image
+
+
+def image_locator(
+    services: Services, charge_point_id: str, image: FirmwareImage, end: datetime
+) -> Callable[[int], str]:
+    """The download link of a job for a hosted image, made from the job's id: valid until
+    file_link_ttl seconds after `end`, the last attempt the request allows."""
+    files = services.files
+    if files is None:
+        raise RuntimeError("file hosting is not running")
+    link_expiry = expiry(end + timedelta(seconds=services.settings.file_link_ttl))
+    address = local_address(services, charge_point_id)
+
+    def locate(job_id: int) -> str:
+        return files.firmware_job_link(job_id, image.file_name, link_expiry, address)
+
+    return locate
 
 
 async def download_started(services: Services, job_id: int, client: str) -> None:

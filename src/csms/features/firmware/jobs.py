@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -27,7 +28,7 @@ from csms.features.context import Services
 from csms.ocpp16 import Action
 from csms.ocpp16.timestamps import format_timestamp
 from csms.ocppj import CallError, CallResult
-from csms.storage import FileJob, FileJobChange, FileJobEvent
+from csms.storage import FileJob, FileJobChange, FileJobEvent, NewFileJob
 
 log = logging.getLogger("csms.features.file_jobs")
 
@@ -177,7 +178,11 @@ async def requested_job(
     jobs = await services.store.list_file_jobs(charge_point_id, kind, limit=1)
     if not jobs or jobs[0].location != request["location"]:
         return None
-    job = jobs[0]
+    return await unanswered(services, jobs[0])
+
+
+async def unanswered(services: Services, job: FileJob) -> FileJob | None:
+    """The job if the charge point's answer to its request is not recorded yet."""
     if job.status == JobStep.REQUESTED:
         return job
     if job.status == JobStep.ACCEPTED:
@@ -186,6 +191,77 @@ async def requested_job(
         logged.event == JobStep.ACCEPTED for logged in await services.store.file_job_events(job.id)
     )
     return None if answered else job
+
+
+def new_job(
+    services: Services,
+    kind: JobKind,
+    charge_point_id: str,
+    location: str,
+    end: datetime,
+    *,
+    retries: int | None,
+    retry_interval: int | None,
+    status: str = JobStep.REQUESTED,
+    **fields: Any,
+) -> NewFileJob:
+    """A job requested now, given up `file_job_grace` seconds after `end` (the last attempt its
+    request allows: window_end); `fields` are the other NewFileJob fields of its kind."""
+    return NewFileJob(
+        kind=kind,
+        charge_point_id=charge_point_id,
+        location=location,
+        status=status,
+        requested_at=services.clock.now(),
+        deadline=end + timedelta(seconds=services.settings.file_job_grace),
+        retries=retries,
+        retry_interval=retry_interval,
+        **fields,
+    )
+
+
+def with_retries(
+    payload: dict[str, Any], retries: int | None, retry_interval: int | None
+) -> dict[str, Any]:
+    """The request payload with its optional retries and retryInterval (spec 6.25, 6.55)."""
+    if retries is not None:
+        payload["retries"] = retries
+    if retry_interval is not None:
+        payload["retryInterval"] = retry_interval
+    return payload
+
+
+async def job_of_request(
+    services: Services, charge_point_id: str, kind: JobKind, request_id: int
+) -> FileJob | None:
+    """The job a typed whitepaper request made, if the answer is to it: the newest with that
+    requestId whose answer is not recorded yet (a generic command may reuse an old id)."""
+    found = await services.store.find_file_job(charge_point_id, kind, request_id)
+    return None if found is None else await unanswered(services, found)
+
+
+async def cancel_others(
+    services: Services, job: FileJob, variants: tuple[str, ...], reason: str
+) -> None:
+    """The charge point answered AcceptedCanceled: its other running jobs of those variants
+    ended (whitepaper L01.FR.26, N01)."""
+    now = services.clock.now()
+    running = await services.store.list_file_jobs(
+        job.charge_point_id, job.kind, limit=20, variants=variants
+    )
+    for other in running:
+        if other.id != job.id and other.outcome in (None, Outcome.TIMED_OUT):
+            await services.store.change_file_job(other.id, failed(now, reason, "Canceled"))
+
+
+async def open_job(
+    services: Services, new: NewFileJob, locate: Callable[[int], str] | None = None
+) -> FileJob:
+    """Create the job of a request about to be sent (status Requested), with its first event:
+    the location it asks for (made by `locate` from the job's id when the CSMS hosts it)."""
+    job = await services.store.create_file_job(new, locate=locate)
+    await services.store.add_file_job_event(event(job, new.requested_at, new.status, job.location))
+    return job
 
 
 async def send_for_job(

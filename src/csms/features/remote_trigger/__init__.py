@@ -7,8 +7,13 @@ docs/architecture.md.
 """
 
 from csms.features.context import Handler
-from csms.features.remote_trigger.trigger import Triggered, TriggerRefused, trigger_message
+from csms.features.remote_trigger.trigger import (
+    Triggered,
+    TriggerRefused,
+    send_trigger,
+    trigger_message,
+)
 
 ROUTES: dict[str, Handler] = {}
 
-__all__ = ["ROUTES", "TriggerRefused", "Triggered", "trigger_message"]
+__all__ = ["ROUTES", "TriggerRefused", "Triggered", "send_trigger", "trigger_message"]

@@ -69,6 +69,33 @@ async def trigger_message(
     connect_timeout: float = 0.0,
 ) -> Triggered:
     """Send TriggerMessage; when Accepted, wait up to `wait` s for the requested message(s)."""
+    return await send_trigger(
+        services,
+        charge_point_id,
+        Action.TRIGGER_MESSAGE,
+        str(requested_message),
+        str(requested_message),
+        connector_id,
+        wait=wait,
+        connect_timeout=connect_timeout,
+    )
+
+
+async def send_trigger(
+    services: Services,
+    charge_point_id: str,
+    action: Action,
+    requested_message: str,
+    expected_action: str,
+    connector_id: int | None = None,
+    *,
+    wait: float,
+    connect_timeout: float = 0.0,
+) -> Triggered:
+    """Send `action` (TriggerMessage, or the whitepaper's ExtendedTriggerMessage) asking for
+    `requested_message`; when Accepted, wait up to `wait` s for the charge point's
+    `expected_action` message(s) (the same name, but for the extended trigger's
+    FirmwareStatusNotification and SignChargePointCertificate)."""
     connection = services.registry.get(charge_point_id)
     if (
         requested_message == MessageTrigger.BOOT_NOTIFICATION
@@ -76,22 +103,18 @@ async def trigger_message(
         and connection.accepted
     ):
         raise TriggerRefused(
-            f"{charge_point_id}'s BootNotification was Accepted: no TriggerMessage for another "
+            f"{charge_point_id}'s BootNotification was Accepted: no {action} for another "
             "until it boots again (errata 3.40)"
         )
     expected = await _expected_connectors(
         services, charge_point_id, requested_message, connector_id
     )
-    payload: dict[str, Any] = {"requestedMessage": str(requested_message)}
+    payload: dict[str, Any] = {"requestedMessage": requested_message}
     if connector_id is not None:
         payload["connectorId"] = connector_id
-    with _listen(services, charge_point_id, requested_message, connector_id, expected) as heard:
+    with _listen(services, charge_point_id, expected_action, connector_id, expected) as heard:
         sent = await commands.send(
-            services,
-            charge_point_id,
-            Action.TRIGGER_MESSAGE,
-            payload,
-            connect_timeout=connect_timeout,
+            services, charge_point_id, action, payload, connect_timeout=connect_timeout
         )
         triggered = Triggered(sent, list(heard.arrivals), heard.done.is_set())
         if triggered.status != TriggerMessageStatus.ACCEPTED or wait <= 0:
@@ -140,13 +163,11 @@ class _Listener:
 def _listen(
     services: Services,
     charge_point_id: str,
-    requested_message: MessageTrigger,
+    action: str,
     connector_id: int | None,
     expected: set[int] | None,
 ) -> Iterator[_Listener]:
-    listener = _Listener(
-        services, charge_point_id, str(requested_message), connector_id, remaining=expected
-    )
+    listener = _Listener(services, charge_point_id, action, connector_id, remaining=expected)
     services.call_observers.append(listener)
     try:
         yield listener
@@ -157,7 +178,7 @@ def _listen(
 async def _expected_connectors(
     services: Services,
     charge_point_id: str,
-    requested_message: MessageTrigger,
+    requested_message: str,
     connector_id: int | None,
 ) -> set[int] | None:
     """The connectors a request for all connectors should hear from: 1..NumberOfConnectors (as
