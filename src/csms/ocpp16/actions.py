@@ -8,6 +8,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from csms.ocpp16 import certificate_messages as sec
 from csms.ocpp16 import messages as m
 from csms.ocpp16.enums import Action
 
@@ -106,6 +107,29 @@ _TABLE: Final = (
     _spec(_A.TRIGGER_MESSAGE, m.TriggerMessageRequest, m.TriggerMessageResponse, _CS),
     _spec(_A.UNLOCK_CONNECTOR, m.UnlockConnectorRequest, m.UnlockConnectorResponse, _CS),
     _spec(_A.UPDATE_FIRMWARE, m.UpdateFirmwareRequest, m.UpdateFirmwareResponse, _CS),
+    # Security whitepaper: certificates and security events.
+    _spec(
+        _A.SECURITY_EVENT_NOTIFICATION,
+        sec.SecurityEventNotificationRequest,
+        sec.SecurityEventNotificationResponse,
+        _CP,
+    ),
+    _spec(_A.SIGN_CERTIFICATE, sec.SignCertificateRequest, sec.SignCertificateResponse, _CP),
+    _spec(
+        _A.CERTIFICATE_SIGNED, sec.CertificateSignedRequest, sec.CertificateSignedResponse, _CS
+    ),
+    _spec(
+        _A.INSTALL_CERTIFICATE, sec.InstallCertificateRequest, sec.InstallCertificateResponse, _CS
+    ),
+    _spec(
+        _A.DELETE_CERTIFICATE, sec.DeleteCertificateRequest, sec.DeleteCertificateResponse, _CS
+    ),
+    _spec(
+        _A.GET_INSTALLED_CERTIFICATE_IDS,
+        sec.GetInstalledCertificateIdsRequest,
+        sec.GetInstalledCertificateIdsResponse,
+        _CS,
+    ),
 )
 
 ACTIONS: Final[Mapping[str, ActionSpec]] = MappingProxyType({s.action.value: s for s in _TABLE})

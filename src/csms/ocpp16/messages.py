@@ -8,6 +8,20 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
+from csms.ocpp16.certificate_messages import (
+    CertificateSignedRequest,
+    CertificateSignedResponse,
+    DeleteCertificateRequest,
+    DeleteCertificateResponse,
+    GetInstalledCertificateIdsRequest,
+    GetInstalledCertificateIdsResponse,
+    InstallCertificateRequest,
+    InstallCertificateResponse,
+    SecurityEventNotificationRequest,
+    SecurityEventNotificationResponse,
+    SignCertificateRequest,
+    SignCertificateResponse,
+)
 from csms.ocpp16.central_system_messages import (
     CancelReservationRequest,
     CancelReservationResponse,
@@ -108,6 +122,13 @@ Request: TypeAlias = (
     | TriggerMessageRequest
     | UnlockConnectorRequest
     | UpdateFirmwareRequest
+    # Security whitepaper: certificates and security events.
+    | CertificateSignedRequest
+    | DeleteCertificateRequest
+    | GetInstalledCertificateIdsRequest
+    | InstallCertificateRequest
+    | SecurityEventNotificationRequest
+    | SignCertificateRequest
 )
 """Any `.req` PDU."""
 
@@ -140,6 +161,13 @@ Response: TypeAlias = (
     | TriggerMessageResponse
     | UnlockConnectorResponse
     | UpdateFirmwareResponse
+    # Security whitepaper: certificates and security events.
+    | CertificateSignedResponse
+    | DeleteCertificateResponse
+    | GetInstalledCertificateIdsResponse
+    | InstallCertificateResponse
+    | SecurityEventNotificationResponse
+    | SignCertificateResponse
 )
 """Any `.conf` PDU."""
 
