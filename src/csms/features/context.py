@@ -22,6 +22,7 @@ from csms.transport.replay import ReplayMemory
 if TYPE_CHECKING:
     from csms.features.load_management.model import LoadModel
     from csms.features.local_list.worker import LocalListQueue
+    from csms.features.security.authority import BuiltInAuthority, Signer
 
 
 class Clock(Protocol):
@@ -90,6 +91,10 @@ class Services:
     unknown_charge_points: UnknownChargePoints = field(default_factory=UnknownChargePoints)
     # Prometheus metrics of this CSMS (metrics.py).
     metrics: Metrics = field(default_factory=Metrics)
+    # The charge point CA (features/security/authority.py) and who signs CSRs: the built-in CA,
+    # or an external one with the same interface; None = SignCertificate is Rejected.
+    authority: BuiltInAuthority | None = None
+    signer: Signer | None = None
 
 
 @dataclass(slots=True)

@@ -115,15 +115,11 @@ _TABLE: Final = (
         _CP,
     ),
     _spec(_A.SIGN_CERTIFICATE, sec.SignCertificateRequest, sec.SignCertificateResponse, _CP),
-    _spec(
-        _A.CERTIFICATE_SIGNED, sec.CertificateSignedRequest, sec.CertificateSignedResponse, _CS
-    ),
+    _spec(_A.CERTIFICATE_SIGNED, sec.CertificateSignedRequest, sec.CertificateSignedResponse, _CS),
     _spec(
         _A.INSTALL_CERTIFICATE, sec.InstallCertificateRequest, sec.InstallCertificateResponse, _CS
     ),
-    _spec(
-        _A.DELETE_CERTIFICATE, sec.DeleteCertificateRequest, sec.DeleteCertificateResponse, _CS
-    ),
+    _spec(_A.DELETE_CERTIFICATE, sec.DeleteCertificateRequest, sec.DeleteCertificateResponse, _CS),
     _spec(
         _A.GET_INSTALLED_CERTIFICATE_IDS,
         sec.GetInstalledCertificateIdsRequest,

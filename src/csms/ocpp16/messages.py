@@ -8,20 +8,6 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-from csms.ocpp16.certificate_messages import (
-    CertificateSignedRequest,
-    CertificateSignedResponse,
-    DeleteCertificateRequest,
-    DeleteCertificateResponse,
-    GetInstalledCertificateIdsRequest,
-    GetInstalledCertificateIdsResponse,
-    InstallCertificateRequest,
-    InstallCertificateResponse,
-    SecurityEventNotificationRequest,
-    SecurityEventNotificationResponse,
-    SignCertificateRequest,
-    SignCertificateResponse,
-)
 from csms.ocpp16.central_system_messages import (
     CancelReservationRequest,
     CancelReservationResponse,
@@ -59,6 +45,20 @@ from csms.ocpp16.central_system_messages import (
     UnlockConnectorResponse,
     UpdateFirmwareRequest,
     UpdateFirmwareResponse,
+)
+from csms.ocpp16.certificate_messages import (
+    CertificateSignedRequest,
+    CertificateSignedResponse,
+    DeleteCertificateRequest,
+    DeleteCertificateResponse,
+    GetInstalledCertificateIdsRequest,
+    GetInstalledCertificateIdsResponse,
+    InstallCertificateRequest,
+    InstallCertificateResponse,
+    SecurityEventNotificationRequest,
+    SecurityEventNotificationResponse,
+    SignCertificateRequest,
+    SignCertificateResponse,
 )
 from csms.ocpp16.charge_point_messages import (
     AuthorizeRequest,

@@ -74,6 +74,7 @@ from csms.storage.sql_load_groups import LoadGroupsStore
 from csms.storage.sql_local_list import LocalListStore
 from csms.storage.sql_message_log import MessageLogStore
 from csms.storage.sql_reservations import ReservationsStore
+from csms.storage.sql_security import SecuritySqlStore
 from csms.storage.sql_users import UsersStore
 
 # transactions.id is a 32-bit integer; any other id cannot be one of ours.
@@ -120,6 +121,7 @@ class SqlStore(
     LoadGroupsStore,
     UsersStore,
     MessageLogStore,
+    SecuritySqlStore,
 ):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 

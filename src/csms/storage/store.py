@@ -51,9 +51,10 @@ from csms.storage.records import (
     TransactionStop,
     User,
 )
+from csms.storage.security_store import SecurityStore
 
 
-class Store(Protocol):
+class Store(SecurityStore, Protocol):
     async def close(self) -> None:
         """Flush what is pending (touches included) and release the database."""
 
