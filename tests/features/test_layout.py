@@ -26,6 +26,7 @@ def test_one_package_per_feature_profile() -> None:
         "local_list",
         "remote_trigger",
         "reservation",
+        "security",
         "smart_charging",
     ]
 

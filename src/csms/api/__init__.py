@@ -33,6 +33,7 @@ from csms.api import (
     messages,
     operations,
     reservations,
+    security,
     transactions,
     trigger,
     users,
@@ -97,6 +98,7 @@ def create_api(services: Services, token: str, accounts: Accounts | None = None)
         users,
         messages,
         events,
+        security,
     ):
         api.include_router(module.router, prefix="/api/v1", dependencies=secured)
     # For charge points: no operator token, each link is signed (files/http.py).

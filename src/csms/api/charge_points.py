@@ -14,6 +14,7 @@ from csms.api.models import (
     Connector,
     SampledValueOut,
 )
+from csms.features.security.profiles import profile_of, set_profile
 from csms.transport.basic_auth import hash_password
 
 router = APIRouter(prefix="/charge-points", tags=["charge points"])
@@ -42,7 +43,7 @@ async def get_charge_point(request: Request, charge_point_id: str) -> ChargePoin
         connected=services.registry.get(charge_point_id) is not None,
         connectors=await services.store.list_connectors(charge_point_id),
         availability=await services.store.availability_of(charge_point_id),
-    )
+    ).model_copy(update={"security_profile": await profile_of(services, charge_point_id)})
 
 
 @router.get("/{charge_point_id}/status-history")
@@ -92,8 +93,8 @@ async def put_charge_point(
     request: Request, charge_point_id: ChargePointIdPath, body: ChargePointIn
 ) -> ChargePointOut:
     """Register a charge point or update it: the registration status its next BootNotification
-    gets, its Basic-auth password (16-40 characters; `null` removes it), a description. Fields
-    left out keep their value."""
+    gets, its Basic-auth password (16-40 characters; `null` removes it), a description, its
+    security profile (0-3, docs/security.md). Fields left out keep their value."""
     services = services_of(request)
     store = services.store
     existing = await store.get_charge_point(charge_point_id)
@@ -110,9 +111,11 @@ async def put_charge_point(
         if "description" in fields
         else (existing.description if existing else None),
     )
+    if body.security_profile is not None:
+        await set_profile(services, charge_point_id, body.security_profile)
     return ChargePointOut.of(
         charge_point, connected=services.registry.get(charge_point_id) is not None
-    )
+    ).model_copy(update={"security_profile": await profile_of(services, charge_point_id)})
 
 
 @router.delete("/{charge_point_id}", status_code=status.HTTP_204_NO_CONTENT)

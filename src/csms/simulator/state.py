@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from csms.simulator.certificates import CertificateState
+
 # Spec 9.1.17 / 7.31: the Measurand values a sampled-data configuration key may list.
 MEASURANDS: Final = frozenset(
     {
@@ -247,6 +249,8 @@ class ChargePointState:
     meter_wh: dict[int, float] = field(default_factory=dict)
     # The charge point's clock (composite schedules are computed from now, spec 5.7).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # Its key, certificates and trusted roots (security whitepaper, certificates.py).
+    certificates: CertificateState = field(default_factory=CertificateState)
 
     def __post_init__(self) -> None:
         if not self.configuration:

@@ -107,11 +107,6 @@ def common_name(certificate: x509.Certificate) -> str | None:
     return _common_name(certificate.subject)
 
 
-def serial_hex(certificate: x509.Certificate) -> str:
-    """The serial number as OCPP writes it: hexadecimal, no 0x, no leading zeroes."""
-    return format(certificate.serial_number, "x")
-
-
 @dataclass(frozen=True, slots=True)
 class Issued:
     certificate: x509.Certificate

@@ -32,10 +32,9 @@ from csms.features.security.authority import (
     check_csr,
     common_name,
     load_certificates,
-    serial_hex,
 )
-from csms.features.security.hash_data import hash_data
 from csms.ocpp16 import Action, to_payload
+from csms.ocpp16.certificate_hash import hash_data, serial_hex
 from csms.ocpp16.certificate_messages import (
     CertificateHashData,
     CertificateUse,

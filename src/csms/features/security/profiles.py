@@ -33,8 +33,9 @@ from csms.features import commands
 from csms.features.commands import Sent
 from csms.features.context import Services
 from csms.features.security import events
-from csms.features.security.authority import common_name, serial_hex
+from csms.features.security.authority import common_name
 from csms.ocpp16 import Action, ResetType
+from csms.ocpp16.certificate_hash import serial_hex
 from csms.ocppj import CallResult
 from csms.storage import ChargePoint
 from csms.storage.security_records import ChargePointSecurity
@@ -78,9 +79,11 @@ class SecurityProfiles:
             return level
         if level.level < 3:
             password = await self._password_level(charge_point, security, credentials, peer)
-            if isinstance(password, Refused):
+            # A refused password is below the profile too when no password would have been
+            # enough (profile 3, or 2 without TLS): recorded as such.
+            if isinstance(password, Refused) and required <= (2 if peer.tls else 1):
                 return password
-            level = password
+            level = password if isinstance(password, Level) else Level(0)
         if level.level < required:
             reason = f"security profile {required} required, connection has level {level.level}"
             await self._refused(charge_point.id, events.CONNECTION_REFUSED, reason)

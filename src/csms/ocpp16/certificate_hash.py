@@ -1,6 +1,7 @@
 """certificateHashData of OCPP (whitepaper 6.1, as in OCSP, RFC 6960 4.1.1): the hashes of the
 issuer's DER-encoded name and of the issuer's public key (the subjectPublicKey BIT STRING's
-value), and the serial number in hexadecimal. No I/O."""
+value), and the serial number in hexadecimal. No I/O; shared by the CSMS
+(features/security/) and the simulator."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from csms.features.security.authority import serial_hex
 from csms.ocpp16.certificate_messages import CertificateHashData, HashAlgorithm
 
 _ALGORITHMS: dict[HashAlgorithm, type[hashes.HashAlgorithm]] = {
@@ -16,6 +16,11 @@ _ALGORITHMS: dict[HashAlgorithm, type[hashes.HashAlgorithm]] = {
     HashAlgorithm.SHA384: hashes.SHA384,
     HashAlgorithm.SHA512: hashes.SHA512,
 }
+
+
+def serial_hex(certificate: x509.Certificate) -> str:
+    """The serial number as OCPP writes it: hexadecimal, no 0x, no leading zeroes."""
+    return format(certificate.serial_number, "x")
 
 
 def _digest(algorithm: HashAlgorithm, data: bytes) -> str:
