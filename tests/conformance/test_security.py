@@ -116,30 +116,32 @@ async def test_tc_085_basic_authentication_valid_credentials(
     )
 
 
+async def _operate(
+    harness: Harness, cp: SimulatedChargePoint, path: str, action: str, body: dict[str, Any]
+) -> tuple[dict[str, Any], Any]:
+    """[Manual action] a typed certificate endpoint; its answer and the CALL the charge point
+    received."""
+    response = await harness.api.post(
+        f"/charge-points/{cp.charge_point_id}/certificates/{path}", json=body
+    )
+    assert response.status_code == 200, response.text
+    call = await cp.expect_call(action)
+    answer: dict[str, Any] = response.json()
+    return answer, call
+
+
 async def _install(
     harness: Harness, cp: SimulatedChargePoint, certificate_type: str, pem: str
 ) -> tuple[dict[str, Any], Any]:
-    response = await harness.api.post(
-        f"/charge-points/{cp.charge_point_id}/certificates/install",
-        json={"certificateType": certificate_type, "certificate": pem},
-    )
-    assert response.status_code == 200, response.text
-    call = await cp.expect_call("InstallCertificate")
-    answer: dict[str, Any] = response.json()
-    return answer, call
+    body = {"certificateType": certificate_type, "certificate": pem}
+    return await _operate(harness, cp, "install", "InstallCertificate", body)
 
 
 async def _installed_ids(
     harness: Harness, cp: SimulatedChargePoint, certificate_type: str
 ) -> tuple[dict[str, Any], Any]:
-    response = await harness.api.post(
-        f"/charge-points/{cp.charge_point_id}/certificates/installed-ids",
-        json={"certificateType": certificate_type},
-    )
-    assert response.status_code == 200, response.text
-    call = await cp.expect_call("GetInstalledCertificateIds")
-    answer: dict[str, Any] = response.json()
-    return answer, call
+    body = {"certificateType": certificate_type}
+    return await _operate(harness, cp, "installed-ids", "GetInstalledCertificateIds", body)
 
 
 async def _install_and_list(

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from csms.ocpp16 import to_payload
+from csms.ocpp16 import from_payload, to_payload
 from csms.ocpp16.certificate_hash import hash_data, same_certificate
 from csms.ocpp16.certificate_messages import CertificateHashData, HashAlgorithm
 
@@ -124,13 +124,7 @@ def get_installed_certificate_ids(state: ChargePointState, payload: Payload) -> 
 
 
 def delete_certificate(state: ChargePointState, payload: Payload) -> Payload:
-    wanted = payload["certificateHashData"]
-    target = CertificateHashData(
-        hash_algorithm=HashAlgorithm(wanted["hashAlgorithm"]),
-        issuer_name_hash=wanted["issuerNameHash"],
-        issuer_key_hash=wanted["issuerKeyHash"],
-        serial_number=wanted["serialNumber"],
-    )
+    target = from_payload(CertificateHashData, payload["certificateHashData"])
     for pems in state.certificates.roots.values():
         for pem in list(pems):
             certificate = x509.load_pem_x509_certificate(pem.encode())

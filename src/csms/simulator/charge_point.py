@@ -5,6 +5,9 @@ It plays the role the OCA test tool plays against a Central System: tests drive 
 returned, checked against the official schema. CALLs from the CSMS are answered at once from a
 table of stateful defaults (`answers.py`) or per-test overrides (`answers`), and queued so the test
 can assert on them with `expect_call()` (see `connection.py`).
+
+Over 400 lines: one method per scripted step of every feature profile and the security
+extension; the logic behind them lives in the modules it uses.
 """
 
 from __future__ import annotations

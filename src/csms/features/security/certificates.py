@@ -33,7 +33,7 @@ from csms.features.security.authority import (
     common_name,
     load_certificates,
 )
-from csms.ocpp16 import Action, to_payload
+from csms.ocpp16 import Action, from_payload, to_payload
 from csms.ocpp16.certificate_hash import hash_data, serial_hex
 from csms.ocpp16.certificate_messages import (
     CertificateHashData,
@@ -111,7 +111,8 @@ async def issue_and_send(
         log.warning("%s: CertificateSigned not delivered: %s", charge_point_id, failed)
 
 
-def _status(sent: Sent) -> str | None:
+def status_of(sent: Sent) -> str | None:
+    """The `status` of the charge point's CALLRESULT (None for a CALLERROR)."""
     response = sent.response
     if isinstance(response, CallResult):
         status = response.payload.get("status")
@@ -121,7 +122,7 @@ def _status(sent: Sent) -> str | None:
 
 @on_result(Action.CERTIFICATE_SIGNED)
 async def _certificate_signed_answered(services: Services, sent: Sent) -> dict[str, Any] | None:
-    status = _status(sent)
+    status = status_of(sent)
     try:
         leaf = load_certificates(sent.request["certificateChain"])[0]
     except Refused:
@@ -171,7 +172,7 @@ async def install_certificate(
 
 @on_result(Action.INSTALL_CERTIFICATE)
 async def _install_answered(services: Services, sent: Sent) -> dict[str, Any] | None:
-    if _status(sent) != "Accepted":
+    if status_of(sent) != "Accepted":
         return None
     try:
         certificate = load_certificates(sent.request["certificate"])[0]
@@ -204,7 +205,7 @@ async def get_installed_certificate_ids(
 
 @on_result(Action.GET_INSTALLED_CERTIFICATE_IDS)
 async def _installed_ids_answered(services: Services, sent: Sent) -> dict[str, Any] | None:
-    status = _status(sent)
+    status = status_of(sent)
     if status not in ("Accepted", "NotFound"):
         return None
     assert isinstance(sent.response, CallResult)
@@ -214,12 +215,7 @@ async def _installed_ids_answered(services: Services, sent: Sent) -> dict[str, A
         _installed(
             sent.charge_point_id,
             sent.request["certificateType"],
-            CertificateHashData(
-                hash_algorithm=item["hashAlgorithm"],
-                issuer_name_hash=item["issuerNameHash"],
-                issuer_key_hash=item["issuerKeyHash"],
-                serial_number=item["serialNumber"],
-            ),
+            from_payload(CertificateHashData, item),
             now,
         )
         for item in (reported if status == "Accepted" else [])
@@ -243,7 +239,7 @@ async def delete_certificate(
 
 @on_result(Action.DELETE_CERTIFICATE)
 async def _delete_answered(services: Services, sent: Sent) -> dict[str, Any] | None:
-    if _status(sent) not in ("Accepted", "NotFound"):
+    if status_of(sent) not in ("Accepted", "NotFound"):
         return None
     data = sent.request["certificateHashData"]
     removed = await services.store.remove_installed_certificate(

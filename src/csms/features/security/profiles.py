@@ -25,6 +25,7 @@ import http
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography import x509
@@ -34,9 +35,9 @@ from csms.features.commands import Sent
 from csms.features.context import Services
 from csms.features.security import events
 from csms.features.security.authority import common_name
+from csms.features.security.certificates import status_of
 from csms.ocpp16 import Action, ResetType
 from csms.ocpp16.certificate_hash import serial_hex
-from csms.ocppj import CallResult
 from csms.storage import ChargePoint
 from csms.storage.security_records import ChargePointSecurity
 from csms.transport import Peer, Refused
@@ -47,6 +48,9 @@ log = logging.getLogger("csms.features.security")
 AUTHORIZATION_KEY = "AuthorizationKey"
 SECURITY_PROFILE = "SecurityProfile"
 PROFILES = range(4)
+# At most one stored security event of a kind per charge point within this interval.
+EVENT_INTERVAL = timedelta(minutes=1)
+MAX_REMEMBERED = 10_000
 
 
 class ProfileChangeRefused(ValueError):
@@ -67,6 +71,7 @@ class SecurityProfiles:
     def __init__(self, services: Services, verified: VerifiedCache | None = None) -> None:
         self._services = services
         self._verified = verified or VerifiedCache()
+        self._last_event: dict[tuple[str, str], datetime] = {}
 
     async def admit(
         self, charge_point: ChargePoint, credentials: tuple[str, str] | None, peer: Peer
@@ -139,6 +144,15 @@ class SecurityProfiles:
 
     async def _refused(self, charge_point_id: str, event_type: str, reason: str) -> None:
         log.warning("%s: connection refused: %s", charge_point_id, reason)
+        # A charge point retrying every few seconds below its profile: one event a minute of
+        # each kind is stored, every refusal is logged (bounded storage).
+        now = self._services.clock.now()
+        last = self._last_event.get((charge_point_id, event_type))
+        if last is not None and now - last < EVENT_INTERVAL:
+            return
+        self._last_event[(charge_point_id, event_type)] = now
+        if len(self._last_event) > MAX_REMEMBERED:
+            self._last_event.clear()
         await events.record(
             self._services,
             charge_point_id,
@@ -185,14 +199,6 @@ async def profile_of(services: Services, charge_point_id: str) -> int:
     return security.security_profile if security else 0
 
 
-def _status(sent: Sent) -> str | None:
-    response = sent.response
-    if isinstance(response, CallResult):
-        status = response.payload.get("status")
-        return status if isinstance(status, str) else None
-    return None
-
-
 # -- upgrade (TC_083) -------------------------------------------------------------------------
 
 
@@ -222,7 +228,7 @@ async def upgrade_profile(
         Action.CHANGE_CONFIGURATION,
         {"key": SECURITY_PROFILE, "value": str(profile)},
     )
-    if _status(changed) != "Accepted":
+    if status_of(changed) != "Accepted":
         return Upgrade(changed, None)
     # A05.FR.06: the charge point may drop the connection at once; the Reset waits for it.
     reset = await commands.send(
@@ -287,7 +293,7 @@ async def change_authorization_key(
     except (commands.ChargePointOffline, commands.NotAllowedNow, commands.InvalidCommand):
         await _save(services, security, pending_password_hash=None)
         raise
-    status = _status(sent)
+    status = status_of(sent)
     if status is not None and status != "Accepted":
         await _save(services, security, pending_password_hash=None)
     # Accepted: the ChangeConfiguration result hook made it the password already. No answer
