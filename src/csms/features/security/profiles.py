@@ -103,7 +103,12 @@ class SecurityProfiles:
     async def _certificate_level(self, charge_point_id: str, peer: Peer) -> Level | Refused:
         if not peer.tls or not peer.certificate:
             return Level(0)
-        certificate = x509.load_der_x509_certificate(peer.certificate)
+        try:
+            certificate = x509.load_der_x509_certificate(peer.certificate)
+        except ValueError:  # passed OpenSSL's checks but not cryptography's stricter parser
+            reason = "client certificate not readable"
+            await self._refused(charge_point_id, events.CLIENT_CERTIFICATE_REFUSED, reason)
+            return Refused(http.HTTPStatus.UNAUTHORIZED, "Client certificate not readable")
         serial = serial_hex(certificate)
         name = common_name(certificate)
         if name != charge_point_id:
