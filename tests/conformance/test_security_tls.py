@@ -25,14 +25,17 @@ PASSWORD = "OCTT-Basic-Auth-0001"
 
 @pytest.fixture
 def server_ca() -> trustme.CA:
-    return trustme.CA()
+    """An RSA server certificate: the suites with RSA key exchange (A00.FR.421) need one."""
+    return trustme.CA(key_type=trustme.KeyType.RSA)
 
 
 @pytest.fixture
 def harness_settings(tmp_path: Path, server_ca: trustme.CA) -> dict[str, Any]:
     """<Configured server certificate>: issued for the endpoint's name by a CA the charge
     point trusts."""
-    server = server_ca.issue_cert("127.0.0.1", "localhost")
+    server = server_ca.issue_cert(
+        "127.0.0.1", "localhost", common_name="localhost", key_type=trustme.KeyType.RSA
+    )
     cert, key = tmp_path / "server.pem", tmp_path / "server.key"
     server.cert_chain_pems[0].write_to_path(cert)
     server.private_key_pem.write_to_path(key)
@@ -98,6 +101,15 @@ async def test_tc_086_tls_server_certificate(
     assert wire.calls() == ["CP→ BootNotification"] + ["CP→ StatusNotification"] * (
         cp.connectors + 1
     )
+    # A00.FR.421: the TLS 1.2 suites with RSA key exchange are served too (for an RSA server
+    # certificate; the ECDHE_ECDSA ones come with an EC one).
+    for suite in ("AES128-GCM-SHA256", "AES256-GCM-SHA384", "ECDHE-RSA-AES128-GCM-SHA256"):
+        context = ssl.create_default_context(cadata=server_ca_pem(server_ca))
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.set_ciphers(suite)
+        async with again(harness, cp, ssl=context, password=PASSWORD) as other:
+            tls = other._require_connection().transport.get_extra_info("ssl_object")
+            assert tls.cipher()[0] == suite
     # TLS 1.1 is refused (A00.FR.416).
     old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     old.load_verify_locations(cadata=server_ca_pem(server_ca))

@@ -14,6 +14,11 @@ from pathlib import Path
 
 log = logging.getLogger("csms.transport.tls")
 
+# TLS 1.2 suites (TLS 1.3 has its own): forward-secret ECDHE first, and the two RSA key
+# exchange suites A00.FR.421 requires (TLS_RSA_WITH_AES_128/256_GCM_*; OCTT TC_086 checks them),
+# which Python's defaults leave out. The ECDHE_ECDSA ones need an EC server certificate.
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20:AES128-GCM-SHA256:AES256-GCM-SHA384"
+
 
 class _LoggedHandshake(ssl.SSLObject):
     """An SSLObject that logs why a client certificate was refused (asyncio does not)."""
@@ -36,6 +41,7 @@ def server_context(
 ) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers(TLS12_CIPHERS)
     context.load_cert_chain(cert, key)
     context.sslobject_class = _LoggedHandshake
     if client_cas or ca_pems:
