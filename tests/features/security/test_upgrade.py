@@ -36,6 +36,12 @@ async def test_the_reset_follows_the_charge_point_to_its_new_profile(tmp_path: P
             await cp.boot()
             await obtain_certificate(harness, cp)
             cp.answers["ChangeConfiguration"] = accept_and_drop
+
+            async def too_late(payload: dict[str, Any]) -> dict[str, Any]:
+                await asyncio.sleep(2)  # the connection is gone before this answer
+                return {"status": "Accepted"}
+
+            cp.answers["Reset"] = too_late
             upgrade = asyncio.create_task(
                 harness.api.post(
                     "/charge-points/UP1/security-profile/upgrade",

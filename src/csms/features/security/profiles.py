@@ -21,6 +21,7 @@ profile: it is someone else's.
 
 from __future__ import annotations
 
+import asyncio
 import http
 import logging
 import secrets
@@ -51,6 +52,7 @@ PROFILES = range(4)
 # At most one stored security event of a kind per charge point within this interval.
 EVENT_INTERVAL = timedelta(minutes=1)
 MAX_REMEMBERED = 10_000
+RECONNECT_PAUSE = 0.2
 
 
 class ProfileChangeRefused(ValueError):
@@ -235,14 +237,18 @@ async def upgrade_profile(
     )
     if status_of(changed) != "Accepted":
         return Upgrade(changed, None)
-    # A05.FR.06: the charge point may drop the connection at once; the Reset waits for it.
-    reset = await commands.send(
-        services,
-        charge_point_id,
-        Action.RESET,
-        {"type": str(ResetType.HARD)},
-        connect_timeout=reconnect_timeout,
-    )
+    # A05.FR.06: the charge point may drop the connection at once; the Reset waits for it, and
+    # one that went out on the connection as it closed is sent again on the new one.
+    reset_type = {"type": str(ResetType.HARD)}
+    try:
+        reset = await commands.send(
+            services, charge_point_id, Action.RESET, reset_type, connect_timeout=reconnect_timeout
+        )
+    except commands.ChargePointOffline:
+        await asyncio.sleep(RECONNECT_PAUSE)  # the closed connection leaves the registry
+        reset = await commands.send(
+            services, charge_point_id, Action.RESET, reset_type, connect_timeout=reconnect_timeout
+        )
     return Upgrade(changed, reset)
 
 
