@@ -26,6 +26,8 @@ from csms.features.load_management import run_load_management
 from csms.features.local_list import run_local_list_sync
 from csms.features.reservation import expire_reservations
 from csms.features.router import Router
+from csms.features.security.authority import BuiltInAuthority
+from csms.features.security.profiles import SecurityProfiles
 from csms.features.unknown_charge_points import UnknownChargePoints, keep_unknown_charge_points
 from csms.files.service import start_file_service
 from csms.message_log import MessageLog
@@ -33,6 +35,7 @@ from csms.pruning import prune_by_age
 from csms.settings import Settings
 from csms.storage.sql import open_store
 from csms.transport import OcppServer, Registry
+from csms.transport.tls import server_context
 from csms.webhooks import Deliverer
 
 log = logging.getLogger("csms")
@@ -66,6 +69,13 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             clock=lambda: services.clock.now(), events=services.events
         )
         await unknown.load(store)
+        services.authority = services.signer = BuiltInAuthority.load_or_create(
+            settings.data_dir,
+            services.clock.now(),
+            cert_file=settings.ca_cert,
+            key_file=settings.ca_key,
+            validity_days=settings.certificate_days,
+        )
         services.metrics.watch(registry, services.events, store)
         store.writer.on_commit = services.metrics.committed
         store.set_message_log_limit(settings.message_log_queue)
@@ -78,7 +88,10 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
         ocpp = OcppServer(
             registry=registry,
             admission=ChargePointAdmission(
-                store, settings.unknown_charge_points, services.unknown_charge_points
+                store,
+                settings.unknown_charge_points,
+                services.unknown_charge_points,
+                profiles=SecurityProfiles(services),
             ),
             dispatcher=Router(ROUTES, services),
             call_timeout=settings.call_timeout,
@@ -90,7 +103,9 @@ async def running(settings: Settings) -> AsyncIterator[Running]:
             presence=outbox.presence(services),
         )
         ws_server = await ocpp.start(
-            settings.host, settings.ocpp_port, ssl_context=_ssl_context(settings)
+            settings.host,
+            settings.ocpp_port,
+            ssl_context=_ssl_context(settings, services.authority),
         )
         accounts = Accounts(
             store, api_token, session_ttl=settings.session_ttl, now=services.clock.now
@@ -219,11 +234,14 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _ssl_context(settings: Settings) -> ssl.SSLContext | None:
-    """Security profile 2 (whitepaper 2.4): TLS 1.2 or newer with the server certificate."""
+def _ssl_context(settings: Settings, authority: BuiltInAuthority | None) -> ssl.SSLContext | None:
+    """Security profiles 2 and 3 (whitepaper 2.4, 2.5): TLS 1.2 or newer with the server
+    certificate; client certificates of the built-in CA or of --tls-client-ca trusted."""
     if settings.tls_cert is None or settings.tls_key is None:
         return None
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(settings.tls_cert, settings.tls_key)
-    return context
+    return server_context(
+        settings.tls_cert,
+        settings.tls_key,
+        client_cas=[settings.tls_client_ca] if settings.tls_client_ca else [],
+        ca_pems=[authority.certificate_pem] if authority is not None else [],
+    )

@@ -12,6 +12,7 @@ MAX_TEXT_BYTES is cut (UTF-8 bytes) and marked truncated.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -92,6 +93,8 @@ class MessageLog:
             self._record(charge_point_id, IN, text, MALFORMED, None, None, note=event.reason)
 
     def sent(self, charge_point_id: str, text: str, frame: Frame, action: str | None) -> None:
+        if action == "ChangeConfiguration" and _SECRET_KEY in text:
+            text = _without_secret(text)
         self._record(charge_point_id, OUT, text, _type(frame), action, frame.unique_id)
 
     def _record(
@@ -144,6 +147,20 @@ class MessageLog:
         # Said once, then at every power of two: a full queue must not flood the log too.
         if dropped & (dropped - 1) == 0:
             log.warning("message log queue full: %d frames not logged so far", dropped)
+
+
+# The Basic-auth password's hex form (whitepaper A01.FR.09: never logged).
+_SECRET_KEY = '"AuthorizationKey"'
+
+
+def _without_secret(text: str) -> str:
+    """A ChangeConfiguration.req of the AuthorizationKey with its value masked."""
+    try:
+        frame = json.loads(text)
+        frame[3]["value"] = "***"
+    except (ValueError, TypeError, IndexError, KeyError):
+        return '[2, "?", "ChangeConfiguration", {"key": "AuthorizationKey", "value": "***"}]'
+    return json.dumps(frame, separators=(",", ":"))
 
 
 def storable_text(raw: str | bytes) -> tuple[str, bool]:

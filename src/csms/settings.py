@@ -49,6 +49,14 @@ class Settings:
     # wss:// (security profile 2) when both are given.
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # Security profile 3 (features/security/, docs/security.md): on wss:// client certificates
+    # are asked for (not required) and trusted when issued by the built-in CA or by a CA of
+    # this PEM file; the CA's own certificate and key (default: made in data_dir/ca on first
+    # start) and how long the certificates it issues are valid.
+    tls_client_ca: Path | None = None
+    ca_cert: Path | None = None
+    ca_key: Path | None = None
+    certificate_days: int = 365
     # Certification mode: the CSMS sends no CALL on its own, only operator commands (OCTT quirk).
     certification_mode: bool = False
     # Automation outside certification mode, each piece switchable:

@@ -103,7 +103,7 @@ async def test_an_unknown_transaction_is_404(harness: Harness, cp: SimulatedChar
         "Boot Notification",
         "Heartbeat2",
         "GetCompositeSchedules",
-        "SignCertificate",  # OCPP 2.0.1 / security extension, not OCPP 1.6
+        "Get15118EVCertificate",  # OCPP 2.0.1, not OCPP 1.6 nor its security extension
     ],
 )
 async def test_an_unknown_action_is_not_implemented(harness: Harness, action: str) -> None:

@@ -111,6 +111,7 @@ from csms.ocpp16 import (
     ValueFormat,
 )
 from csms.ocpp16 import security_firmware_messages as sfm
+from tests.ocpp16.certificate_samples import CERTIFICATE_SAMPLES
 
 NOW = datetime(2026, 11, 21, 14, 3, 32, 123000, tzinfo=UTC)
 LATER = datetime(2026, 11, 22, 6, 0, 0, tzinfo=UTC)
@@ -404,3 +405,6 @@ SAMPLES: list[object] = [
     # Security whitepaper: signed firmware, logs, extended trigger.
     *SIGNED_FIRMWARE_LOG_SAMPLES,
 ]
+
+# The security whitepaper's messages, in a module of their own.
+SAMPLES.extend(CERTIFICATE_SAMPLES)

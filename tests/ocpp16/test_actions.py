@@ -38,9 +38,11 @@ CHARGE_POINT_ACTIONS = {
     "StartTransaction",
     "StatusNotification",
     "StopTransaction",
-    # Security whitepaper: signed firmware and logs.
+    # Security whitepaper: signed firmware and logs, certificates and security events.
     "LogStatusNotification",
     "SignedFirmwareStatusNotification",
+    "SecurityEventNotification",
+    "SignCertificate",
 }
 # The security whitepaper's messages (edition 3, section 5), next to the 28 of OCPP 1.6.
 WHITEPAPER_ACTIONS = {
@@ -50,6 +52,13 @@ WHITEPAPER_ACTIONS = {
     "LogStatusNotification",
     "SignedFirmwareStatusNotification",
     "SignedUpdateFirmware",
+    # Certificates and security events.
+    "CertificateSigned",
+    "DeleteCertificate",
+    "GetInstalledCertificateIds",
+    "InstallCertificate",
+    "SecurityEventNotification",
+    "SignCertificate",
 }
 
 

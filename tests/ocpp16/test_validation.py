@@ -268,7 +268,7 @@ def test_unknown_action_raises_key_error(validate: Any) -> None:
     with pytest.raises(KeyError):
         validate("FooBar", {})
     with pytest.raises(KeyError):
-        decode_request("SignCertificate", {"csr": "x"})  # security extension: not handled here
+        decode_request("SignedFirmwareStatus", {"status": "Idle"})  # no such action
     with pytest.raises(KeyError):
         decode_response("bootnotification", {})
 

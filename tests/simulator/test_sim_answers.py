@@ -364,6 +364,6 @@ async def test_a_tx_profile_ends_with_its_transaction(
 
 
 def test_security_extension_defaults(state: ChargePointState) -> None:
-    assert DEFAULT_ANSWERS["InstallCertificate"](state, {}) == {"status": "Accepted"}
-    assert DEFAULT_ANSWERS["GetInstalledCertificateIds"](state, {}) == {"status": "NotFound"}
+    installed = {"certificateType": "CentralSystemRootCertificate"}
+    assert DEFAULT_ANSWERS["GetInstalledCertificateIds"](state, installed) == {"status": "NotFound"}
     assert DEFAULT_ANSWERS["GetLog"](state, {})["status"] == "Accepted"

@@ -18,7 +18,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from csms.ocppj import Call
-from csms.transport import Admitted, Handled, OcppConnection, OcppServer, Refused, Registry
+from csms.transport import Admitted, Handled, OcppConnection, OcppServer, Peer, Refused, Registry
 
 BOOT = {"chargePointVendor": "V", "chargePointModel": "M"}
 STATUS = {"connectorId": 1, "errorCode": "NoError", "status": "Available"}
@@ -195,7 +195,7 @@ async def test_basic_auth_credentials_that_are_not_utf8_get_401(harness: Harness
 
 class _AdmitAll:
     async def admit(
-        self, charge_point_id: str, credentials: tuple[str, str] | None
+        self, charge_point_id: str, credentials: tuple[str, str] | None, peer: Peer
     ) -> Admitted | Refused:
         return Admitted(accepted=True)
 

@@ -36,6 +36,7 @@ from csms.api import (
     operations,
     overview,
     reservations,
+    security,
     security_firmware,
     transactions,
     trigger,
@@ -107,6 +108,7 @@ def create_api(services: Services, token: str, accounts: Accounts | None = None)
         webhooks,
         alerts,
         overview,
+        security,
     ):
         api.include_router(module.router, prefix="/api/v1", dependencies=secured)
     # For charge points: no operator token, each link is signed (files/http.py).

@@ -18,6 +18,7 @@ from csms.api.models import (
     SampledValueOut,
 )
 from csms.features import outbox
+from csms.features.security.profiles import profile_of, set_profile
 from csms.storage import ChargePoint, ChargePointProvision
 from csms.transport.basic_auth import hash_authorization_key
 
@@ -58,6 +59,9 @@ async def import_charge_points(request: Request) -> ImportResult:
         )
     ]
     created, updated = await store.save_charge_points(provisions, events=events)
+    for row in rows:  # docs/security.md: one at a time, each checked as PUT checks it
+        if row.security_profile is not None:
+            await set_profile(services, row.charge_point_id, row.security_profile)
     return ImportResult(created=created, updated=updated)
 
 
@@ -72,7 +76,7 @@ async def get_charge_point(request: Request, charge_point_id: str) -> ChargePoin
         connected=services.registry.get(charge_point_id) is not None,
         connectors=await services.store.list_connectors(charge_point_id),
         availability=await services.store.availability_of(charge_point_id),
-    )
+    ).model_copy(update={"security_profile": await profile_of(services, charge_point_id)})
 
 
 @router.get("/{charge_point_id}/status-history")
@@ -122,8 +126,8 @@ async def put_charge_point(
     request: Request, charge_point_id: ChargePointIdPath, body: ChargePointIn
 ) -> ChargePointOut:
     """Register a charge point or update it: the registration status its next BootNotification
-    gets, its Basic-auth password (16-40 characters; `null` removes it), a description. Fields
-    left out keep their value."""
+    gets, its Basic-auth password (16-40 characters; `null` removes it), a description, its
+    security profile (0-3, docs/security.md). Fields left out keep their value."""
     services = services_of(request)
     store = services.store
     existing = await store.get_charge_point(charge_point_id)
@@ -137,9 +141,11 @@ async def put_charge_point(
             existing, provision.registration_status, services.clock.now(), charge_point_id
         ),
     )
+    if body.security_profile is not None:
+        await set_profile(services, charge_point_id, body.security_profile)
     return ChargePointOut.of(
         charge_point, connected=services.registry.get(charge_point_id) is not None
-    )
+    ).model_copy(update={"security_profile": await profile_of(services, charge_point_id)})
 
 
 @router.delete("/{charge_point_id}", status_code=status.HTTP_204_NO_CONTENT)

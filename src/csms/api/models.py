@@ -78,6 +78,8 @@ class ChargePointOut(Model):
     connectors: list[Connector] | None = None
     # The availability each connector was last asked for (ChangeAvailability).
     availability: list[AvailabilityOut] | None = None
+    # The security profile it must connect with (in the answers about one charge point).
+    security_profile: int | None = None
 
     @classmethod
     def of(
@@ -218,6 +220,9 @@ class ChargePointIn(Model):
     # form (whitepaper 2.3, catalogue TC_073).
     password: Annotated[str, StringConstraints(min_length=16, max_length=40)] | None = None
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
+    # Security profile 0-3 (whitepaper 2; docs/security.md): what the charge point must connect
+    # with, in force at once (set here in either direction; raised over OCPP by the upgrade).
+    security_profile: Annotated[int, Field(ge=0, le=3)] | None = None
 
 
 class ChargePointImport(ChargePointIn):

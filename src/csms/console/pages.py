@@ -34,7 +34,7 @@ from csms.features.live import latest_power_energy
 from csms.features.local_list import sync as local_auth_list
 from csms.ocpp16 import MeterValue, SampledValue
 from csms.storage import ConnectorStatus, IdTag, MeterSample, Role
-from csms.transport.basic_auth import hash_password
+from csms.transport.basic_auth import hash_authorization_key
 
 
 async def _events_from(request: Request) -> None:
@@ -664,7 +664,7 @@ async def decide_unknown(
         await services.store.save_charge_point(
             charge_point_id,
             registration_status=registration_status,
-            password_hash=hash_password(password) if password else None,
+            password_hash=hash_authorization_key(password) if password else None,
             description=None,
             events=outbox.approved(
                 await services.store.get_charge_point(charge_point_id),

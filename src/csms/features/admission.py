@@ -3,7 +3,9 @@
 Unknown ids are registered as Pending (policy pending, the default: its BootNotification is
 answered Pending, spec 4.2, and its other CALLs refused, J errata 3.10, until an operator sets
 it Accepted), registered as Accepted (policy accept) or refused with HTTP 404 (policy reject).
-A charge point with a stored password must present it with HTTP Basic auth, username = its id.
+A charge point with a stored password must present it with HTTP Basic auth, username = its id,
+unless it shows a client certificate of its own; its security profile decides what is enough
+(features/security/profiles.py).
 
 Under the pending and accept policies a new id that differs from a known one only by case,
 compatibility form or surrounding space (transport/ids.py lookalike_key) is refused with HTTP
@@ -21,11 +23,12 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
+from csms.features.security.profiles import SecurityProfiles
 from csms.features.unknown_charge_points import UnknownChargePoints as RefusedChargePoints
 from csms.ocpp16 import RegistrationStatus
 from csms.settings import UnknownChargePoints
 from csms.storage import ChargePoint, Store
-from csms.transport import Admitted, Refused
+from csms.transport import Admitted, Peer, Refused
 from csms.transport.basic_auth import VerifiedCache, upgraded
 from csms.transport.ids import lookalike_key
 
@@ -41,8 +44,13 @@ class ChargePointAdmission:
         store: Store,
         unknown: UnknownChargePoints,
         refused: RefusedChargePoints | None = None,
+        *,
+        profiles: SecurityProfiles | None = None,
     ) -> None:
         self._store = store
+        # The security profiles (features/security/profiles.py): the password, the client
+        # certificate and the profile each charge point must connect with.
+        self._profiles = profiles
         self._unknown = unknown
         # Where refused unknown ids are noted, for the operator to approve.
         self._refused = refused
@@ -64,12 +72,19 @@ class ChargePointAdmission:
         return self._lookalike_index
 
     async def admit(
-        self, charge_point_id: str, credentials: tuple[str, str] | None
+        self, charge_point_id: str, credentials: tuple[str, str] | None, peer: Peer | None = None
     ) -> Admitted | Refused:
+        peer = peer or Peer()
         charge_point = await self._store.get_charge_point(charge_point_id)
         if charge_point is None:
             return await self._admit_unknown(charge_point_id)
-        if charge_point.password_hash is not None:
+        serial = None
+        if self._profiles is not None:
+            level = await self._profiles.admit(charge_point, credentials, peer)
+            if isinstance(level, Refused):
+                return level
+            serial = level.certificate_serial
+        elif charge_point.password_hash is not None:
             if credentials is None:
                 return Refused(http.HTTPStatus.UNAUTHORIZED, "Credentials required")
             username, password = credentials
@@ -83,7 +98,7 @@ class ChargePointAdmission:
                     accepted=_accepted(charge_point),
                     on_open=self._replacer(charge_point_id, charge_point.password_hash, faster),
                 )
-        return Admitted(accepted=_accepted(charge_point))
+        return Admitted(accepted=_accepted(charge_point), client_certificate_serial=serial)
 
     def _replacer(self, charge_point_id: str, old: str, new: str) -> Callable[[], Awaitable[None]]:
         """Once the connection is open: the slow hash of a password that verified is replaced

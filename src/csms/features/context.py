@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from csms.features.alerts import AlertMemory
     from csms.features.load_management.model import LoadModel
     from csms.features.local_list.worker import LocalListQueue
+    from csms.features.security.authority import BuiltInAuthority, Signer
 
 
 class Clock(Protocol):
@@ -105,6 +106,10 @@ class Services:
     alerts: AlertMemory = field(default_factory=_alert_memory)
     # What the CSMS knows about each charge point's stack (docs/charger-compatibility.md).
     charger_profiles: ChargerProfiles = field(default_factory=ChargerProfiles)
+    # The charge point CA (features/security/authority.py) and who signs CSRs: the built-in CA,
+    # or an external one with the same interface; None = SignCertificate is Rejected.
+    authority: BuiltInAuthority | None = None
+    signer: Signer | None = None
 
 
 @dataclass(slots=True)

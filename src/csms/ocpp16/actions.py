@@ -8,6 +8,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from csms.ocpp16 import certificate_messages as sec
 from csms.ocpp16 import messages as m
 from csms.ocpp16 import security_firmware_messages as sfm
 from csms.ocpp16.enums import Action
@@ -131,6 +132,25 @@ _TABLE: Final = (
         _A.EXTENDED_TRIGGER_MESSAGE,
         sfm.ExtendedTriggerMessageRequest,
         sfm.ExtendedTriggerMessageResponse,
+        _CS,
+    ),
+    # Security whitepaper: certificates and security events.
+    _spec(
+        _A.SECURITY_EVENT_NOTIFICATION,
+        sec.SecurityEventNotificationRequest,
+        sec.SecurityEventNotificationResponse,
+        _CP,
+    ),
+    _spec(_A.SIGN_CERTIFICATE, sec.SignCertificateRequest, sec.SignCertificateResponse, _CP),
+    _spec(_A.CERTIFICATE_SIGNED, sec.CertificateSignedRequest, sec.CertificateSignedResponse, _CS),
+    _spec(
+        _A.INSTALL_CERTIFICATE, sec.InstallCertificateRequest, sec.InstallCertificateResponse, _CS
+    ),
+    _spec(_A.DELETE_CERTIFICATE, sec.DeleteCertificateRequest, sec.DeleteCertificateResponse, _CS),
+    _spec(
+        _A.GET_INSTALLED_CERTIFICATE_IDS,
+        sec.GetInstalledCertificateIdsRequest,
+        sec.GetInstalledCertificateIdsResponse,
         _CS,
     ),
 )

@@ -1,4 +1,5 @@
-"""OCPP 1.6 enumerations (spec section 7) and the 28 action names (spec sections 4 and 5).
+"""OCPP 1.6 enumerations (spec section 7) and the action names (spec sections 4 and 5, and the
+security whitepaper's).
 
 Every value is the exact wire string of the official OCA 1.6 JSON schemas; member names are the
 value in UPPER_SNAKE_CASE. The StrEnums compare equal to their plain-string values, so a decoded
@@ -49,6 +50,13 @@ class Action(StrEnum):
     LOG_STATUS_NOTIFICATION = "LogStatusNotification"
     SIGNED_FIRMWARE_STATUS_NOTIFICATION = "SignedFirmwareStatusNotification"
     SIGNED_UPDATE_FIRMWARE = "SignedUpdateFirmware"
+    # Security whitepaper: certificates and security events (ocpp16/certificate_messages.py).
+    CERTIFICATE_SIGNED = "CertificateSigned"
+    DELETE_CERTIFICATE = "DeleteCertificate"
+    GET_INSTALLED_CERTIFICATE_IDS = "GetInstalledCertificateIds"
+    INSTALL_CERTIFICATE = "InstallCertificate"
+    SECURITY_EVENT_NOTIFICATION = "SecurityEventNotification"
+    SIGN_CERTIFICATE = "SignCertificate"
 
 
 class AuthorizationStatus(StrEnum):

@@ -46,6 +46,20 @@ from csms.ocpp16.central_system_messages import (
     UpdateFirmwareRequest,
     UpdateFirmwareResponse,
 )
+from csms.ocpp16.certificate_messages import (
+    CertificateSignedRequest,
+    CertificateSignedResponse,
+    DeleteCertificateRequest,
+    DeleteCertificateResponse,
+    GetInstalledCertificateIdsRequest,
+    GetInstalledCertificateIdsResponse,
+    InstallCertificateRequest,
+    InstallCertificateResponse,
+    SecurityEventNotificationRequest,
+    SecurityEventNotificationResponse,
+    SignCertificateRequest,
+    SignCertificateResponse,
+)
 from csms.ocpp16.charge_point_messages import (
     AuthorizeRequest,
     AuthorizeResponse,
@@ -126,6 +140,13 @@ Request: TypeAlias = (
     | LogStatusNotificationRequest
     | SignedFirmwareStatusNotificationRequest
     | SignedUpdateFirmwareRequest
+    # Security whitepaper: certificates and security events.
+    | CertificateSignedRequest
+    | DeleteCertificateRequest
+    | GetInstalledCertificateIdsRequest
+    | InstallCertificateRequest
+    | SecurityEventNotificationRequest
+    | SignCertificateRequest
 )
 """Any `.req` PDU."""
 
@@ -164,6 +185,13 @@ Response: TypeAlias = (
     | LogStatusNotificationResponse
     | SignedFirmwareStatusNotificationResponse
     | SignedUpdateFirmwareResponse
+    # Security whitepaper: certificates and security events.
+    | CertificateSignedResponse
+    | DeleteCertificateResponse
+    | GetInstalledCertificateIdsResponse
+    | InstallCertificateResponse
+    | SecurityEventNotificationResponse
+    | SignCertificateResponse
 )
 """Any `.conf` PDU."""
 

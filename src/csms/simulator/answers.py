@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from csms.simulator import smart_charging
+from csms.simulator import certificates, smart_charging
 from csms.simulator.signed_firmware import readable_certificate
 from csms.simulator.state import ChargePointState, InstalledProfile, Reservation, is_valid_value
 
@@ -49,6 +49,8 @@ def change_configuration(state: ChargePointState, payload: Payload) -> Payload:
     if entry[1] or not is_valid_value(state.configuration, key, value):
         return {"status": "Rejected"}
     if key == "AuthorizationKey" and not _is_authorization_key(value):
+        return {"status": "Rejected"}
+    if key == "SecurityProfile" and not certificates.may_raise_profile(state, value):
         return {"status": "Rejected"}
     state.configuration[key] = (value, False)
     return {"status": "Accepted"}
@@ -327,11 +329,11 @@ DEFAULT_ANSWERS: Final[Mapping[str, DefaultAnswer]] = {
     "UnlockConnector": unlock_connector,
     "UpdateFirmware": update_firmware,
     # Security extensions
-    "CertificateSigned": accepted,
-    "DeleteCertificate": not_found,
+    "CertificateSigned": certificates.certificate_signed,
+    "DeleteCertificate": certificates.delete_certificate,
     "ExtendedTriggerMessage": extended_trigger_message,
-    "GetInstalledCertificateIds": not_found,
+    "GetInstalledCertificateIds": certificates.get_installed_certificate_ids,
     "GetLog": get_log,
-    "InstallCertificate": accepted,
+    "InstallCertificate": certificates.install_certificate,
     "SignedUpdateFirmware": signed_update_firmware,
 }

@@ -5,6 +5,9 @@ It plays the role the OCA test tool plays against a Central System: tests drive 
 returned, checked against the official schema. CALLs from the CSMS are answered at once from a
 table of stateful defaults (`answers.py`) or per-test overrides (`answers`), and queued so the test
 can assert on them with `expect_call()` (see `connection.py`).
+
+Over 400 lines: one method per scripted step of every feature profile and the security
+extension; the logic behind them lives in the modules it uses.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from csms.ocppj import Call, CallError, CallResult
-from csms.simulator import stacks
+from csms.simulator import certificates, stacks
 from csms.simulator.answers import DEFAULT_ANSWERS
 from csms.simulator.connection import AnswerResult, ChargePointConnection, Payload
 from csms.simulator.meter import default_sampled_values
@@ -437,6 +440,45 @@ class SimulatedChargePoint(ChargePointConnection):
     ) -> Payload:
         payload = _without_none(vendorId=vendor_id, messageId=message_id, data=data)
         return await self.call("DataTransfer", payload)
+
+    # -- security whitepaper (certificates.py) -------------------------------------------------
+
+    def enable_security(self, profile: int = 0, *, cpo_name: str = "CSMS") -> None:
+        """The configuration keys of the security whitepaper (section 7): SecurityProfile,
+        CpoName, the write-only AuthorizationKey (the hex of its password, if it has one)."""
+        key = "" if self.password is None else self.password.encode().hex()
+        self.configuration.update(
+            {
+                "AuthorizationKey": (key, False),
+                "CpoName": (cpo_name, False),
+                "SecurityProfile": (str(profile), False),
+                "CertificateSignedMaxChainSize": ("10000", True),
+                "CertificateStoreMaxLength": ("10", True),
+            }
+        )
+
+    async def sign_certificate(self, **csr_options: Any) -> Payload:
+        """A new key pair and SignCertificate.req with its CSR (A02.FR.02/03); the key is kept
+        for the certificate the CSMS sends back."""
+        csr, key = certificates.make_csr(
+            self.charge_point_id,
+            organization=self.state.config_value("CpoName"),
+            **csr_options,
+        )
+        self.state.certificates.pending_key = key
+        return await self.call("SignCertificate", {"csr": csr})
+
+    async def security_event(self, event_type: str, tech_info: str | None = None) -> Payload:
+        """SecurityEventNotification.req (whitepaper A04)."""
+        return await self.call(
+            "SecurityEventNotification",
+            _without_none(type=event_type, timestamp=self.timestamp(), techInfo=tech_info),
+        )
+
+    def client_ssl_context(self, trusted: str | None = None) -> ssl_module.SSLContext:
+        """TLS with its client certificate (profile 3), trusting `trusted` (PEM) or its
+        installed Central System roots."""
+        return certificates.client_context(self.state.certificates, trusted)
 
     async def firmware_status(self, status: str) -> Payload:
         return await self.call("FirmwareStatusNotification", {"status": status})

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from csms.simulator.certificates import CertificateState
 from csms.simulator.stacks import Seen, Stack
 
 # Spec 9.1.17 / 7.31: the Measurand values a sampled-data configuration key may list.
@@ -257,6 +258,8 @@ class ChargePointState:
     seen: Seen = field(default_factory=Seen)
     # A signed firmware update under way (whitepaper L01.FR.26: a new one cancels it).
     firmware_busy: bool = False
+    # Its key, certificates and trusted roots (security whitepaper, certificates.py).
+    certificates: CertificateState = field(default_factory=CertificateState)
 
     def __post_init__(self) -> None:
         if not self.configuration:

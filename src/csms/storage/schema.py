@@ -772,3 +772,80 @@ configuration_set = Table(
     Column("set_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("charge_point_id", "key"),
 )
+
+# -- security whitepaper (features/security/, docs/security.md) ---------------------------------
+
+# The security profile each charge point must connect with (whitepaper 2), the one it may still
+# use until it first connects with a raised one (TC_083), and an AuthorizationKey sent but not
+# yet known to be in force (TC_073). No row: profile 0, as before profiles existed.
+charge_point_security = Table(
+    "charge_point_security",
+    metadata,
+    Column(
+        "charge_point_id",
+        Text,
+        ForeignKey("charge_points.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("security_profile", Integer, nullable=False),
+    Column("fallback_profile", Integer),
+    Column("pending_password_hash", Text),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Security events: SecurityEventNotification.req of the charge points and the CSMS's own (a
+# connection refused below the profile). Not a foreign key: the security log outlives a
+# deleted charge point, and a refused handshake's event never fails a batch.
+security_events = Table(
+    "security_events",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    Column("charge_point_id", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("timestamp", UtcDateTime, nullable=False),
+    Column("tech_info", Text),
+    Column("critical", Boolean, nullable=False),
+    # "ChargePoint" (it sent it) or "CentralSystem" (the CSMS saw it).
+    Column("origin", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Index(None, "charge_point_id", "id"),
+)
+
+# Every charge point certificate the CSMS's CA issued (SignCertificate), kept after the charge
+# point is deleted: a revoked one must stay refused.
+issued_certificates = Table(
+    "issued_certificates",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    Column("charge_point_id", Text, nullable=False),
+    Column("serial_number", Text, nullable=False, unique=True),
+    Column("subject", Text, nullable=False),
+    Column("pem", Text, nullable=False),
+    Column("not_before", UtcDateTime, nullable=False),
+    Column("not_after", UtcDateTime, nullable=False),
+    Column("issued_at", UtcDateTime, nullable=False),
+    # CertificateSigned's answer: "Accepted", "Rejected", or NULL (not sent or not answered).
+    Column("delivery", Text),
+    Column("revoked_at", UtcDateTime),
+    Column("revocation_reason", Text),
+    Index(None, "charge_point_id"),
+)
+
+# The root certificates each charge point has installed, as it last reported them
+# (GetInstalledCertificateIds) or as the CSMS installed them (InstallCertificate Accepted).
+installed_certificates = Table(
+    "installed_certificates",
+    metadata,
+    Column("id", RowId, Identity(), primary_key=True),
+    _charge_point_fk(),
+    Column("certificate_type", Text, nullable=False),
+    Column("hash_algorithm", Text, nullable=False),
+    Column("issuer_name_hash", Text, nullable=False),
+    Column("issuer_key_hash", Text, nullable=False),
+    Column("serial_number", Text, nullable=False),
+    # Known when the CSMS installed it; NULL for one only reported by its hashes.
+    Column("pem", Text),
+    Column("subject", Text),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Index(None, "charge_point_id", "certificate_type"),
+)

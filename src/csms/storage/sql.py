@@ -81,6 +81,7 @@ from csms.storage.sql_local_list import LocalListStore
 from csms.storage.sql_message_log import MessageLogStore
 from csms.storage.sql_outbox import OutboxStore, outbox_rows
 from csms.storage.sql_reservations import ReservationsStore
+from csms.storage.sql_security import SecuritySqlStore
 from csms.storage.sql_transaction_reports import (
     ENERGY_WH,
     TransactionReportsStore,
@@ -141,6 +142,7 @@ class SqlStore(
     AlertsStore,
     TransactionReportsStore,
     UnknownChargePointsStore,
+    SecuritySqlStore,
 ):
     """The Store protocol (store.py) on SQLite or PostgreSQL. Made by `open_store()`."""
 

@@ -58,9 +58,10 @@ from csms.storage.records import (
     UnknownChargePointAttempt,
     User,
 )
+from csms.storage.security_store import SecurityStore
 
 
-class Store(EventStore, Protocol):
+class Store(EventStore, SecurityStore, Protocol):
     async def close(self) -> None:
         """Flush what is pending (touches included) and release the database."""
 

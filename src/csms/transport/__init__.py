@@ -9,7 +9,7 @@ from csms.transport.connection import (
     OcppConnection,
 )
 from csms.transport.registry import Registry
-from csms.transport.server import Admission, Admitted, OcppServer, Refused
+from csms.transport.server import Admission, Admitted, OcppServer, Peer, Refused
 
 __all__ = [
     "Admission",
@@ -21,6 +21,7 @@ __all__ = [
     "NotConnected",
     "OcppConnection",
     "OcppServer",
+    "Peer",
     "Refused",
     "Registry",
 ]

@@ -107,6 +107,8 @@ class OcppConnection:
         # Messages the CSMS asked for with TriggerMessage: a charge point that is not accepted
         # may send these (spec 4.2, Pending).
         self.triggered: set[str] = set()
+        # The serial number (hex) of the client certificate it connected with (profile 3).
+        self.client_certificate_serial: str | None = None
         self._dispatcher = dispatcher
         self._call_timeout = call_timeout
         self._log = frame_log or NoFrameLog()

@@ -51,6 +51,8 @@ class Admitted:
     # Work to do once the WebSocket handshake has succeeded, just before the 101 goes out
     # (registering a new charge point); never done for a handshake that fails.
     on_open: Callable[[], Awaitable[None]] | None = None
+    # The serial number (hex) of the client certificate it was admitted with (profile 3).
+    client_certificate_serial: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +61,21 @@ class Refused:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """What the transport knows of the other end: whether it came over TLS and the client
+    certificate it presented (DER; the TLS layer verified its chain and validity against the
+    trusted CAs, whitepaper A00.FR.403), for the security profiles (features/security/)."""
+
+    tls: bool = False
+    certificate: bytes | None = None
+
+
 class Admission(Protocol):
     """Decides whether a charge point may connect (features/ implements it)."""
 
     async def admit(
-        self, charge_point_id: str, credentials: tuple[str, str] | None
+        self, charge_point_id: str, credentials: tuple[str, str] | None, peer: Peer
     ) -> Admitted | Refused: ...
 
 
@@ -158,7 +170,7 @@ class OcppServer:
         except InvalidHeader:
             self._metrics.connections_refused.labels("malformed_authorization").inc()
             return _unauthorized(connection, "Malformed Authorization header")
-        decision = await self._admission.admit(charge_point_id, credentials)
+        decision = await self._admission.admit(charge_point_id, credentials, _peer(connection))
         if isinstance(decision, Refused):
             log.info("refused %s: %s %s", charge_point_id, decision.status, decision.reason)
             self._metrics.connections_refused.labels(_reason(decision.status)).inc()
@@ -204,6 +216,7 @@ class OcppServer:
             metrics=self._metrics,
         )
         connection.accepted = admitted.accepted
+        connection.client_certificate_serial = admitted.client_certificate_serial
         previous = self.registry.add(connection)
         self._metrics.connections_opened.inc()
         log.info("%s connected from %s", charge_point_id, websocket.remote_address)
@@ -236,6 +249,13 @@ def _select_subprotocol(
     raise NegotiationError(f"unsupported subprotocols {', '.join(offered)}; expected ocpp1.6")
 
 
+def _peer(connection: ServerConnection) -> Peer:
+    ssl_object = connection.transport.get_extra_info("ssl_object")
+    if not isinstance(ssl_object, ssl.SSLObject | ssl.SSLSocket):
+        return Peer()
+    return Peer(tls=True, certificate=ssl_object.getpeercert(binary_form=True))
+
+
 def _reason(status: http.HTTPStatus) -> str:
     """The metrics label of an admission refusal: 401 unauthorized, 404 unknown, ..."""
     return status.phrase.lower().replace(" ", "_")
@@ -260,4 +280,4 @@ def _unauthorized(connection: ServerConnection, reason: str) -> Response:
     return response
 
 
-__all__ = ["Admission", "Admitted", "OcppServer", "Refused", "Server"]
+__all__ = ["Admission", "Admitted", "OcppServer", "Peer", "Refused", "Server"]

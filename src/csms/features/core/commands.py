@@ -60,6 +60,14 @@ async def _configuration_changed(services: Services, sent: Sent) -> None:
     """Spec 5.3: Accepted and RebootRequired both change the value."""
     status = _payload(sent)["status"]
     if status in (ConfigurationStatus.ACCEPTED, ConfigurationStatus.REBOOT_REQUIRED):
+        # The security keys (AuthorizationKey, SecurityProfile) change how the charge point
+        # may connect; the AuthorizationKey's value is never kept (whitepaper A01.FR.09).
+        from csms.features.security.profiles import configuration_changed
+
+        if await configuration_changed(
+            services, sent.charge_point_id, sent.request["key"], sent.request["value"]
+        ):
+            return
         await services.store.set_configuration_value(
             sent.charge_point_id,
             sent.request["key"],
