@@ -3,15 +3,16 @@ points and the CSMS's own (a connection refused below the charge point's securit
 A00.FR.408), each stored, logged and published on the event bus (kind "security_event").
 
 The whitepaper's list marks some types critical; those are flagged when stored, logged as
-warnings, and handed to the listeners of `on_critical` (an alert, docs/security.md).
+warnings, and raised as a `security_event` alert (features/alerts.py, one active per charge
+point and type; docs/security.md).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import datetime
 
+from csms.features import alerts
 from csms.features.context import Context, Handler, Services
 from csms.ocpp16 import Action
 from csms.ocpp16.certificate_messages import (
@@ -43,19 +44,12 @@ CLIENT_CERTIFICATE_REFUSED = "InvalidChargePointCertificateAtConnection"
 CHARGE_POINT = "ChargePoint"
 CENTRAL_SYSTEM = "CentralSystem"
 
-CriticalListener = Callable[[SecurityEvent], None]
-_CRITICAL_LISTENERS: list[CriticalListener] = []
+# The kind of alert a critical security event raises (features/alerts.py).
+ALERT_KIND = "security_event"
 
 
 def is_critical(event_type: str) -> bool:
     return event_type in CRITICAL_TYPES
-
-
-def on_critical(listener: CriticalListener) -> Callable[[], None]:
-    """Call `listener` with every critical security event once stored (must not block or
-    raise); returns the function that removes it. The alerting feature subscribes here."""
-    _CRITICAL_LISTENERS.append(listener)
-    return lambda: _CRITICAL_LISTENERS.remove(listener)
 
 
 async def record(
@@ -96,11 +90,14 @@ async def record(
         {"type": event_type, "critical": event.critical, "origin": origin, "id": event.id},
     )
     if event.critical:
-        for listener in list(_CRITICAL_LISTENERS):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("a critical security event listener failed")
+        await alerts.raise_alert(
+            services,
+            ALERT_KIND,
+            charge_point_id,
+            f"critical security event {event_type}" + (f": {tech_info}" if tech_info else ""),
+            subject=event_type,
+            data={"securityEventId": event.id, "timestamp": timestamp.isoformat()},
+        )
     return event
 
 
