@@ -15,7 +15,6 @@ import pytest
 import trustme
 from websockets.exceptions import InvalidStatus
 
-from csms.ocpp16 import ACTIONS
 from csms.simulator import SimulatedChargePoint
 from tests.conformance.octt import Wire, booted, no_unsolicited_calls
 from tests.harness import Harness
@@ -195,13 +194,6 @@ async def test_tc_083_upgrade_charge_point_security_profile(
         assert (await upgraded.heartbeat())["currentTime"]
 
 
-needs_extended_trigger = pytest.mark.skipif(
-    "ExtendedTriggerMessage" not in ACTIONS,
-    reason="ExtendedTriggerMessage comes with the signed firmware half of the security work",
-)
-
-
-@needs_extended_trigger
 async def test_tc_074_update_charge_point_certificate_by_request(
     harness: Harness, cp: SimulatedChargePoint, server_ca: trustme.CA
 ) -> None:
@@ -227,7 +219,6 @@ async def test_tc_074_update_charge_point_certificate_by_request(
         assert (await new.heartbeat())["currentTime"]
 
 
-@needs_extended_trigger
 async def test_tc_077_invalid_charge_point_certificate_security_event(
     harness: Harness, cp: SimulatedChargePoint
 ) -> None:

@@ -240,7 +240,6 @@ async def _send_one(
         except NotConnected:
             await _answered(services, charge_point_id, action, None, "disconnected")
             raise ChargePointOffline(f"charge point {charge_point_id!r} disconnected") from None
-        await _answered(services, charge_point_id, action, response)
         sent = Sent(
             charge_point_id=charge_point_id,
             action=action,
@@ -249,19 +248,23 @@ async def _send_one(
             transaction_started=started,
         )
         if isinstance(response, CallError):
+            await _answered(services, charge_point_id, action, response)
             return sent
         violation = validate_response(action, response.payload)
         if violation is not None:
+            await _answered(services, charge_point_id, action, response)
             raise InvalidAnswer(
                 f"{charge_point_id} answered {action} with an invalid payload: "
                 f"{violation.error_code}: {violation.description}",
                 response.payload,
             )
+        # What the answer changed is recorded first, then reported (command.answered).
         hook = RESULT_HOOKS.get(action)
         if hook is not None:
             details = await hook(services, sent)
             if details:
                 sent.details.update(details)
+        await _answered(services, charge_point_id, action, response)
         return sent
 
 

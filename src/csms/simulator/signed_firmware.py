@@ -33,7 +33,6 @@ import hashlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from csms.ocpp16 import ACTIONS
 from csms.ocpp16.firmware_signing import load_certificate, signature_matches
 
 if TYPE_CHECKING:
@@ -166,10 +165,7 @@ async def answer_trigger(transfers: Transfers, request: Payload) -> None:
 
 
 async def _security_event(transfers: Transfers, event: str) -> None:
-    """SecurityEventNotification where the ocpp16 layer has it (the security extension's other
-    half); otherwise there is nothing the CSMS could take."""
-    if SECURITY_EVENT not in ACTIONS:
-        return
+    """SecurityEventNotification (whitepaper L01.FR.02/03, A04)."""
     timestamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     await transfers.cp.call(SECURITY_EVENT, {"type": event, "timestamp": timestamp})
 

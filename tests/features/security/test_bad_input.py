@@ -166,6 +166,7 @@ async def test_security_events_are_confirmed_and_critical_ones_flagged(harness: 
         assert await cp.security_event("TamperDetectionActivated", "door open again") == {}
     listed = (await harness.api.get("/charge-points/SEC1/security-events")).json()
     assert [(e["type"], e["critical"]) for e in listed] == [
+        ("TamperDetectionActivated", True),
         ("VendorSpecificThing", False),
         ("InvalidMessages", False),
         ("TamperDetectionActivated", True),
