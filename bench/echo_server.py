@@ -19,6 +19,7 @@ import json
 import signal
 import sys
 import time
+from collections.abc import Awaitable, Callable
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -51,13 +52,17 @@ async def _handle(websocket: ServerConnection) -> None:
                 await websocket.send(f"[3,{json.dumps(frame[1])},{_answer(frame[2])}]")
 
 
-async def _main(host: str, port: int) -> None:
+async def serve_until_stopped(
+    handler: Callable[[ServerConnection], Awaitable[None]], host: str, port: int
+) -> None:
+    """Serve OCPP 1.6 WebSockets with `handler`, print `csms serve`'s ready line, run until
+    SIGTERM or SIGINT. Shared by the stand-ins (ocpp_lib_server.py)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     async with serve(
-        _handle,
+        handler,
         host,
         port,
         subprotocols=[Subprotocol("ocpp1.6")],
@@ -79,7 +84,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    asyncio.run(_main(args.host, args.port))
+    asyncio.run(serve_until_stopped(_handle, args.host, args.port))
 
 
 if __name__ == "__main__":

@@ -18,17 +18,16 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import signal
-import sys
 import time
 from typing import Any
 
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
-from websockets.typing import Subprotocol
+
+from echo_server import serve_until_stopped
 
 _TRANSACTION_IDS = itertools.count(1)
 _ACCEPTED = {"status": AuthorizationStatus.accepted}
@@ -81,29 +80,6 @@ async def _handle(websocket: ServerConnection) -> None:
         await StandIn(charge_point_id, websocket).start()
 
 
-async def _main(host: str, port: int) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGINT, stop.set)
-    async with serve(
-        _handle,
-        host,
-        port,
-        subprotocols=[Subprotocol("ocpp1.6")],
-        compression=None,
-        ping_interval=None,
-        backlog=4096,
-    ) as server:
-        bound = next(iter(server.sockets)).getsockname()[1]
-        print(
-            f"OCPP on ws://{host}:{bound}/ocpp/{{chargePointId}}, API on http://{host}:0/api/v1",
-            file=sys.stderr,
-            flush=True,
-        )
-        await stop.wait()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
@@ -111,7 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     # The library logs every message at INFO: as quiet as `csms serve` at its default.
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(_main(args.host, args.port))
+    asyncio.run(serve_until_stopped(_handle, args.host, args.port))
 
 
 if __name__ == "__main__":
