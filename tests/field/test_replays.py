@@ -309,6 +309,26 @@ async def test_an_old_id_with_another_message_is_a_new_call(harness: Harness) ->
     assert [r["status"] for r in await history(harness, 1)] == ["Preparing", "Preparing"]
 
 
+async def test_only_a_boot_ends_what_was_answered(harness: Harness) -> None:
+    """The replay memory ends with a BootNotification (the charge point counts from 1 again),
+    not with the other messages answered afresh (Heartbeat, Authorize)."""
+    handled: list[str] = []
+
+    async def vendor(data: str, message_id: str | None) -> tuple[str, str | None]:
+        handled.append(data)
+        return "Accepted", None
+
+    harness.app.services.data_transfer["ACME"] = {None: vendor}
+    transfer = {"vendorId": "ACME", "data": "once"}
+    async with connected(harness) as raw:
+        first = await call(raw, "7", "DataTransfer", transfer)
+        await call(raw, "8", "Heartbeat", {})
+        await call(raw, "9", "Authorize", {"idTag": "TAG"})
+        assert await call(raw, "7", "DataTransfer", transfer) == first
+
+    assert handled == ["once"]
+
+
 async def test_a_call_refused_before_acceptance_is_handled_when_sent_again(
     harness: Harness,
 ) -> None:

@@ -351,3 +351,13 @@ async def test_a_writer_refuses_work_unless_started_and_open(harness: Writer) ->
         writer.touch("a", NOW)
     with pytest.raises(StoreClosedError):
         writer.write(line(2))
+
+
+async def test_appended_text_is_bounded_at_64_mib_by_default(harness: Writer) -> None:
+    """docs/message-log.md: the queue holds at most 64 MiB of text."""
+    writer = harness.start()
+
+    assert writer.append(lines.insert(), {"text": "big"}, size=64 * 1024 * 1024 - 1)
+    assert writer.append(lines.insert(), {"text": "last byte"}, size=1)
+    assert not writer.append(lines.insert(), {"text": "one too many"}, size=1)
+    assert writer.appends_dropped == 1

@@ -91,6 +91,9 @@ def test_fallback_keeps_every_group_safe() -> None:
     # Site: 2 connectors on the feeder + 8 directly: 10 A each, the feeder's 8 A each.
     assert fallback_limits(site, {1: 8, 2: 2}) == {1: 10, 2: 8}
     assert fallback_limits(site, {1: 0, 2: 3}) == {1: D("33.3"), 2: D("5.3")}
+    # A group missing from the mapping has no connectors of its own: the site's 4 are the
+    # feeder's, 25 A each by the site, 4 A by the feeder.
+    assert fallback_limits(site, {2: 4}) == {1: 25, 2: 4}
 
 
 @st.composite
