@@ -81,6 +81,21 @@ async def fill(store: object, charge_points: int, transactions: int) -> None:
         )
 
 
+def in_process_settings(database: str | None, prefix: str) -> Settings:
+    """An in-process CSMS on free loopback ports: `database`, or SQLite in a new temporary
+    directory (also bench/transactions_api.py's)."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
+    return Settings(
+        host="127.0.0.1",
+        ocpp_port=0,
+        http_port=0,
+        database=database or f"sqlite+aiosqlite:///{directory / 'csms.db'}",
+        api_token="bench-token",
+        data_dir=directory / "data",
+        ftp_port=0,
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--charge-points", type=int, default=10_000)
@@ -88,17 +103,8 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--database", default=None)
     args = parser.parse_args()
-    directory = Path(tempfile.mkdtemp(prefix="csms-console-bench-"))
-    database = args.database or f"sqlite+aiosqlite:///{directory / 'csms.db'}"
-    settings = Settings(
-        host="127.0.0.1",
-        ocpp_port=0,
-        http_port=0,
-        database=database,
-        api_token="bench-token",
-        data_dir=directory / "data",
-        ftp_port=0,
-    )
+    settings = in_process_settings(args.database, "csms-console-bench-")
+    database = settings.database
     async with running(settings) as app:
         began = time.perf_counter()
         await fill(app.services.store, args.charge_points, args.transactions)

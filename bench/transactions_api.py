@@ -16,16 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from console import in_process_settings
 from csms.app import running
-from csms.settings import Settings
 from csms.storage.schema import charge_points, meter_values, transactions
 
 CHUNK = 5000
@@ -149,17 +147,8 @@ async def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--database", default=None)
     args = parser.parse_args()
-    directory = Path(tempfile.mkdtemp(prefix="csms-transactions-bench-"))
-    database = args.database or f"sqlite+aiosqlite:///{directory / 'csms.db'}"
-    settings = Settings(
-        host="127.0.0.1",
-        ocpp_port=0,
-        http_port=0,
-        database=database,
-        api_token="bench-token",
-        data_dir=directory / "data",
-        ftp_port=0,
-    )
+    settings = in_process_settings(args.database, "csms-transactions-bench-")
+    database = settings.database
     async with running(settings) as app:
         began = time.perf_counter()
         await fill(app.services.store, args.transactions, args.charge_points)
