@@ -126,6 +126,8 @@ UNSTORABLE_TEXT: Final = re.compile("[\x00\ud800-\udfff]")
 def unstorable(value: Any, path: str = "") -> SchemaViolation | None:
     """The first value in a decoded JSON document that no column can hold: an integer outside
     32 bits, a NaN or infinite number, a string (or object key) with NUL or a lone surrogate."""
+    if not path and _all_storable(value):
+        return None  # every CALL: one quick pass; the walk below only to name a problem
     problem = unstorable_reason(value)
     if problem is not None:
         return SchemaViolation(
@@ -147,6 +149,31 @@ def unstorable(value: Any, path: str = "") -> SchemaViolation | None:
             if (found := unstorable(item, f"{path}[{index}]")) is not None:
                 return found
     return None
+
+
+def _all_storable(document: Any) -> bool:
+    """True if nothing in the document is unstorable (False: look closer, there may be)."""
+    pending = [document]
+    texts: list[str] = []
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind is dict:
+            texts.extend(value)  # a decoded JSON object's keys are str
+            pending.extend(value.values())
+        elif kind is list:
+            pending.extend(value)
+        elif kind is str:
+            texts.append(value)
+        elif kind is int:
+            if not INT32_MIN <= value <= INT32_MAX:
+                return False
+        elif kind is float:
+            if not math.isfinite(value):
+                return False
+        elif value is not None and kind is not bool:
+            return False
+    return UNSTORABLE_TEXT.search("".join(texts)) is None
 
 
 def unstorable_reason(value: Any) -> str | None:

@@ -52,6 +52,10 @@ def create_engine(url: str | URL, *, role: Role = "write", **kwargs: Any) -> Asy
 
     assert parsed.database is not None
     Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if role == "read":
+        # Autocommit (below) and never a BEGIN: a returned connection has no transaction to
+        # roll back, so the pool's ROLLBACK would be a thread round trip for nothing.
+        kwargs.setdefault("pool_reset_on_return", None)
     engine = create_async_engine(parsed, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql import Executable
 
 from csms.storage.errors import StoreClosedError, StoreError
+from csms.storage.executemany import executemany
 
 log = logging.getLogger("csms.storage")
 
@@ -381,7 +382,8 @@ class GroupCommit:
             results = await _work(connection, ops)
             await _write_rows(connection, ops, results)
             if touches:
-                await connection.execute(
+                await executemany(
+                    connection,
                     self._touch_statement,
                     [{"b_key": key, "b_at": at} for key, at in touches.items()],
                 )
@@ -389,7 +391,7 @@ class GroupCommit:
             for statement, row, _ in appends:
                 appended.setdefault(statement, []).append(row)
             for statement, values in appended.items():
-                await connection.execute(statement, values)
+                await executemany(connection, statement, values)
         self.commits += 1
         return results
 
@@ -429,9 +431,9 @@ async def _write_rows(connection: AsyncConnection, ops: list[_Op[Any]], results:
             by_key[item.key] = item
     for statement, values in rows.items():
         if values:
-            await connection.execute(statement, values)
+            await executemany(connection, statement, values)
     for statement, by_key in keyed.items():
-        await connection.execute(statement, [item.row for item in by_key.values()])
+        await executemany(connection, statement, [item.row for item in by_key.values()])
 
 
 def _fail(op: _Op[Any], exc: Exception) -> None:

@@ -411,6 +411,7 @@ class SqlStore(
             return await self._writer.run(work)
         finally:
             self._forget_charge_point(charge_point_id)
+            self._forget_charge_point_rows(charge_point_id)
             self._last_seen.pop(charge_point_id, None)
             # Its transactions went with it.
             self._active = None

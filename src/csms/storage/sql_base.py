@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from csms.storage.errors import StoreClosedError
 from csms.storage.groupcommit import GroupCommit
 from csms.storage.open_transactions import OpenTransactions
+from csms.storage.read_cache import ReadCache
 from csms.storage.records import InstalledChargingProfile, MeterSample, Transaction
 from csms.storage.schema import charge_points
 
@@ -67,6 +68,12 @@ class SqlBase:
         self._id_tag_cache: dict[str, Any] = {}
         self._id_tag_generation = 0
         self._last_seen: dict[str, datetime] = {}
+        # Per charge point (read_cache.py): its connectors' availability (sql_commands.py), the
+        # configuration its operator set (sql_charger_profiles.py), its Accepted reservations
+        # (sql_reservations.py).
+        self._availability_cache: ReadCache[str, Any] = ReadCache()
+        self._configured_cache: ReadCache[str, Any] = ReadCache()
+        self._reservation_cache: ReadCache[str, Any] = ReadCache()
         # Open transactions by idTag and by connector (open_transactions.py); None until first
         # needed, and again after a rolled back write (it is updated as the writer writes).
         self._active: OpenTransactions | None = None
@@ -82,6 +89,11 @@ class SqlBase:
         self._alert_keys: set[tuple[str, str | None, str]] | None = None
         self._alert_generation = 0
         self._writer.rollback_listeners.append(self._forget_alert_keys)
+
+    def _forget_charge_point_rows(self, charge_point_id: str | None = None) -> None:
+        """After a charge point (None: any) was deleted: its rows in other tables went too."""
+        for cache in (self._availability_cache, self._configured_cache, self._reservation_cache):
+            cache.forget(charge_point_id)
 
     def _forget_alert_keys(self) -> None:
         self._alert_keys = None

@@ -73,9 +73,14 @@ class ChargerProfilesStore(SqlBase):
         return await self._writer.run(work)
 
     async def configured_values(self, charge_point_id: str) -> dict[str, str]:
-        rows = await self._read(
-            select(configuration_set.c.key, configuration_set.c.value).where(
-                configuration_set.c.charge_point_id == charge_point_id
+        """Answered from at every BootNotification: cached (read_cache.py)."""
+
+        async def read() -> dict[str, str]:
+            rows = await self._read(
+                select(configuration_set.c.key, configuration_set.c.value).where(
+                    configuration_set.c.charge_point_id == charge_point_id
+                )
             )
-        )
-        return {row.key: row.value for row in rows}
+            return {row.key: row.value for row in rows}
+
+        return dict(await self._configured_cache.get(charge_point_id, read))

@@ -119,7 +119,10 @@ class CommandsStore(SqlBase):
             await connection.execute(statement, row)
             await connection.execute(operator, {**operator_row, "set_at": at})
 
-        await self._writer.run(work)
+        try:
+            await self._writer.run(work)
+        finally:
+            self._configured_cache.forget(charge_point_id)
 
     async def configuration_of(self, charge_point_id: str) -> Configuration:
         rows = await self._read(
@@ -169,21 +172,29 @@ class CommandsStore(SqlBase):
                 )
             await connection.execute(statement, row)
 
-        await self._writer.run(work)
+        try:
+            await self._writer.run(work)
+        finally:
+            self._availability_cache.forget(availability.charge_point_id)
 
     async def availability_of(self, charge_point_id: str) -> list[Availability]:
-        rows = await self._read(
-            select(connector_availability)
-            .where(connector_availability.c.charge_point_id == charge_point_id)
-            .order_by(connector_availability.c.connector_id)
-        )
-        return [
-            Availability(
-                charge_point_id=row.charge_point_id,
-                connector_id=row.connector_id,
-                requested=row.requested,
-                status=row.status,
-                at=row.at,
+        """Consulted at every StatusNotification: cached (read_cache.py)."""
+
+        async def read() -> tuple[Availability, ...]:
+            rows = await self._read(
+                select(connector_availability)
+                .where(connector_availability.c.charge_point_id == charge_point_id)
+                .order_by(connector_availability.c.connector_id)
             )
-            for row in rows
-        ]
+            return tuple(
+                Availability(
+                    charge_point_id=row.charge_point_id,
+                    connector_id=row.connector_id,
+                    requested=row.requested,
+                    status=row.status,
+                    at=row.at,
+                )
+                for row in rows
+            )
+
+        return list(await self._availability_cache.get(charge_point_id, read))

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from csms.storage.errors import ReservationConflictError
+from csms.storage.groupcommit import Work
 from csms.storage.records import (
     ACTIVE_RESERVATION_STATES,
     Reservation,
@@ -19,6 +20,8 @@ from csms.storage.records import (
 )
 from csms.storage.schema import reservations
 from csms.storage.sql_base import SqlBase, aware
+
+T = TypeVar("T")
 
 # reservationId is an `integer` that charge points keep in an int32.
 MAX_RESERVATION_ID = 2**31 - 1
@@ -73,7 +76,7 @@ class ReservationsStore(SqlBase):
             ).one()
             return _reservation(row)
 
-        return await self._writer.run(work)
+        return await self._write(work)
 
     async def record_reservation(self, reservation: Reservation) -> Reservation | None:
         aware(reservation.expiry_date, reservation.created_at, reservation.updated_at)
@@ -106,7 +109,7 @@ class ReservationsStore(SqlBase):
             row = (await connection.execute(statement.returning(*reservations.c))).one()
             return _reservation(row)
 
-        return await self._writer.run(work)
+        return await self._write(work)
 
     async def update_reservation(
         self,
@@ -136,7 +139,7 @@ class ReservationsStore(SqlBase):
             row = (await connection.execute(statement)).one_or_none()
             return None if row is None else _reservation(row)
 
-        return await self._writer.run(work)
+        return await self._write(work)
 
     async def get_reservation(self, reservation_id: int) -> Reservation | None:
         self._check_open()
@@ -145,8 +148,27 @@ class ReservationsStore(SqlBase):
         rows = await self._read(select(reservations).where(reservations.c.id == reservation_id))
         return _reservation(rows[0]) if rows else None
 
+    async def _write(self, work: Work[T]) -> T:
+        try:
+            return await self._writer.run(work)
+        finally:
+            self._reservation_cache.forget()
+
     async def list_reservations(
         self, *, charge_point_id: str | None = None, state: str | None = None
+    ) -> list[Reservation]:
+        if charge_point_id is not None and state == ReservationState.ACCEPTED:
+            # What every StartTransaction may end (features/reservation): cached (read_cache.py).
+            cp = charge_point_id
+
+            async def read() -> tuple[Reservation, ...]:
+                return tuple(await self._list_reservations(cp, ReservationState.ACCEPTED))
+
+            return list(await self._reservation_cache.get(cp, read))
+        return await self._list_reservations(charge_point_id, state)
+
+    async def _list_reservations(
+        self, charge_point_id: str | None, state: str | None
     ) -> list[Reservation]:
         statement = select(reservations)
         if charge_point_id is not None:
@@ -172,7 +194,7 @@ class ReservationsStore(SqlBase):
             rows = (await connection.execute(statement)).all()
             return sorted((_reservation(row) for row in rows), key=lambda r: r.id)
 
-        return await self._writer.run(work)
+        return await self._write(work)
 
     async def next_reservation_expiry(self) -> datetime | None:
         expiry_date = reservations.c.expiry_date
