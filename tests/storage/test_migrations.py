@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from datetime import UTC, datetime
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -10,9 +11,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
+from csms.storage import MeterSample
 from csms.storage.engine import create_engine
 from csms.storage.migrations import alembic_config, current_revisions, downgrade, migrate
 from csms.storage.schema import metadata
+from csms.storage.sql import open_store, sample_key
 
 # SQLAlchemy cannot reflect SQLite's expression indexes, so autogenerate skips them there:
 # they are checked by their SQL instead.
@@ -94,3 +97,50 @@ async def test_round_trip(database_url: str) -> None:
 def test_one_head() -> None:
     """Every new migration revises the single head before it (docs/architecture.md)."""
     assert len(HEADS) == 1, HEADS
+
+
+async def test_sample_keys_stored_before_0020_still_know_their_replays(database_url: str) -> None:
+    """Migration 0020 puts the sample's instant in front of the keys already stored, so that a
+    sample sent again after the upgrade (its answer lost before it) is not stored twice; going
+    down takes the prefix off again."""
+    sample = MeterSample(
+        charge_point_id="CP1",
+        connector_id=1,
+        transaction_id=7,
+        timestamp=datetime(2026, 5, 1, 12, 0, 0, 250_000, tzinfo=UTC),
+        value="1234.5",
+        measurand="Energy.Active.Import.Register",
+        unit="Wh",
+    )
+    store = await open_store(database_url)
+    try:
+        await store.save_charge_point(
+            "CP1", registration_status="Accepted", password_hash=None, description=None
+        )
+        await store.add_meter_values([sample])
+    finally:
+        await store.close()
+    assert await stored_keys(database_url) == [sample_key(sample)]
+    assert len(sample_key(sample)) == 24
+
+    await downgrade(database_url, "0019")
+    assert await stored_keys(database_url) == [sample_key(sample)[8:]]  # as 0009 made them
+
+    await migrate(database_url)
+    assert await stored_keys(database_url) == [sample_key(sample)]
+    store = await open_store(database_url)
+    try:
+        await store.add_meter_values([sample])  # the replay
+        assert len(await store.meter_values(7)) == 1
+    finally:
+        await store.close()
+
+
+async def stored_keys(url: str) -> list[bytes]:
+    engine = create_engine(url, role="read")
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT sample_key FROM meter_values"))
+            return [bytes(key) for (key,) in rows]
+    finally:
+        await engine.dispose()

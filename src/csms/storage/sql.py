@@ -15,25 +15,22 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from enum import Enum
+from typing import Any, Final
 
 from sqlalchemy import (
     Insert,
     Row,
     Table,
-    Text,
     Update,
-    and_,
     bindparam,
     case,
-    column,
     delete,
     func,
     not_,
     or_,
     select,
     update,
-    values,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -59,7 +56,6 @@ from csms.storage.records import (
     TransactionStop,
 )
 from csms.storage.schema import (
-    UtcDateTime,
     charge_points,
     connector_status,
     data_transfers,
@@ -161,6 +157,10 @@ class SqlStore(
         self._insert_status = status_history.insert()
         self._upsert_status = _newer_status_upsert(dialect)
         self._insert_transaction = transactions.insert()
+        self._transaction_by_start = select(transactions).where(
+            transactions.c.charge_point_id == bindparam("b_cp"),
+            transactions.c.start_time == bindparam("b_start"),
+        )
         self._close_transaction = (
             update(transactions)
             .where(
@@ -675,25 +675,15 @@ class SqlStore(
         self, connection: AsyncConnection, starts: list[TransactionStart]
     ) -> dict[_StartKey, Transaction]:
         """The transactions that these starts would be replays of, by their key."""
-        # A join with the batch's (charge_point_id, start_time) pairs: one index seek each in
-        # uq_transactions_start. (SQLite would scan the table for `(a, b) IN (VALUES ...)`.)
-        pairs = values(
-            column("charge_point_id", Text), column("start_time", UtcDateTime), name="starts"
-        )
-        pairs = pairs.data(list({(s.charge_point_id, s.timestamp) for s in starts}))
-        batch = pairs.cte("starts")
-        candidates = await connection.execute(
-            select(transactions).join(
-                batch,
-                and_(
-                    transactions.c.charge_point_id == batch.c.charge_point_id,
-                    transactions.c.start_time == batch.c.start_time,
-                ),
-            ),
-            # One statement shape per batch size: do not crowd the statement cache with them.
-            execution_options={"compiled_cache": None},
-        )
-        found = (_transaction(row) for row in candidates)
+        # One cached statement, one index seek in uq_transactions_start per distinct pair: a
+        # batch holds few starts, and a join with a VALUES list of the batch's size would be
+        # compiled anew every time (its shape changes with the size).
+        found: list[Transaction] = []
+        for charge_point_id, start_time in {(s.charge_point_id, s.timestamp) for s in starts}:
+            rows = await connection.execute(
+                self._transaction_by_start, {"b_cp": charge_point_id, "b_start": start_time}
+            )
+            found.extend(map(_transaction, rows))
         return {_key_of_transaction(transaction): transaction for transaction in found}
 
     async def stop_transaction(
@@ -996,12 +986,15 @@ _MICROSECOND = timedelta(microseconds=1)
 
 def sample_key(sample: MeterSample) -> bytes:
     """What makes two sampled values the same one (a replay): everything the charge point
-    sent about it, not when we received it. 16 bytes of BLAKE2b."""
+    sent about it, not when we received it. The instant it was taken (8 bytes, big-endian, so
+    that the unique index grows at its end like the table instead of at random places: one
+    page written per batch, not one per sample) and 16 bytes of BLAKE2b of the rest."""
+    instant = (sample.timestamp - _EPOCH) // _MICROSECOND  # whatever the time zone
     identity = (
         sample.charge_point_id,
         sample.connector_id,
         sample.transaction_id,
-        (sample.timestamp - _EPOCH) // _MICROSECOND,  # the instant, whatever the time zone
+        instant,
         sample.value,
         sample.measurand,
         sample.phase,
@@ -1010,7 +1003,25 @@ def sample_key(sample: MeterSample) -> bytes:
         sample.unit,
         sample.format,
     )
-    return hashlib.blake2b(repr(identity).encode(), digest_size=16).digest()
+    # The text of repr(identity), with each enum member's repr remembered.
+    text = "(" + ", ".join([_repr(value) for value in identity]) + ")"
+    digest = hashlib.blake2b(text.encode(), digest_size=16).digest()
+    return (instant + _INSTANT_OFFSET).to_bytes(8, "big") + digest
+
+
+def _repr(value: object) -> str:
+    if isinstance(value, Enum):
+        try:
+            return _ENUM_REPRS[value]
+        except KeyError:
+            text = _ENUM_REPRS[value] = repr(value)
+            return text
+    return repr(value)
+
+
+_ENUM_REPRS: dict[Enum, str] = {}
+# Signed microseconds since 1970 -> unsigned, in the order of the instants.
+_INSTANT_OFFSET: Final = 2**63
 
 
 # -- rows to records ----------------------------------------------------------------------------
