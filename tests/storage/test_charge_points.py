@@ -3,9 +3,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
 
 from csms.storage import BootInfo, ConnectorStatus, MeterSample, TransactionStart
+from csms.storage.engine import create_engine
 from csms.storage.errors import StoreClosedError, UnknownChargePointError
+from csms.storage.schema import charge_points
 from csms.storage.sql import SqlStore, open_store
 from tests.storage.conftest import NOW
 
@@ -154,6 +157,44 @@ async def test_touch_is_written_with_the_next_write(store: SqlStore, charge_poin
     stored = await store.get_charge_point(charge_point)
     assert stored is not None
     assert stored.last_seen_at == NOW
+
+
+async def test_touches_are_written_at_most_once_a_minute_and_at_close(
+    store: SqlStore, charge_point: str, database_url: str
+) -> None:
+    """A charge point that talks every second does not rewrite its row with every commit: the
+    last-seen time is written when a minute has passed since the one written before, and at
+    close; reads show the newest at once."""
+    store.touch(charge_point, NOW)
+    await _some_write(store)
+    assert await _stored_last_seen(database_url, charge_point) == NOW
+
+    store.touch(charge_point, NOW + timedelta(seconds=59))  # held back
+    await _some_write(store)
+    assert await _stored_last_seen(database_url, charge_point) == NOW
+    shown = await store.get_charge_point(charge_point)
+    assert shown is not None and shown.last_seen_at == NOW + timedelta(seconds=59)
+
+    store.touch(charge_point, NOW + timedelta(seconds=60))  # a minute after the one written
+    await _some_write(store)
+    assert await _stored_last_seen(database_url, charge_point) == NOW + timedelta(seconds=60)
+
+    store.touch(charge_point, NOW + timedelta(seconds=61))  # held back, written by close
+    await store.close()
+    assert await _stored_last_seen(database_url, charge_point) == NOW + timedelta(seconds=61)
+
+
+async def _stored_last_seen(url: str, charge_point_id: str) -> datetime | None:
+    engine = create_engine(url, role="read")
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                select(charge_points.c.last_seen_at).where(charge_points.c.id == charge_point_id)
+            )
+            value: datetime | None = rows.scalar_one()
+            return value
+    finally:
+        await engine.dispose()
 
 
 async def test_touch_of_unknown_charge_point_is_harmless(store: SqlStore) -> None:

@@ -121,10 +121,10 @@ async def test_sample_keys_stored_before_0020_still_know_their_replays(database_
     finally:
         await store.close()
     assert await stored_keys(database_url) == [sample_key(sample)]
-    assert len(sample_key(sample)) == 24
+    assert len(sample_key(sample)) == 28
 
     await downgrade(database_url, "0019")
-    assert await stored_keys(database_url) == [sample_key(sample)[8:]]  # as 0009 made them
+    assert await stored_keys(database_url) == [sample_key(sample)[12:]]  # as 0009 made them
 
     await migrate(database_url)
     assert await stored_keys(database_url) == [sample_key(sample)]

@@ -68,6 +68,7 @@ class SqlBase:
         self._id_tag_cache: dict[str, Any] = {}
         self._id_tag_generation = 0
         self._last_seen: dict[str, datetime] = {}
+        self._touch_written: dict[str, datetime] = {}  # the last touch given to the writer
         # Per charge point (read_cache.py): its connectors' availability (sql_commands.py), the
         # configuration its operator set (sql_charger_profiles.py), its Accepted reservations
         # (sql_reservations.py).
@@ -157,6 +158,9 @@ class SqlBase:
             return
         self._closed = True
         try:
+            for charge_point_id, at in self._last_seen.items():  # the touches held back
+                if self._touch_written.get(charge_point_id) != at:
+                    self._writer.touch(charge_point_id, at)
             await self._writer.close()
         finally:
             await self._write_engine.dispose()
