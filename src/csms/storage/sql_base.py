@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Self
@@ -199,10 +200,12 @@ def _migration_heads() -> set[str]:
     return _HEADS
 
 
+@functools.cache
 def upsert(
     dialect: str, table: Table, key: tuple[str, ...], update_columns: tuple[str, ...]
 ) -> Insert:
-    """INSERT, or UPDATE `update_columns` of the row with the same `key`."""
+    """INSERT, or UPDATE `update_columns` of the row with the same `key`. Built once for each
+    (statements are immutable; building one cost more than running it on the message path)."""
     if dialect == "postgresql":
         pg_insert = postgresql.insert(table)
         return pg_insert.on_conflict_do_update(
