@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-# Pages the WAL grows to before they are copied into the database (SQLite: 1,000). A page
-# rewritten by many commits (an index leaf of a busy charge point) is copied once per
-# checkpoint, so rarer checkpoints write less (bench/README.md, "Disk written per message");
-# the WAL file stays under about 40 MB.
-SQLITE_WAL_CHECKPOINT_PAGES = 10_000
+# Pages the WAL grows to before the commit that crosses it copies them into the database
+# (SQLite's default: 1,000). The store checkpoints every few seconds off the writer's path
+# (checkpoints.py); this is the backstop if that falls behind, rare because a commit that
+# checkpoints stalls every message waiting for it. A page rewritten by many commits is copied
+# once per checkpoint (bench/README.md, "Disk written per message").
+SQLITE_WAL_CHECKPOINT_PAGES = 20_000
 
 Role = Literal["read", "write"]
 

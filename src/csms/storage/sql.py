@@ -122,7 +122,7 @@ async def open_store(
         now=now or (lambda: datetime.now(UTC)),
         max_batch=max_batch,
     )
-    store._writer.start()
+    store._start()
     return store
 
 

@@ -4,6 +4,7 @@ closing, and the row helpers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from csms.storage.checkpoints import checkpoint_forever
 from csms.storage.errors import StoreClosedError
 from csms.storage.groupcommit import GroupCommit
 from csms.storage.open_transactions import OpenTransactions
@@ -51,6 +53,7 @@ class SqlBase:
         self._now = now
         self._closed = False
         self._dialect = write_engine.dialect.name
+        self._checkpoints: asyncio.Task[None] | None = None
         touch = (
             update(charge_points)
             .where(charge_points.c.id == bindparam("b_key"))
@@ -164,10 +167,22 @@ class SqlBase:
                     self._writer.touch(charge_point_id, at)
             await self._writer.close()
         finally:
+            if self._checkpoints is not None:
+                self._checkpoints.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._checkpoints
             await self._write_engine.dispose()
             await self._read_engine.dispose()
 
     # -- plumbing ------------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        """The store's own tasks: the group-commit writer, and on SQLite the WAL checkpoints."""
+        self._writer.start()
+        if self._dialect == "sqlite":
+            self._checkpoints = asyncio.create_task(
+                checkpoint_forever(self._read_engine), name="csms.storage.checkpoints"
+            )
 
     def _check_open(self) -> None:
         if self._closed:
