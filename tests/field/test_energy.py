@@ -48,9 +48,13 @@ async def test_a_meter_reset_mid_transaction_bills_both_segments(harness: Harnes
     # reading after it is not known, and not billed.
     assert energy == (300 - 232) + (48 - 20)
     assert flags == ["from_samples", "meter_stop_below_start", "register_reset"]
-    # The metrics (and the log line and the transaction.stopped event) report the same.
+    # The metrics and the transaction.stopped event, written in the stop's own commit, report
+    # the same (not meterStop - meterStart, which is negative here).
     metrics = await harness.api.get(str(harness.api.base_url.join("/metrics")))
     assert "csms_energy_delivered_wh_total 96.0" in metrics.text.splitlines()
+    events = await harness.store.events_after(0, limit=1000)
+    (stopped,) = [e for e in events if e.kind == "transaction.stopped"]
+    assert (stopped.data["energyWh"], stopped.data["energyFlags"]) == (energy, flags)
 
 
 async def test_late_meter_values_after_the_stop_are_billed(harness: Harness) -> None:

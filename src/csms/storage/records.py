@@ -9,12 +9,12 @@ feature use them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +123,9 @@ class TransactionStop:
     # When the CSMS received it, and whether `timestamp` is clearly wrong (features/clocks.py).
     received_at: datetime | None = None
     clock_suspect: bool = False
+    # Its transactionData, stored with the stop; the store files them under the transaction's
+    # connector (or connector 0 and no transaction, for an unknown one).
+    transaction_data: tuple[MeterSample, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -706,3 +709,11 @@ class ChargerProfileRecord:
     charge_point_ids: tuple[str, ...] = ()
     rules: Mapping[str, Any] = field(default_factory=dict)
     updated_at: datetime
+
+
+# The measurand of the energy register (spec 7.31); a sampled value without one is it too.
+ENERGY_REGISTER: Final = "Energy.Active.Import.Register"
+
+# A transaction's energy (Wh, never negative) and its flags from its register samples, in the
+# order received: features/core/energy.py `billable_energy`, given to `stop_transaction`.
+EnergyOf = Callable[[Transaction, Sequence[MeterSample]], tuple[int, tuple[str, ...]]]

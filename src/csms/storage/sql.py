@@ -39,15 +39,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from csms.storage.engine import create_engine, parse_url
 from csms.storage.errors import TransactionEndedError, UnknownChargePointError
 from csms.storage.event_records import EventsOf, OutboxEvent
+from csms.storage.executemany import executemany
 from csms.storage.groupcommit import Derived, KeyedRow, Rows
 from csms.storage.migrations import migrate
 from csms.storage.open_transactions import OpenTransactions
 from csms.storage.records import (
+    ENERGY_REGISTER,
     BootInfo,
     ChargePoint,
     ChargePointProvision,
     ConnectorStatus,
     DataTransferRecord,
+    EnergyOf,
     IdTag,
     MeterSample,
     Notification,
@@ -160,6 +163,11 @@ class SqlStore(
         self._insert_status = status_history.insert()
         self._upsert_status = _newer_status_upsert(dialect)
         self._insert_transaction = transactions.insert()
+        self._record_energy = (
+            update(transactions)
+            .where(transactions.c.id == bindparam("b_id"))
+            .values(energy_wh=bindparam("b_wh"), energy_flags=bindparam("b_flags"))
+        )
         self._transaction_by_start = select(transactions).where(
             transactions.c.charge_point_id == bindparam("b_cp"),
             transactions.c.start_time == bindparam("b_start"),
@@ -699,19 +707,32 @@ class SqlStore(
         return {_key_of_transaction(transaction): transaction for transaction in found}
 
     async def stop_transaction(
-        self, stop: TransactionStop, events: EventsOf[Transaction | None] | None = None
+        self,
+        stop: TransactionStop,
+        events: EventsOf[Transaction | None] | None = None,
+        energy: EnergyOf | None = None,
     ) -> Transaction | None:
         self._check_open()
         aware(stop.timestamp, *([stop.received_at] if stop.received_at is not None else []))
+        for sample in stop.transaction_data:
+            aware(sample.timestamp, *([sample.received_at] if sample.received_at else []))
         if not 0 < stop.transaction_id <= _MAX_TRANSACTION_ID:
-            return None  # e.g. -1, which some charge points send for "no transaction"
-        return await self._writer.run_batched(self._stop_transactions, stop, _events_of(events))
+            # e.g. -1, which some charge points send for "no transaction": its samples kept
+            if stop.transaction_data:
+                await self.add_meter_values(_filed(stop.transaction_data, None))
+            return None
+        return await self._writer.run_batched(
+            self._stop_transactions, (stop, energy), _events_of(events)
+        )
 
     async def _stop_transactions(
-        self, connection: AsyncConnection, stops: list[TransactionStop]
+        self, connection: AsyncConnection, requests: list[tuple[TransactionStop, EnergyOf | None]]
     ) -> list[Transaction | None]:
-        """The stops of a batch: one UPDATE (executemany) of the open ones, one SELECT. One the
-        CSMS ended takes the charge point's values (docs/field-behaviour.md, "Transactions")."""
+        """The stops of a batch: one UPDATE (executemany) of the open ones, one SELECT, their
+        transactionData, and their energy (one SELECT of their register samples, one UPDATE).
+        One the CSMS ended takes the charge point's values (docs/field-behaviour.md,
+        "Transactions")."""
+        stops = [stop for stop, _ in requests]
         await connection.execute(
             self._close_transaction,
             [
@@ -745,7 +766,52 @@ class SqlStore(
             for transaction in results:
                 if transaction is not None:
                     self._active.remove(transaction)
+        samples = [
+            {**as_row(sample), "sample_key": sample_key(sample)}
+            for stop, transaction in zip(stops, results, strict=True)
+            for sample in _filed(stop.transaction_data, transaction)
+        ]
+        if samples:
+            await executemany(connection, self._insert_meter_values, samples)
+        with_energy = {
+            transaction.id: (transaction, energy)
+            for (_, energy), transaction in zip(requests, results, strict=True)
+            if transaction is not None and energy is not None
+        }
+        if with_energy:
+            computed = await self._energies(connection, with_energy)
+            return [
+                computed.get(transaction.id, transaction) if transaction is not None else None
+                for transaction in results
+            ]
         return results
+
+    async def _energies(
+        self, connection: AsyncConnection, transactions_: dict[int, tuple[Transaction, EnergyOf]]
+    ) -> dict[int, Transaction]:
+        """Their energy from all their register samples, stored where it changed."""
+        rows = await connection.execute(
+            select(meter_values)
+            .where(
+                meter_values.c.transaction_id.in_(transactions_),
+                (meter_values.c.measurand == ENERGY_REGISTER) | meter_values.c.measurand.is_(None),
+            )
+            .order_by(meter_values.c.id)
+        )
+        found: dict[int, list[MeterSample]] = {id_: [] for id_ in transactions_}
+        for row in rows:
+            found[row.transaction_id].append(meter_sample(row))
+        computed: dict[int, Transaction] = {}
+        changed: list[dict[str, Any]] = []
+        for id_, (transaction, energy) in transactions_.items():
+            wh, flags = energy(transaction, found[id_])
+            wh = min(max(wh, 0), _INT64 - 1)
+            computed[id_] = dataclasses.replace(transaction, energy_wh=wh, energy_flags=flags)
+            if (transaction.energy_wh, transaction.energy_flags) != (wh, flags):
+                changed.append({"b_id": id_, "b_wh": wh, "b_flags": " ".join(flags)})
+        if changed:
+            await connection.execute(self._record_energy, changed)
+        return computed
 
     async def end_transaction(
         self, transaction_id: int, *, ended_by: str, reason: str | None
@@ -994,6 +1060,17 @@ def _insert_or_ignore(dialect: str, table: Table) -> Insert:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+
+
+def _filed(samples: Sequence[MeterSample], transaction: Transaction | None) -> list[MeterSample]:
+    """A StopTransaction's transactionData under its transaction's connector, or connector 0
+    without a transaction when the transaction is unknown (features/core/handlers.py)."""
+    if transaction is None:
+        return [dataclasses.replace(s, connector_id=0, transaction_id=None) for s in samples]
+    return [
+        dataclasses.replace(s, connector_id=transaction.connector_id, transaction_id=transaction.id)
+        for s in samples
+    ]
 
 
 def sample_key(sample: MeterSample) -> bytes:

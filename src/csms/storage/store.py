@@ -29,6 +29,7 @@ from csms.storage.records import (
     ConsoleSession,
     DataTransferRecord,
     DiagnosticsFile,
+    EnergyOf,
     EnergyTotal,
     FileJob,
     FileJobChange,
@@ -168,11 +169,16 @@ class Store(EventStore, SecurityStore, Protocol):
         (ended_by "csms", "superseded by transaction N"; docs/field-behaviour.md)."""
 
     async def stop_transaction(
-        self, stop: TransactionStop, events: EventsOf[Transaction | None] | None = None
+        self,
+        stop: TransactionStop,
+        events: EventsOf[Transaction | None] | None = None,
+        energy: EnergyOf | None = None,
     ) -> Transaction | None:
         """Close the transaction; None if the charge point has no transaction with that id. A
         transaction already stopped is returned unchanged (a replayed StopTransaction); one the
-        CSMS ended takes the stop's values."""
+        CSMS ended takes the stop's values. Its transactionData are stored in the same commit,
+        and with `energy` its energy is computed from its register samples (all of them, these
+        included) and stored there too, so that `events` see it."""
 
     async def end_transaction(
         self, transaction_id: int, *, ended_by: str, reason: str | None

@@ -24,8 +24,8 @@ from enum import StrEnum
 from typing import Final
 
 from csms.storage import MeterSample, Transaction
+from csms.storage.records import ENERGY_REGISTER
 
-ENERGY_REGISTER: Final = "Energy.Active.Import.Register"
 # Wh per unit of the register's readings; no unit is Wh (spec 7.43 SampledValue.unit).
 WH_PER_UNIT: Final = {None: Decimal(1), "Wh": Decimal(1), "kWh": Decimal(1000)}
 # The readings of the meter the transaction is billed on: no location is Outlet (spec 7.43).

@@ -14,8 +14,8 @@ from csms.features.clocks import clock_suspect
 from csms.features.context import Context, Handler
 from csms.features.core.commands import after_accepted_boot, scheduled_availability_reported
 from csms.features.core.transaction_energy import (
+    energy_of,
     refresh_ended,
-    refresh_energy,
     refresh_energy_of,
 )
 from csms.features.local_list.sync import status_reported
@@ -221,6 +221,8 @@ async def stop_transaction(
     transaction the CSMS ended takes the charge point's values (docs/field-behaviour.md)."""
     store = ctx.store
     received_at = ctx.now()
+    # One commit: the stop, its transactionData and the energy from all register samples
+    # (spec 4.10: also for a late or replayed stop), so that transaction.stopped carries it.
     transaction = await store.stop_transaction(
         TransactionStop(
             charge_point_id=ctx.charge_point_id,
@@ -231,8 +233,18 @@ async def stop_transaction(
             id_tag=request.id_tag,
             received_at=received_at,
             clock_suspect=clock_suspect(request.timestamp, received_at),
+            transaction_data=tuple(
+                _samples(
+                    ctx.charge_point_id,
+                    0,  # filed under the transaction's connector by the store
+                    request.transaction_id,
+                    request.transaction_data or (),
+                    received_at=received_at,
+                )
+            ),
         ),
         outbox.stopped(ctx, received_at),
+        energy_of,
     )
     if transaction is None:
         log.warning(
@@ -242,20 +254,8 @@ async def stop_transaction(
         )
     elif transaction.ended_by != "csms":  # superseded: its connector runs another one now
         await transaction_profiles_ended(ctx, transaction)  # spec 7.10: its TxProfiles end too
-    if request.transaction_data:
-        await store.add_meter_values(
-            _samples(
-                ctx.charge_point_id,
-                transaction.connector_id if transaction else 0,
-                transaction.id if transaction else None,
-                request.transaction_data,
-                received_at=received_at,
-            )
-        )
-    energy = None
-    if transaction is not None:  # spec 4.10: its energy, also for a late or replayed stop
-        energy = await refresh_energy(store, transaction)
-    live.transaction_stopped(ctx, request, transaction, None if energy is None else energy.wh)
+    energy = None if transaction is None else transaction.energy_wh
+    live.transaction_stopped(ctx, request, transaction, energy)
     if request.id_tag is None:
         return StopTransactionResponse()
     return StopTransactionResponse(id_tag_info=await authorize(store, request.id_tag, ctx.now()))

@@ -11,8 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from csms.features.core.energy import ENERGY_REGISTER, BillableEnergy, billable_energy
-from csms.storage import Store, Transaction
+from csms.features.core.energy import BillableEnergy, billable_energy
+from csms.storage import MeterSample, Store, Transaction
+from csms.storage.records import ENERGY_REGISTER
+
+
+def energy_of(
+    transaction: Transaction, samples: Sequence[MeterSample]
+) -> tuple[int, tuple[str, ...]]:
+    """What the store computes a stopping transaction's energy with (`Store.stop_transaction`,
+    in the stop's own commit)."""
+    energy = billable_energy(transaction, samples)
+    return energy.wh, energy.flags
 
 
 async def refresh_energy(store: Store, transaction: Transaction) -> BillableEnergy:
