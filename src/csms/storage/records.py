@@ -711,6 +711,9 @@ class ChargerProfileRecord:
     updated_at: datetime
 
 
+# The purpose of the profiles that end with their transaction (spec 7.10, 7.13).
+TX_PROFILE: Final = "TxProfile"
+
 # The measurand of the energy register (spec 7.31); a sampled value without one is it too.
 ENERGY_REGISTER: Final = "Energy.Active.Import.Register"
 

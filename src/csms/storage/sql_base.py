@@ -32,7 +32,12 @@ from csms.storage.errors import StoreClosedError
 from csms.storage.groupcommit import GroupCommit
 from csms.storage.open_transactions import OpenTransactions
 from csms.storage.read_cache import ReadCache
-from csms.storage.records import InstalledChargingProfile, MeterSample, Transaction
+from csms.storage.records import (
+    TX_PROFILE,
+    InstalledChargingProfile,
+    MeterSample,
+    Transaction,
+)
 from csms.storage.schema import charge_points
 
 # Rows deleted per transaction when pruning: the writer serves other writes in between.
@@ -130,7 +135,7 @@ class SqlBase:
     def _note_profile(self, profile: InstalledChargingProfile) -> None:
         """Before a charging profile's write: its charge point may hold a TxProfile from now on
         (sql_charging_profiles.py)."""
-        if profile.purpose == "TxProfile":
+        if profile.purpose == TX_PROFILE:
             self._tx_profile_installs.add(profile.charge_point_id)
 
     @property

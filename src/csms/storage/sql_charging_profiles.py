@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, and_, delete, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from csms.storage.records import InstalledChargingProfile
+from csms.storage.records import TX_PROFILE, InstalledChargingProfile
 from csms.storage.schema import charging_profiles
 from csms.storage.sql_base import SqlBase, aware
 
-_TX_PROFILE = "TxProfile"
 _table = charging_profiles.c
 
 
@@ -30,7 +29,7 @@ class ChargingProfilesStore(SqlBase):
             return True
         if self._tx_profile_charge_points is None:
             rows = await self._read(
-                select(_table.charge_point_id).where(_table.purpose == _TX_PROFILE).distinct()
+                select(_table.charge_point_id).where(_table.purpose == TX_PROFILE).distinct()
             )
             self._tx_profile_charge_points = {row.charge_point_id for row in rows}
         # Installs noted while that read ran are in _tx_profile_installs.
@@ -123,7 +122,7 @@ class ChargingProfilesStore(SqlBase):
         on_connector = and_(
             _table.charge_point_id == charge_point_id,
             _table.connector_id == connector_id,
-            _table.purpose == _TX_PROFILE,
+            _table.purpose == TX_PROFILE,
         )
 
         async def work(connection: AsyncConnection) -> list[int]:
@@ -178,7 +177,7 @@ class ChargingProfilesStore(SqlBase):
         waiting = and_(_table.transaction_id.is_(None), _table.remote_start_id_tag.is_not(None))
         dropped = and_(
             _table.charge_point_id == charge_point_id,
-            _table.purpose == _TX_PROFILE,
+            _table.purpose == TX_PROFILE,
             or_(_table.connector_id == connector_id, _table.transaction_id == transaction_id),
             not_(waiting),
         )
