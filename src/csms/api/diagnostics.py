@@ -9,9 +9,9 @@ DiagnosticsStatusNotifications, and the files charge points uploaded to the CSMS
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import AwareDatetime, Field
 
@@ -19,9 +19,11 @@ from csms.api.deps import known_charge_point, services_of
 from csms.api.firmware import (
     ConnectTimeout,
     FileJobOut,
+    JobsLimit,
     files_of,
     job_answer,
     job_detail,
+    jobs_of,
 )
 from csms.api.models import Model
 from csms.features.firmware.diagnostics import get_diagnostics
@@ -72,14 +74,9 @@ async def get_diagnostics_of(
 
 @router.get("/charge-points/{charge_point_id}/diagnostics-jobs", response_model=list[FileJobOut])
 async def diagnostics_jobs_of(
-    request: Request,
-    charge_point_id: str,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    request: Request, charge_point_id: str, limit: JobsLimit = 100
 ) -> list[FileJobOut]:
-    services = services_of(request)
-    await known_charge_point(services, charge_point_id)
-    jobs = await services.store.list_file_jobs(charge_point_id, JobKind.DIAGNOSTICS, limit=limit)
-    return [FileJobOut.of(job) for job in jobs]
+    return await jobs_of(services_of(request), charge_point_id, JobKind.DIAGNOSTICS, limit)
 
 
 @router.get("/diagnostics-jobs/{job_id}", response_model=FileJobOut)

@@ -11,7 +11,7 @@ UpdateFirmware (spec 5.19) as a job followed through its FirmwareStatusNotificat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -186,6 +186,27 @@ def job_answer(sent: Sent, job: FileJob) -> JSONResponse:
     return JSONResponse(body)
 
 
+# How many jobs a list answers at most (`?limit=`).
+JobsLimit = Annotated[int, Query(ge=1, le=1000)]
+
+
+async def jobs_of(
+    services: Services,
+    charge_point_id: str,
+    kind: JobKind,
+    limit: int,
+    variants: Collection[str | None] = (None,),
+) -> list[FileJobOut]:
+    """A known charge point's jobs of one kind and variants (None: the plain UpdateFirmware /
+    GetDiagnostics ones; the security extension's are SignedUpdateFirmware and GetLog), newest
+    first; 404 for an unknown charge point."""
+    await known_charge_point(services, charge_point_id)
+    jobs = await services.store.list_file_jobs(
+        charge_point_id, kind, limit=limit, variants=variants
+    )
+    return [FileJobOut.of(job) for job in jobs]
+
+
 async def job_detail(services: Services, job_id: int, kind: JobKind) -> FileJobOut:
     job = await services.store.get_file_job(job_id)
     if job is None or job.kind != kind:
@@ -326,14 +347,9 @@ async def update_firmware_of(
 
 @router.get("/charge-points/{charge_point_id}/firmware-jobs", response_model=list[FileJobOut])
 async def firmware_jobs_of(
-    request: Request,
-    charge_point_id: str,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    request: Request, charge_point_id: str, limit: JobsLimit = 100
 ) -> list[FileJobOut]:
-    services = services_of(request)
-    await known_charge_point(services, charge_point_id)
-    jobs = await services.store.list_file_jobs(charge_point_id, JobKind.FIRMWARE, limit=limit)
-    return [FileJobOut.of(job) for job in jobs]
+    return await jobs_of(services_of(request), charge_point_id, JobKind.FIRMWARE, limit)
 
 
 @router.get("/firmware-jobs/{job_id}", response_model=FileJobOut)

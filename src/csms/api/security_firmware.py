@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field, model_validator
 
 from csms.api.deps import known_charge_point, services_of
-from csms.api.firmware import ConnectTimeout, FileJobOut, job_answer
+from csms.api.firmware import ConnectTimeout, FileJobOut, JobsLimit, job_answer, jobs_of
 from csms.api.models import Model
 from csms.api.signatures import refused
 from csms.api.trigger import TriggerOut, triggered_answer
@@ -42,8 +42,6 @@ from csms.features.security.signed_firmware import (
 from csms.ocpp16.security_firmware_messages import ExtendedMessageTrigger, LogType
 
 router = APIRouter(prefix="/charge-points/{charge_point_id}", tags=["security"])
-
-Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
 class SignedUpdateFirmwareIn(Model):
@@ -125,14 +123,9 @@ async def signed_update_firmware_of(
 
 @router.get("/signed-firmware-jobs", response_model=list[FileJobOut])
 async def signed_firmware_jobs_of(
-    request: Request, charge_point_id: str, limit: Limit = 100
+    request: Request, charge_point_id: str, limit: JobsLimit = 100
 ) -> list[FileJobOut]:
-    services = services_of(request)
-    await known_charge_point(services, charge_point_id)
-    jobs = await services.store.list_file_jobs(
-        charge_point_id, JobKind.FIRMWARE, limit=limit, variants=(SIGNED,)
-    )
-    return [FileJobOut.of(job) for job in jobs]
+    return await jobs_of(services_of(request), charge_point_id, JobKind.FIRMWARE, limit, (SIGNED,))
 
 
 @router.post("/get-log", response_model=FileJobOut)
@@ -166,14 +159,11 @@ async def get_log_of(
 
 @router.get("/log-jobs", response_model=list[FileJobOut])
 async def log_jobs_of(
-    request: Request, charge_point_id: str, limit: Limit = 100
+    request: Request, charge_point_id: str, limit: JobsLimit = 100
 ) -> list[FileJobOut]:
-    services = services_of(request)
-    await known_charge_point(services, charge_point_id)
-    jobs = await services.store.list_file_jobs(
-        charge_point_id, JobKind.DIAGNOSTICS, limit=limit, variants=LOG_VARIANTS
+    return await jobs_of(
+        services_of(request), charge_point_id, JobKind.DIAGNOSTICS, limit, LOG_VARIANTS
     )
-    return [FileJobOut.of(job) for job in jobs]
 
 
 @router.post("/extended-trigger", response_model=TriggerOut)
