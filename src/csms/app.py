@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import math
 import secrets
@@ -14,10 +13,10 @@ import ssl
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
 
 import uvicorn
 
+from csms import collector
 from csms.accounts import Accounts
 from csms.api import create_api
 from csms.features import ROUTES, outbox
@@ -39,10 +38,6 @@ from csms.storage.sql import open_store
 from csms.transport import OcppServer, Registry
 from csms.transport.tls import server_context
 from csms.webhooks import Deliverer
-
-# gc.set_threshold: young collections every 10,000 net allocations instead of 700 (most
-# objects of a message die young), older ones as the default ratios (bench/README.md).
-GC_THRESHOLDS: Final = (10_000, 10, 10)
 
 log = logging.getLogger("csms")
 
@@ -220,18 +215,12 @@ def _housekeeping(services: Services) -> list[asyncio.Task[None]]:
 async def serve(settings: Settings) -> None:
     """`csms serve`: run until cancelled (cli.py cancels it on SIGINT and SIGTERM)."""
     async with running(settings):
-        _settle_garbage_collector()
-        await asyncio.Event().wait()
-
-
-def _settle_garbage_collector() -> None:
-    """What start-up built (modules, schemas, compiled validators and statements) lives as long
-    as the process: moved out of the collector's sight (`gc.freeze`), so that a full collection
-    no longer walks it, and collections made rarer; a full one on a loaded server took about
-    150 ms and 8% of its CPU (bench/README.md, "Garbage collection")."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+        collector.settle()
+        collecting = asyncio.create_task(collector.collect_periodically(), name="csms.gc")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            collecting.cancel()
 
 
 class _HttpServer(uvicorn.Server):

@@ -63,6 +63,20 @@ async def test_ids_are_unique_and_positive(store: SqlStore, charge_point: str) -
     assert [t.meter_start for t in transactions] == list(range(20))
 
 
+async def test_a_batch_of_many_starts_and_their_replays(store: SqlStore, charge_point: str) -> None:
+    """The replay check looks the batch's starts up in chunks (storage/sql.py `_started`):
+    150 starts at other instants in one batch, then all of them again (replays after lost
+    answers) in another, each replay finding its own transaction."""
+    starts = [dataclasses.replace(START, timestamp=NOW + timedelta(seconds=i)) for i in range(150)]
+    before = store.commits
+    first = await asyncio.gather(*(store.start_transaction(s) for s in starts))
+    assert store.commits == before + 1
+    assert len({t.id for t in first}) == 150
+    again = await asyncio.gather(*(store.start_transaction(s) for s in reversed(starts)))
+    assert [t.id for t in reversed(again)] == [t.id for t in first]
+    assert len(await store.list_transactions()) == 150
+
+
 async def test_ids_are_not_reused_after_delete(store: SqlStore, charge_point: str) -> None:
     first = await store.start_transaction(START)
     await store.delete_charge_point(charge_point)

@@ -22,8 +22,10 @@ from typing import Any, Final
 from sqlalchemy import (
     Insert,
     Row,
+    Select,
     Table,
     Update,
+    and_,
     bindparam,
     case,
     delete,
@@ -167,10 +169,6 @@ class SqlStore(
             update(transactions)
             .where(transactions.c.id == bindparam("b_id"))
             .values(energy_wh=bindparam("b_wh"), energy_flags=bindparam("b_flags"))
-        )
-        self._transaction_by_start = select(transactions).where(
-            transactions.c.charge_point_id == bindparam("b_cp"),
-            transactions.c.start_time == bindparam("b_start"),
         )
         self._close_transaction = (
             update(transactions)
@@ -695,14 +693,19 @@ class SqlStore(
         self, connection: AsyncConnection, starts: list[TransactionStart]
     ) -> dict[_StartKey, Transaction]:
         """The transactions that these starts would be replays of, by their key."""
-        # One cached statement, one index seek in uq_transactions_start per distinct pair: a
-        # batch holds few starts, and a join with a VALUES list of the batch's size would be
-        # compiled anew every time (its shape changes with the size).
+        # One statement per chunk of the batch's (charge_point_id, start_time) pairs, a term of
+        # an OR each (one index seek each in uq_transactions_start, on both databases): a
+        # statement per pair would cost the writer a thread round trip each. The chunks are
+        # padded to one of _PAIR_CHUNKS (repeating the last pair), so that each shape is built
+        # and compiled once.
+        pairs = list({(s.charge_point_id, s.timestamp) for s in starts})
         found: list[Transaction] = []
-        for charge_point_id, start_time in {(s.charge_point_id, s.timestamp) for s in starts}:
-            rows = await connection.execute(
-                self._transaction_by_start, {"b_cp": charge_point_id, "b_start": start_time}
-            )
+        for chunk in _padded_chunks(pairs):
+            parameters: dict[str, Any] = {}
+            for index, (charge_point_id, start_time) in enumerate(chunk):
+                parameters[f"b_cp{index}"] = charge_point_id
+                parameters[f"b_start{index}"] = start_time
+            rows = await connection.execute(_started_statement(len(chunk)), parameters)
             found.extend(map(_transaction, rows))
         return {_key_of_transaction(transaction): transaction for transaction in found}
 
@@ -1060,6 +1063,40 @@ def _insert_or_ignore(dialect: str, table: Table) -> Insert:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
+
+
+# The sizes the pairs of `_started` are padded to (an OR of 64 terms stays far below SQLite's
+# expression depth limit of 1,000).
+_PAIR_CHUNKS: Final = (1, 8, 64)
+
+
+@functools.cache
+def _started_statement(size: int) -> Select[Any]:
+    """The transactions started at any of `size` (charge point, start time) pairs."""
+    tx = transactions.c
+    return select(transactions).where(
+        or_(
+            *(
+                and_(
+                    tx.charge_point_id == bindparam(f"b_cp{i}"),
+                    tx.start_time == bindparam(f"b_start{i}"),
+                )
+                for i in range(size)
+            )
+        )
+    )
+
+
+def _padded_chunks(pairs: list[tuple[str, datetime]]) -> list[list[tuple[str, datetime]]]:
+    """`pairs` in chunks of at most the largest size, each padded to a size of _PAIR_CHUNKS by
+    repeating its last pair (the join then finds its rows twice: harmless, kept by key)."""
+    largest = _PAIR_CHUNKS[-1]
+    chunks = []
+    for start in range(0, len(pairs), largest):
+        chunk = pairs[start : start + largest]
+        size = next(size for size in _PAIR_CHUNKS if size >= len(chunk))
+        chunks.append(chunk + [chunk[-1]] * (size - len(chunk)))
+    return chunks
 
 
 def _filed(samples: Sequence[MeterSample], transaction: Transaction | None) -> list[MeterSample]:
