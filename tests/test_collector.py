@@ -1,9 +1,7 @@
-"""The server's garbage collection policy (csms/collector.py): start-up objects frozen, and a
-periodic full collection that frees cycles the freeze hid."""
+"""The server's garbage collection policy (csms/collector.py): start-up objects frozen."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import weakref
 from collections.abc import Iterator
@@ -42,19 +40,3 @@ def test_settle_freezes_what_exists_and_makes_young_collections_rarer(
     holder.clear()  # garbage now, but frozen: an ordinary collection does not free it
     gc.collect()
     assert ref() is not None
-
-
-async def test_the_periodic_full_collection_frees_frozen_cycles(restored_collector: None) -> None:
-    holder, ref = cycle()
-    collector.settle()
-    holder.clear()
-    task = asyncio.create_task(collector.collect_periodically(every=0.01))
-    try:
-        for _ in range(100):
-            await asyncio.sleep(0.01)
-            if ref() is None:
-                break
-        assert ref() is None
-        assert gc.get_freeze_count() > 0  # the survivors are frozen again
-    finally:
-        task.cancel()

@@ -216,11 +216,7 @@ async def serve(settings: Settings) -> None:
     """`csms serve`: run until cancelled (cli.py cancels it on SIGINT and SIGTERM)."""
     async with running(settings):
         collector.settle()
-        collecting = asyncio.create_task(collector.collect_periodically(), name="csms.gc")
-        try:
-            await asyncio.Event().wait()
-        finally:
-            collecting.cancel()
+        await asyncio.Event().wait()
 
 
 class _HttpServer(uvicorn.Server):
