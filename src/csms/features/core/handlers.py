@@ -88,7 +88,7 @@ async def boot_notification(
     if ctx.connection.accepted:
         after_accepted_boot(ctx)
     interval = (
-        await heartbeat_interval(ctx)
+        await heartbeat_interval(ctx, request)
         if status == RegistrationStatus.ACCEPTED
         else ctx.services.settings.boot_retry_interval
     )
@@ -97,13 +97,24 @@ async def boot_notification(
     return BootNotificationResponse(status=status, current_time=now, interval=interval)
 
 
-async def heartbeat_interval(ctx: Context) -> int:
+async def heartbeat_interval(ctx: Context, boot: BootNotificationRequest) -> int:
     """The interval configured for this charge point: its last accepted HeartbeatInterval
-    change (spec 9.1.10), else the server's. A boot never undoes what an operator set
-    (docs/charger-compatibility.md, "Configuration the operator set stays set")."""
+    change (spec 9.1.10), else the heartbeatInterval of the charger profiles matching this
+    boot, else the server's. A boot never undoes what an operator set
+    (docs/charger-compatibility.md, "Configuration the operator set stays set" and "Charger
+    profiles")."""
     value = (await ctx.store.configured_values(ctx.charge_point_id)).get("HeartbeatInterval")
     if value is not None and value.strip().isdigit():
         return int(value)
+    by_profile = await ctx.services.charger_profiles.heartbeat_interval(
+        ctx.store,
+        ctx.charge_point_id,
+        vendor=boot.charge_point_vendor,
+        model=boot.charge_point_model,
+        firmware_version=boot.firmware_version,
+    )
+    if by_profile is not None:
+        return by_profile
     return ctx.services.settings.heartbeat_interval
 
 
