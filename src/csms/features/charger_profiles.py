@@ -189,6 +189,35 @@ class ChargerProfiles:
             )
 
 
+async def heartbeat_interval_at_boot(
+    services: Services,
+    charge_point_id: str,
+    *,
+    vendor: str | None,
+    model: str | None,
+    firmware_version: str | None,
+) -> tuple[int, str]:
+    """The interval an Accepted BootNotification of this identity is answered (spec 4.2), and
+    where it comes from: the charge point's last accepted HeartbeatInterval change (spec
+    9.1.10; "operator"), else the heartbeatInterval of the matching charger profiles
+    ("profile"), else the server's ("default"). A boot never undoes what an operator set
+    (docs/charger-compatibility.md, "Configuration the operator set stays set"). Reads the
+    cached configured values and the kept match: no database read per boot."""
+    value = (await services.store.configured_values(charge_point_id)).get("HeartbeatInterval")
+    if value is not None and value.strip().isdigit():
+        return int(value), "operator"
+    by_profile = await services.charger_profiles.heartbeat_interval(
+        services.store,
+        charge_point_id,
+        vendor=vendor,
+        model=model,
+        firmware_version=firmware_version,
+    )
+    if by_profile is not None:
+        return by_profile, "profile"
+    return services.settings.heartbeat_interval, "default"
+
+
 async def adapted_request(
     services: Services, charge_point_id: str, action: str, payload: dict[str, Any]
 ) -> dict[str, Any]:

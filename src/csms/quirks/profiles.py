@@ -101,6 +101,16 @@ class Rules:
         return cls(**values)
 
 
+def rule_fields() -> list[tuple[str, str, str]]:
+    """(API name, field, kind) of every rule, kind "bool", "int" or "number": for forms."""
+    kinds = {f.name: f.type for f in fields(Rules)}
+    names = {"bool": "bool", "int | None": "int"}
+    return [
+        (name, attribute, names.get(str(kinds[attribute]), "number"))
+        for name, attribute in _RULE_NAMES.items()
+    ]
+
+
 def _rule_value(name: str, kind: object, value: Any) -> Any:
     if kind == "bool":
         if not isinstance(value, bool):

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from csms.features import alerts, live, outbox
 from csms.features.authorization import authorize, tag_info
+from csms.features.charger_profiles import heartbeat_interval_at_boot
 from csms.features.clocks import clock_suspect
 from csms.features.context import Context, Handler
 from csms.features.core.commands import after_accepted_boot, scheduled_availability_reported
@@ -98,24 +99,16 @@ async def boot_notification(
 
 
 async def heartbeat_interval(ctx: Context, boot: BootNotificationRequest) -> int:
-    """The interval configured for this charge point: its last accepted HeartbeatInterval
-    change (spec 9.1.10), else the heartbeatInterval of the charger profiles matching this
-    boot, else the server's. A boot never undoes what an operator set
-    (docs/charger-compatibility.md, "Configuration the operator set stays set" and "Charger
-    profiles")."""
-    value = (await ctx.store.configured_values(ctx.charge_point_id)).get("HeartbeatInterval")
-    if value is not None and value.strip().isdigit():
-        return int(value)
-    by_profile = await ctx.services.charger_profiles.heartbeat_interval(
-        ctx.store,
+    """The operator's HeartbeatInterval for this charge point, else its charger profiles',
+    else the server's (features/charger_profiles.py, heartbeat_interval_at_boot)."""
+    interval, _ = await heartbeat_interval_at_boot(
+        ctx.services,
         ctx.charge_point_id,
         vendor=boot.charge_point_vendor,
         model=boot.charge_point_model,
         firmware_version=boot.firmware_version,
     )
-    if by_profile is not None:
-        return by_profile
-    return ctx.services.settings.heartbeat_interval
+    return interval
 
 
 async def heartbeat(ctx: Context, request: HeartbeatRequest) -> HeartbeatResponse:
