@@ -1,8 +1,9 @@
-"""The console's live Overview and its forms for reservations, local list policies and
-firmware, in a real browser (Debian's Chromium driven by Selenium) against a real CSMS with a
-simulated charge point (docs/console.md). The Overview's figures follow the event stream
-without a reload; each form goes to the operator API, whose answer (or whose 4xx message,
-naming the field) the page shows; a viewer gets no forms and the API refuses it anyway."""
+"""The console's live Overview and its forms for reservations, local list policies,
+firmware and charger profiles, in a real browser (Debian's Chromium driven by Selenium)
+against a real CSMS with a simulated charge point (docs/console.md). The Overview's figures
+follow the event stream without a reload; each form goes to the operator API, whose answer (or
+whose 4xx message, naming the field) the page shows; a viewer gets no forms and the API refuses
+it anyway."""
 
 from __future__ import annotations
 
@@ -309,7 +310,7 @@ def test_every_page_and_every_refusal_as_an_operator_sees_it(
             a.get_attribute("href") or ""
             for a in driver.find_elements(By.CSS_SELECTOR, "header nav a")
         ]
-        assert len(links) == 12
+        assert len(links) == 13
         for link in [*links, f"{base}/charge-points/CP1", f"{base}/charge-points/CP1/messages"]:
             path = link.removeprefix(base)
             assert status_of(driver, path) == 200, path
@@ -353,5 +354,130 @@ def test_every_page_and_every_refusal_as_an_operator_sees_it(
         driver.find_element(By.CSS_SELECTOR, f"{form} input[name='password']").send_keys("x" * 9)
         driver.find_element(By.CSS_SELECTOR, f"{form} button").click()
         until(driver, lambda d: "otto" in text_of(d, ".error"), "a taken name")
+    finally:
+        background.run(cp.__aexit__(None, None, None))
+
+
+def test_charger_profiles_from_the_console(
+    server: tuple[Background, Harness],  # noqa: F811
+    browser: WebDriver,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """An operator's profile created, edited and deleted in the browser (the API's PUT and
+    DELETE /api/v1/charger-profiles/{name}); a booting charge point gets its heartbeatInterval
+    each time (docs/charger-compatibility.md)."""
+    background, harness = server
+    base = f"http://127.0.0.1:{harness.app.http_port}"
+    driver = browser
+    driver.set_script_timeout(WAIT)
+    SCRATCH[0] = tmp_path / "screenshots"
+    cp = harness.charge_point("ACME-1", vendor="ACME", model="Wall 7")
+    background.run(cp.__aenter__())
+    try:
+        assert background.run(cp.boot())["interval"] == 300
+        sign_in(driver, base, "otto")
+        driver.get(f"{base}/charger-profiles")
+        assert driver.find_elements(By.CSS_SELECTOR, "form[id^='edit-profile']") == []
+        mark(driver)
+
+        # Refused by the API naming the rule (rules.heartbeatInterval), the field marked.
+        fill(
+            driver,
+            "profile-form",
+            name="acme-wall",
+            description="ACME walls",
+            vendor="acme",
+            model="wall \\d+",
+            **{"rules.heartbeatInterval": "0", "rules.localLimitAmps": "16.5"},
+        )
+        submit(driver, "profile-form")
+        message = refusal(driver, "profile-form")
+        assert message.startswith("HTTP 422: rules.heartbeatInterval: Input should be greater")
+        beat = "#profile-form [name='rules.heartbeatInterval']"
+        assert driver.find_element(By.CSS_SELECTOR, beat).get_attribute("aria-invalid") == "true"
+        fill(driver, "profile-form", **{"rules.heartbeatInterval": "1.5"})
+        submit(driver, "profile-form")
+        until(
+            driver,
+            lambda d: (
+                "rules.heartbeatInterval: Input should be a valid integer"
+                in text_of(d, "#profile-form .form-error")
+            ),
+            "a whole number",
+        )
+        assert not_reloaded(driver)
+        assert len(background.run(harness.api.get("/charger-profiles")).json()) == 4
+
+        # Created: a checkbox and numbers become the body's rules.
+        fill(driver, "profile-form", **{"rules.heartbeatInterval": "90", "rules.maxKeys": "4"})
+        driver.find_element(By.CSS_SELECTOR, "#profile-form [name='rules.capDates']").click()
+        submit(driver, "profile-form")
+        created = answer_after_reload(driver)
+        assert created == {
+            "name": "acme-wall",
+            "description": "ACME walls",
+            "vendor": "acme",
+            "model": "wall \\d+",
+            "firmwareVersion": None,
+            "chargePointIds": [],
+            "rules": {
+                "capDates": True,
+                "maxKeys": 4,
+                "localLimitAmps": 16.5,
+                "heartbeatInterval": 90,
+            },
+            "builtin": False,
+        }
+        row = 'tr[data-profile="acme-wall"]'
+        assert "heartbeatInterval 90" in text_of(driver, f"{row} [data-field='rules']")
+        assert background.run(cp.boot())["interval"] == 90
+        driver.execute_script("window.scrollTo(0, 0)")
+        screenshot(driver, "charger-profiles")
+
+        # Edited in its own form: the name stays, capDates off, maxKeys gone, another interval.
+        driver.find_element(By.CSS_SELECTOR, f"{row} details.edit summary").click()
+        edit = driver.find_element(By.CSS_SELECTOR, f"{row} form[id^='edit-profile']")
+        form = edit.get_attribute("id") or ""
+        assert edit.find_element(By.NAME, "name").get_attribute("readonly") is not None
+        assert edit.find_element(By.NAME, "rules.capDates").is_selected()
+        edit.find_element(By.NAME, "rules.capDates").click()
+        fill(driver, form, **{"rules.heartbeatInterval": "120", "rules.maxKeys": ""})
+        fill(driver, form, chargePointIds="ACME-9")
+        mark(driver)
+        submit(driver, form)
+        edited = answer_after_reload(driver)
+        assert edited["rules"] == {"localLimitAmps": 16.5, "heartbeatInterval": 120}
+        assert edited["chargePointIds"] == ["ACME-9"] and edited["model"] == "wall \\d+"
+        assert background.run(cp.boot())["interval"] == 120
+
+        # The charge point's page names the profile and the rules in force.
+        driver.get(f"{base}/charge-points/ACME-1")
+        block = text_of(driver, "#charger-profiles")
+        assert "acme-wall" in block and "heartbeatInterval 120" in block
+        assert "120 s (charger profiles)" in block
+
+        # Deleted: the default again.
+        driver.get(f"{base}/charger-profiles")
+        delete = driver.find_element(By.CSS_SELECTOR, f"{row} form[id^='delete-profile']")
+        mark(driver)
+        submit(driver, delete.get_attribute("id") or "")
+        driver.switch_to.alert.accept()
+        until(driver, lambda d: not_reloaded(d) is False and text_of(d, "#answer pre"), "done")
+        assert text_of(driver, "#answer pre") == "Done (HTTP 204)"
+        assert driver.find_elements(By.CSS_SELECTOR, row) == []
+        assert background.run(cp.boot())["interval"] == 300
+
+        audit = background.run(harness.api.get("/audit", params={"actor": "otto"})).json()
+        operations = [entry["operation"] for entry in audit]
+        assert operations.count("put_charger_profile") == 4  # two refused, two saved
+        assert "delete_charger_profile" in operations
+
+        # A viewer sees the profiles and no form.
+        driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+        until(driver, lambda d: text_of(d, "h1") == "Sign in", "signed out")
+        sign_in(driver, base, "vera")
+        driver.get(f"{base}/charger-profiles")
+        assert driver.find_elements(By.CSS_SELECTOR, "form.api") == []
+        assert len(driver.find_elements(By.CSS_SELECTOR, "tr[data-profile]")) == 4
     finally:
         background.run(cp.__aexit__(None, None, None))

@@ -41,6 +41,7 @@ VIEWER_PAGES = (
     "/reservations",
     "/local-lists",
     "/firmware",
+    "/charger-profiles",
     "/unknown-charge-points",
 )
 
@@ -472,3 +473,91 @@ async def test_the_overview_counts_and_alerts_a_fault(
         field: f"{value:.2f}" if field == "energyTodayKwh" else str(value)
         for field, value in api.items()
     }
+
+
+async def test_charger_profiles_page_and_the_charge_points_block(
+    harness: Harness,
+    viewer: tuple[httpx.AsyncClient, str],
+    operator: tuple[httpx.AsyncClient, str],
+) -> None:
+    """Built-in profiles read-only, operators' with an edit form and a delete button (to the
+    API, console.js); a charge point's page names its profiles, the rules in force and where
+    the heartbeat interval at boot comes from (docs/charger-compatibility.md)."""
+    (client, _), (otto, csrf) = viewer, operator
+    body = {
+        "description": "ACME <walls>",
+        "vendor": "acme",
+        "model": "wall \\d+",
+        "chargePointIds": ["ACME-9"],
+        "rules": {"capDates": True, "maxKeys": 4, "localLimitAmps": 16.5, "heartbeatInterval": 90},
+    }
+    # The console's session calls the API (as its script does): CSRF header, nested rules.
+    headers = {"X-CSRF-Token": csrf}
+    saved = await otto.put("/api/v1/charger-profiles/acme-wall", json=body, headers=headers)
+    assert saved.status_code == 201, saved.text
+    bad = {**body, "rules": {"heartbeatInterval": 0}}
+    refused = await otto.put("/api/v1/charger-profiles/acme-wall", json=bad, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"] == ["body", "rules", "heartbeatInterval"]
+
+    page = (await client.get("/charger-profiles")).text
+    assert page.count("<tr data-profile=") == 5
+    for name in ("csms-simulator", "32-bit-time", "cpp-stack", "strict-schema-ts"):
+        assert f'data-profile="{name}"' in page
+    assert "ACME &lt;walls&gt;" in page and "<walls>" not in page
+    acme = page[page.index('data-profile="acme-wall"') :]
+    assert "vendor acme; model wall \\d+; ids ACME-9" in acme
+    assert "capDates, maxKeys 4, localLimitAmps 16.5, heartbeatInterval 90" in acme
+    assert "form" not in page.split("<main>")[1].replace('action="/logout"', "")
+    assert 'href="/charger-profiles" aria-current="page"' in page
+
+    mine = (await otto.get("/charger-profiles")).text
+    assert 'id="profile-form"' in mine
+    assert mine.count('class="api card') == 2  # the new profile's form and acme-wall's
+    edit = mine[mine.index('id="edit-profile-5"') :]
+    edit = edit[: edit.index("</form>")]
+    assert 'data-path="/api/v1/charger-profiles/{name}"' in mine
+    for field in (
+        'name="name" value="acme-wall" readonly',
+        'name="model" maxlength="200" value="wall \\d+"',
+        'name="chargePointIds" data-type="list" value="ACME-9"',
+        'name="rules.capDates" data-type="bool" checked',
+        'name="rules.startSchedule" data-type="bool">',
+        'name="rules.maxKeys" data-type="int" inputmode="numeric" size="8" value="4"',
+        'name="rules.localLimitAmps" data-type="number" inputmode="decimal" size="8" value="16.5"',
+        'name="rules.heartbeatInterval" data-type="int" inputmode="numeric" size="8" value="90"',
+    ):
+        assert field in edit, field
+    assert 'id="delete-profile-5" data-confirm="Delete profile acme-wall?"' in mine
+    assert 'data-path="/api/v1/charger-profiles/acme-wall"' in mine
+    # Built-in profiles: no form, no delete.
+    assert "edit-profile-1" not in mine and "delete-profile-1" not in mine
+
+    # The charge point's page: its profiles (by pattern, by id) and the merged rules.
+    async with harness.charge_point("ACME-9", vendor="ACME", model="Wall 2") as cp:
+        assert (await cp.boot())["interval"] == 90
+        block = (await client.get("/charge-points/ACME-9")).text
+        block = block[block.index('id="charger-profiles"') :]
+        block = block[: block.index("</section>")]
+        assert 'data-profile="acme-wall"' in block and "operator, by id" in block
+        assert '<tr data-rule="capDates"><th>capDates</th><td>on</td>' in block
+        assert '<tr data-rule="maxKeys"><th>maxKeys</th><td>4</td>' in block
+        assert '<tr data-rule="heartbeatInterval"><th>heartbeatInterval</th><td>90</td>' in block
+        assert "90 s (charger profiles)" in block
+        changed = await otto.post(
+            "/charge-points/ACME-9/operations/change-configuration",
+            data={"csrf_token": csrf, "key": "HeartbeatInterval", "value": "45"},
+        )
+        assert changed.status_code == 200, changed.text
+        await cp.expect_call("ChangeConfiguration")
+        block = (await client.get("/charge-points/ACME-9")).text
+        assert "45 s (the operator&#39;s HeartbeatInterval)" in block
+    async with harness.charge_point("SIM-1") as simulated:
+        await simulated.boot()
+        block = (await client.get("/charge-points/SIM-1")).text
+        assert 'data-profile="csms-simulator"' in block and "built-in" in block
+        assert "<th>localLimitAmps</th><td>32.0</td>" in block
+        assert "300 s (server default)" in block
+    gone = await otto.delete("/api/v1/charger-profiles/acme-wall", headers=headers)
+    assert gone.status_code == 204
+    assert "No charger profile matches" in (await client.get("/charge-points/ACME-9")).text

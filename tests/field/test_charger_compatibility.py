@@ -358,3 +358,105 @@ async def test_a_change_whose_answer_was_lost_is_not_known(database_url: str) ->
 async def _never(payload: dict[str, Any]) -> dict[str, Any]:
     await asyncio.sleep(3600)
     return {}
+
+
+# -- the heartbeat interval of charger profiles -----------------------------------------------
+
+
+async def put_profile(harness: Harness, name: str, body: Any, expected: int = 201) -> Any:
+    response = await harness.api.put(f"/charger-profiles/{name}", json=body)
+    assert response.status_code == expected, response.text
+    return response.json()
+
+
+async def test_a_profiles_heartbeat_interval_until_the_operator_sets_one(harness: Harness) -> None:
+    """The boot answer's interval (spec 4.2): the operator's HeartbeatInterval > the matching
+    profiles' heartbeatInterval > the server's default (300)."""
+    beat = {"vendor": "acme", "rules": {"heartbeatInterval": 120}}
+    assert (await put_profile(harness, "acme-beat", beat))["rules"] == {"heartbeatInterval": 120}
+    async with harness.charge_point("ACME-HB", vendor="ACME", model="Wall 7") as cp:
+        assert (await cp.boot())["interval"] == 120
+        assert cp.configuration["HeartbeatInterval"][0] == "120"
+        described = await get(harness, "/charge-points/ACME-HB/charger-profile")
+        assert described["profiles"] == ["acme-beat"]
+        assert described["rules"] == {"heartbeatInterval": 120}
+
+        # The operator's value wins over the profile: across a reconnect and a reboot, and
+        # after the profile changed.
+        assert await change(harness, cp, "HeartbeatInterval", "45") == "Accepted"
+        await cp.drop_and_reconnect()
+        assert (await cp.boot())["interval"] == 45
+        answer = await cp.hard_reboot()
+        assert answer is not None and answer["interval"] == 45
+        beat["rules"] = {"heartbeatInterval": 60}
+        await put_profile(harness, "acme-beat", beat, expected=200)
+        assert (await cp.boot())["interval"] == 45
+        assert cp.configuration["HeartbeatInterval"][0] == "45"
+
+    # Another charge point of the vendor: the changed profile at once; deleted, the default.
+    async with harness.charge_point("ACME-2", vendor="ACME") as other:
+        assert (await other.boot())["interval"] == 60
+        assert (await harness.api.delete("/charger-profiles/acme-beat")).status_code == 204
+        assert (await other.boot())["interval"] == 300
+        assert other.configuration["HeartbeatInterval"][0] == "300"
+        answer = await other.hard_reboot()
+        assert answer is not None and answer["interval"] == 300
+
+
+async def test_heartbeat_interval_of_several_profiles(harness: Harness) -> None:
+    """Operator profiles by charge point id before those by pattern, the shortest among equals
+    (built-in ones come after both: tests/quirks)."""
+    await put_profile(harness, "acme-long", {"vendor": "acme", "rules": {"heartbeatInterval": 600}})
+    await put_profile(harness, "acme-short", {"vendor": "ac.*", "rules": {"heartbeatInterval": 90}})
+    async with harness.charge_point("FLEET-1", vendor="ACME") as cp:
+        assert (await cp.boot())["interval"] == 90
+        by_id = {"chargePointIds": ["FLEET-1", "FLEET-9"], "rules": {"heartbeatInterval": 900}}
+        await put_profile(harness, "fleet", by_id)
+        assert (await cp.boot())["interval"] == 900
+        await put_profile(
+            harness,
+            "fleet-short",
+            {"chargePointIds": ["FLEET-1"], "rules": {"heartbeatInterval": 800}},
+        )
+        assert (await cp.boot())["interval"] == 800
+        described = await get(harness, "/charge-points/FLEET-1/charger-profile")
+        assert described["profiles"] == ["acme-long", "acme-short", "fleet", "fleet-short"]
+        assert described["rules"] == {"heartbeatInterval": 800}
+    async with harness.charge_point("FLEET-2", vendor="ACME") as other:
+        assert (await other.boot())["interval"] == 90
+        # Boots of a known identity read no profiles from the database (the match is kept).
+        reads = []
+        listed = harness.store.list_charger_profiles
+
+        async def counted() -> Any:
+            reads.append(1)
+            return await listed()
+
+        harness.store.list_charger_profiles = counted
+        for _ in range(3):
+            assert (await other.boot())["interval"] == 90
+        assert reads == []
+        del harness.store.list_charger_profiles
+    # A simulator (built-in profile csms-simulator, no interval) under an operator's profile.
+    async with harness.charge_point("FLEET-9") as simulated:
+        assert (await simulated.boot())["interval"] == 900
+
+
+@pytest.mark.parametrize("value", [0, 86_401, -30, True, 30.0, 30.5, "30", [30]])
+async def test_bad_heartbeat_intervals_are_refused_and_nothing_stored(
+    harness: Harness, value: Any
+) -> None:
+    body = {"vendor": "acme", "rules": {"heartbeatInterval": value}}
+    response = await harness.api.put("/charger-profiles/acme-beat", json=body)
+    assert response.status_code == 422, response.text
+    assert [error["loc"] for error in response.json()["detail"]] == [
+        ["body", "rules", "heartbeatInterval"]
+    ]
+    assert len(await get(harness, "/charger-profiles")) == 4
+    # A stored profile replaced by a bad one: unchanged.
+    await put_profile(harness, "acme-beat", {"vendor": "acme", "rules": {"heartbeatInterval": 7}})
+    response = await harness.api.put("/charger-profiles/acme-beat", json=body)
+    assert response.status_code == 422, response.text
+    assert (await get(harness, "/charger-profiles"))[-1]["rules"] == {"heartbeatInterval": 7}
+    async with harness.charge_point("ACME-B", vendor="ACME") as cp:
+        assert (await cp.boot())["interval"] == 7

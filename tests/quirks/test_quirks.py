@@ -17,6 +17,7 @@ from csms.quirks import (
     Rules,
     adapt_answer,
     adapt_request,
+    heartbeat_interval_of,
     key_batches,
     matching,
     merged_configuration,
@@ -56,6 +57,64 @@ def test_profiles_match_by_patterns_or_ids_and_combine() -> None:
     )
     with pytest.raises(ValueError, match="model: not a regular expression"):
         ChargerProfile(name="bad", model="wall(")
+
+
+@pytest.mark.parametrize("value", [0, 86_401, -5, True, 30.0, "30", 30.5, [30]])
+def test_a_heartbeat_interval_is_a_whole_number_of_seconds_up_to_a_day(value: Any) -> None:
+    with pytest.raises(ValueError, match="heartbeatInterval"):
+        Rules.from_json({"heartbeatInterval": value})
+
+
+def test_the_heartbeat_interval_rule_round_trips() -> None:
+    for seconds in (1, 86_400):
+        rules = Rules.from_json({"heartbeatInterval": seconds})
+        assert rules == Rules(heartbeat_interval=seconds)
+        assert rules.as_json() == {"heartbeatInterval": seconds}
+    assert Rules.from_json({"heartbeatInterval": None}) == Rules()
+
+
+def _beat(
+    name: str, seconds: int, *, ids: tuple[str, ...] = (), builtin: bool = False
+) -> ChargerProfile:
+    return ChargerProfile(
+        name=name,
+        vendor=None if ids else "acme",
+        charge_point_ids=ids,
+        rules=Rules(heartbeat_interval=seconds),
+        builtin=builtin,
+    )
+
+
+def test_heartbeat_interval_precedence_operator_id_pattern_then_built_in() -> None:
+    """Operator by id > operator by pattern > built-in by id > built-in by pattern; among
+    equals the shortest (docs/charger-compatibility.md, "Charger profiles")."""
+    builtin_pattern = _beat("bp", 10, builtin=True)
+    builtin_id = _beat("bi", 20, ids=("CP1",), builtin=True)
+    operator_pattern = _beat("op", 600)
+    operator_id = _beat("oi", 900, ids=("CP1",))
+    everything = [builtin_pattern, builtin_id, operator_pattern, operator_id]
+    # Each standing wins over all below it, whatever their (shorter) intervals and the order.
+    assert heartbeat_interval_of(everything, "CP1") == 900
+    assert heartbeat_interval_of(reversed(everything), "CP1") == 900
+    assert heartbeat_interval_of(everything[:3], "CP1") == 600
+    assert heartbeat_interval_of(everything[:2], "CP1") == 20
+    assert heartbeat_interval_of(everything[:1], "CP1") == 10
+    # Another charge point matched by pattern only: the id lists do not count for it.
+    assert heartbeat_interval_of([builtin_pattern, operator_pattern], "CP2") == 600
+    # Ties within a standing: the shortest.
+    assert heartbeat_interval_of([_beat("a", 120), _beat("b", 60), _beat("c", 90)], "X") == 60
+    ids = [_beat("a", 120, ids=("X",)), _beat("b", 45, ids=("X",)), _beat("p", 5)]
+    assert heartbeat_interval_of(ids, "X") == 45
+    # A profile listing the id that also matches by pattern counts as by id.
+    both = ChargerProfile(
+        name="both", vendor="acme", charge_point_ids=("X",), rules=Rules(heartbeat_interval=400)
+    )
+    assert heartbeat_interval_of([_beat("p", 5), both], "X") == 400
+    # None gives one: None; the rules shown carry the same choice.
+    assert heartbeat_interval_of([ChargerProfile(name="n", vendor="a")], "X") is None
+    assert heartbeat_interval_of([], "X") is None
+    assert rules_of(everything, "CP1").heartbeat_interval == 900
+    assert rules_of(everything[:3]).heartbeat_interval == 600
 
 
 def test_built_in_profiles_describe_the_simulator_presets() -> None:

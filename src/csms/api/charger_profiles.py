@@ -13,6 +13,7 @@ from csms.api.deps import known_charge_point, services_of
 from csms.api.models import Model
 from csms.features.charger_profiles import profile_of
 from csms.quirks import ChargerProfile
+from csms.quirks.profiles import HEARTBEAT_INTERVAL_RANGE
 from csms.storage import ChargerProfileRecord
 
 router = APIRouter(tags=["charger profiles"])
@@ -32,6 +33,14 @@ class RulesIn(Model):
     max_keys: Annotated[int, Field(ge=1, le=1000)] | None = None
     tx_default_fallback: bool = False
     local_limit_amps: Annotated[float, Field(gt=0, le=10_000)] | None = None
+    # Seconds, a whole JSON number: no true, 30.0 or "30" (strict).
+    heartbeat_interval: (
+        Annotated[
+            int,
+            Field(strict=True, ge=HEARTBEAT_INTERVAL_RANGE[0], le=HEARTBEAT_INTERVAL_RANGE[1]),
+        ]
+        | None
+    ) = None
 
 
 class ChargerProfileIn(Model):

@@ -54,6 +54,7 @@ NAVIGATION: tuple[tuple[str, str, Role], ...] = (
     ("Reservations", "/reservations", Role.VIEWER),
     ("Local lists", "/local-lists", Role.VIEWER),
     ("Firmware", "/firmware", Role.VIEWER),
+    ("Charger profiles", "/charger-profiles", Role.VIEWER),
     ("Unknown", "/unknown-charge-points", Role.VIEWER),
     ("My tokens", "/tokens", Role.VIEWER),
     ("Users", "/users", Role.ADMIN),

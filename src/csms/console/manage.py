@@ -1,5 +1,5 @@
-"""The console's pages for reservations, local list policies and firmware images
-(docs/console.md): the records, and for operators the forms that change them.
+"""The console's pages for reservations, local list policies, firmware images and charger
+profiles (docs/console.md): the records, and for operators the forms that change them.
 
 The forms are sent by the page's script (console/static/console.js, `form.api`) to the operator
 API's own routes, as JSON (multipart for an upload) with the session's CSRF token: the same
@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from csms.api.deps import services_of
 from csms.console.auth import User
 from csms.console.pages import _events_from, _page, table_of
+from csms.quirks.profiles import rule_fields
 from csms.storage import ACTIVE_RESERVATION_STATES
 from csms.storage.records import LocalList
 
@@ -68,4 +69,31 @@ async def firmware_page(request: Request, principal: User) -> Response:
         principal,
         images=images,
         charge_points=await _charge_point_ids(request),
+    )
+
+
+# What each rule does, in a word (docs/charger-compatibility.md has the whole).
+RULE_HINTS = {
+    "capDates": "dates after 2037 sent as 2037-12-31T23:59:59Z",
+    "startSchedule": "Absolute profiles always carry startSchedule",
+    "maxKeys": "GetConfiguration keys per request",
+    "txDefaultFallback": "falls back to its TxDefaultProfile",
+    "localLimitAmps": "its own maximum, A per phase",
+    "heartbeatInterval": "seconds answered at boot (1-86400)",
+}
+
+
+@router.get("/charger-profiles")
+async def charger_profiles_page(request: Request, principal: User) -> Response:
+    """The built-in profiles (read-only) and the operators' (forms to the API's
+    PUT/DELETE /api/v1/charger-profiles/{name}: docs/charger-compatibility.md)."""
+    services = services_of(request)
+    profiles = await services.charger_profiles.all(services.store)
+    return _page(
+        request,
+        "charger_profiles.html",
+        principal,
+        profiles=profiles,
+        operators=[p for p in profiles if not p.builtin],
+        rule_fields=[(*field, RULE_HINTS.get(field[0], "")) for field in rule_fields()],
     )

@@ -28,6 +28,7 @@ from csms.api.transactions import csv_response, duration, energy_kwh, transactio
 from csms.console.auth import OperatorPost, User
 from csms.console.charts import bar_chart, line_chart, step_chart
 from csms.features import outbox, smart_charging
+from csms.features.charger_profiles import heartbeat_interval_at_boot
 from csms.features.context import Services
 from csms.features.firmware import JobKind
 from csms.features.live import latest_power_energy
@@ -182,8 +183,18 @@ async def _charge_point_context(services: Services, charge_point_id: str) -> dic
     profiles = await store.charging_profiles_of(charge_point_id)
     connectors = await store.list_connectors(charge_point_id)
     schedules = await _composite_charts(services, charge_point_id, connectors) if profiles else []
+    described = await services.charger_profiles.describe(services, charge_point_id)
+    heartbeat = await heartbeat_interval_at_boot(
+        services,
+        charge_point_id,
+        vendor=described.vendor,
+        model=described.model,
+        firmware_version=described.firmware_version,
+    )
     return {
         "cp": charge_point,
+        "charger": described,
+        "heartbeat": heartbeat,
         "availability_table": table_of(await store.availability_of(charge_point_id)),
         "profiles_table": table_of(profiles),
         "firmware_table": table_of(

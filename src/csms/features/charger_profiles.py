@@ -19,6 +19,7 @@ from csms.quirks import (
     Rules,
     adapt_answer,
     adapt_request,
+    heartbeat_interval_of,
     matching,
     rules_of,
 )
@@ -104,31 +105,64 @@ class ChargerProfiles:
         vendor = boot.charge_point_vendor if boot else None
         model = boot.charge_point_model if boot else None
         firmware = boot.firmware_version if boot else None
-        key = (charge_point_id, vendor, model, firmware)
-        found = self._matched.get(key)
-        if found is None:
-            generation = self._generation
-            found = tuple(
-                matching(
-                    await self.all(services.store),
-                    charge_point_id,
-                    vendor=vendor,
-                    model=model,
-                    firmware_version=firmware,
-                )
-            )
-            if len(self._matched) >= _MATCHED_MAX:
-                self._matched.clear()
-            if generation == self._generation:
-                self._matched[key] = found
+        found = await self.matched(
+            services.store, charge_point_id, vendor=vendor, model=model, firmware_version=firmware
+        )
         return Described(
             charge_point_id=charge_point_id,
             vendor=vendor,
             model=model,
             firmware_version=firmware,
             profiles=found,
-            rules=with_cap_dates(rules_of(found), services.settings.cap_dates),
+            rules=with_cap_dates(rules_of(found, charge_point_id), services.settings.cap_dates),
         )
+
+    async def matched(
+        self,
+        store: Store,
+        charge_point_id: str,
+        *,
+        vendor: str | None,
+        model: str | None,
+        firmware_version: str | None,
+    ) -> tuple[ChargerProfile, ...]:
+        """The profiles matching this boot identity: remembered, so the patterns are matched
+        (and the operators' profiles read) once per identity and change."""
+        key = (charge_point_id, vendor, model, firmware_version)
+        found = self._matched.get(key)
+        if found is None:
+            generation = self._generation
+            found = tuple(
+                matching(
+                    await self.all(store),
+                    charge_point_id,
+                    vendor=vendor,
+                    model=model,
+                    firmware_version=firmware_version,
+                )
+            )
+            if len(self._matched) >= _MATCHED_MAX:
+                self._matched.clear()
+            if generation == self._generation:
+                self._matched[key] = found
+        return found
+
+    async def heartbeat_interval(
+        self,
+        store: Store,
+        charge_point_id: str,
+        *,
+        vendor: str | None,
+        model: str | None,
+        firmware_version: str | None,
+    ) -> int | None:
+        """The heartbeatInterval of the profiles matching the boot a charge point just sent
+        (quirks.heartbeat_interval_of), None when none gives one: no database read once the
+        identity's match is remembered."""
+        found = await self.matched(
+            store, charge_point_id, vendor=vendor, model=model, firmware_version=firmware_version
+        )
+        return heartbeat_interval_of(found, charge_point_id)
 
     async def rules(self, services: Services, charge_point_id: str) -> Rules:
         return (await self.describe(services, charge_point_id)).rules
@@ -153,6 +187,35 @@ class ChargerProfiles:
                 adaptation.rule,
                 adaptation.detail,
             )
+
+
+async def heartbeat_interval_at_boot(
+    services: Services,
+    charge_point_id: str,
+    *,
+    vendor: str | None,
+    model: str | None,
+    firmware_version: str | None,
+) -> tuple[int, str]:
+    """The interval an Accepted BootNotification of this identity is answered (spec 4.2), and
+    where it comes from: the charge point's last accepted HeartbeatInterval change (spec
+    9.1.10; "operator"), else the heartbeatInterval of the matching charger profiles
+    ("profile"), else the server's ("default"). A boot never undoes what an operator set
+    (docs/charger-compatibility.md, "Configuration the operator set stays set"). Reads the
+    cached configured values and the kept match: no database read per boot."""
+    value = (await services.store.configured_values(charge_point_id)).get("HeartbeatInterval")
+    if value is not None and value.strip().isdigit():
+        return int(value), "operator"
+    by_profile = await services.charger_profiles.heartbeat_interval(
+        services.store,
+        charge_point_id,
+        vendor=vendor,
+        model=model,
+        firmware_version=firmware_version,
+    )
+    if by_profile is not None:
+        return by_profile, "profile"
+    return services.settings.heartbeat_interval, "default"
 
 
 async def adapted_request(

@@ -14,7 +14,14 @@ from csms.quirks.adapt import (
     merged_configuration,
     no_limit,
 )
-from csms.quirks.profiles import BUILTIN, ChargerProfile, Rules, matching, rules_of
+from csms.quirks.profiles import (
+    BUILTIN,
+    ChargerProfile,
+    Rules,
+    heartbeat_interval_of,
+    matching,
+    rules_of,
+)
 
 __all__ = [
     "BUILTIN",
@@ -24,6 +31,7 @@ __all__ = [
     "Rules",
     "adapt_answer",
     "adapt_request",
+    "heartbeat_interval_of",
     "key_batches",
     "matching",
     "merged_configuration",

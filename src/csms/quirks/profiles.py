@@ -18,7 +18,11 @@ _RULE_NAMES: Final = {
     "maxKeys": "max_keys",
     "txDefaultFallback": "tx_default_fallback",
     "localLimitAmps": "local_limit_amps",
+    "heartbeatInterval": "heartbeat_interval",
 }
+
+# The heartbeatInterval a profile may give, seconds: a second to a day.
+HEARTBEAT_INTERVAL_RANGE: Final = (1, 86_400)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,18 +43,29 @@ class Rules:
     # The charge point's own maximum, A per phase on 3 phases: what its composite schedule
     # reports where no profile limits charging.
     local_limit_amps: Decimal | None = None
+    # The interval answered to an Accepted BootNotification (spec 4.2) when the operator set
+    # no HeartbeatInterval for the charge point (features/core/handlers.py); several matching
+    # profiles: heartbeat_interval_of.
+    heartbeat_interval: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_keys is not None and self.max_keys < 1:
             raise ValueError("maxKeys must be at least 1")
+        low, high = HEARTBEAT_INTERVAL_RANGE
+        if self.heartbeat_interval is not None and not low <= self.heartbeat_interval <= high:
+            raise ValueError(f"heartbeatInterval must be {low} to {high} seconds")
         if self.local_limit_amps is not None and not (
             self.local_limit_amps.is_finite() and self.local_limit_amps > 0
         ):
             raise ValueError("localLimitAmps must be a number above 0")
 
     def merged(self, other: Rules) -> Rules:
-        """Both rule sets: any switch on, the smallest maxKeys, the first local limit."""
+        """Both rule sets: any switch on, the smallest maxKeys, the first local limit, the
+        shortest heartbeat interval (between profiles of equal standing: rules_of)."""
         keys = [k for k in (self.max_keys, other.max_keys) if k is not None]
+        intervals = [
+            i for i in (self.heartbeat_interval, other.heartbeat_interval) if i is not None
+        ]
         return Rules(
             cap_dates=self.cap_dates or other.cap_dates,
             start_schedule=self.start_schedule or other.start_schedule,
@@ -61,6 +76,7 @@ class Rules:
                 if self.local_limit_amps is not None
                 else other.local_limit_amps
             ),
+            heartbeat_interval=min(intervals) if intervals else None,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -83,6 +99,16 @@ class Rules:
                 raise ValueError(f"unknown rule {name!r} (known: {', '.join(_RULE_NAMES)})")
             values[attribute] = _rule_value(name, kinds[attribute], value)
         return cls(**values)
+
+
+def rule_fields() -> list[tuple[str, str, str]]:
+    """(API name, field, kind) of every rule, kind "bool", "int" or "number": for forms."""
+    kinds = {f.name: f.type for f in fields(Rules)}
+    names = {"bool": "bool", "int | None": "int"}
+    return [
+        (name, attribute, names.get(str(kinds[attribute]), "number"))
+        for name, attribute in _RULE_NAMES.items()
+    ]
 
 
 def _rule_value(name: str, kind: object, value: Any) -> Any:
@@ -172,11 +198,33 @@ def matching(
     ]
 
 
-def rules_of(profiles: Iterable[ChargerProfile]) -> Rules:
+def rules_of(profiles: Iterable[ChargerProfile], charge_point_id: str | None = None) -> Rules:
+    """The rules of the profiles matching a charge point (`matching`), combined (`merged`);
+    the heartbeat interval by precedence (`heartbeat_interval_of`)."""
+    found = tuple(profiles)
     combined = Rules()
-    for profile in profiles:
+    for profile in found:
         combined = combined.merged(profile.rules)
-    return combined
+    return replace(combined, heartbeat_interval=heartbeat_interval_of(found, charge_point_id))
+
+
+def heartbeat_interval_of(
+    profiles: Iterable[ChargerProfile], charge_point_id: str | None = None
+) -> int | None:
+    """The heartbeatInterval of the profiles matching a charge point: an operator's profile
+    that lists its id, else an operator's that matched its boot, else a built-in one listing
+    it, else a built-in one by its boot; the shortest interval among profiles of one standing.
+    None when none gives one."""
+    best: tuple[int, int] | None = None
+    for profile in profiles:
+        interval = profile.rules.heartbeat_interval
+        if interval is None:
+            continue
+        by_id = charge_point_id is not None and charge_point_id in profile.charge_point_ids
+        standing = (2 if profile.builtin else 0) + (0 if by_id else 1)
+        if best is None or (standing, interval) < best:
+            best = (standing, interval)
+    return None if best is None else best[1]
 
 
 def with_cap_dates(rules: Rules, policy: str) -> Rules:

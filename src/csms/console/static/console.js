@@ -4,8 +4,10 @@
 // charge point, data-cp.
 // Forms sent to the operator API (form.api, console/templates/_api.html): the fields become
 // the JSON body (multipart for a file), {name} in data-path is taken from the field of that
-// name, the session's CSRF token goes in X-CSRF-Token. On success the answer is kept for the
-// reloaded page to show; a refusal shows the API's message, naming the field, in the form.
+// name, the session's CSRF token goes in X-CSRF-Token. A field named "a.b" goes into the body
+// as {"a": {"b": ...}}. On success the answer is kept for the reloaded page to show; a refusal
+// shows the API's message, naming the field, in the form, and marks the fields it names
+// (aria-invalid).
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
@@ -26,17 +28,32 @@
   }
 
   function value(el) {
-    if (el.type === "checkbox") return el.checked ? (el.value || "true") : null;
-    var text = el.value.trim();
     var type = el.dataset.type;
+    if (el.type === "checkbox") {
+      if (type === "bool") return el.checked;
+      return el.checked ? (el.value || "true") : null;
+    }
+    var text = el.value.trim();
     if (text === "") return type === "null" ? null : undefined;
+    // Not a number: sent as typed, for the API to refuse naming the field.
     if (type === "int") return /^-?\d{1,15}$/.test(text) ? Number(text) : text;
+    if (type === "number") return /^-?\d{1,15}(\.\d{1,15})?$/.test(text) ? Number(text) : text;
     if (type === "list") return text.split(/[\s,]+/).filter(function (t) { return t; });
     if (type === "datetime") {
       var when = new Date(text);
       return isNaN(when.getTime()) ? text : when.toISOString();
     }
     return text;
+  }
+
+  // body["a"]["b"] = v for the field "a.b".
+  function put(body, name, v) {
+    var parts = name.split("."), at = body;
+    parts.slice(0, -1).forEach(function (part) {
+      if (typeof at[part] !== "object" || at[part] === null) at[part] = {};
+      at = at[part];
+    });
+    at[parts[parts.length - 1]] = v;
   }
 
   function request(form) {
@@ -54,7 +71,7 @@
         if (el.type === "file") { if (el.files.length) data.append(el.name, el.files[0]); }
         else if (v !== undefined && v !== null) data.append(el.name, v);
       } else if (v !== undefined) {
-        body[el.name] = v;
+        put(body, el.name, v);
       }
     });
     var headers = {"Accept": "application/json", "X-CSRF-Token": meta ? meta.content : ""};
@@ -67,14 +84,42 @@
     return fetch(path + (query.length ? "?" + query.join("&") : ""), init);
   }
 
-  // The API's refusal as a sentence: FastAPI's validation errors name the field (loc).
-  function refusal(status, answer) {
+  // The names of the fields a refusal is about: FastAPI's validation errors name them (loc,
+  // "rules.maxKeys" for a nested one), our own messages start with one ("vendor: ...").
+  function named(answer) {
     var detail = answer && answer.detail;
     if (Array.isArray(detail)) {
       return detail.map(function (d) {
         var loc = (d.loc || []).filter(function (p) { return p !== "body"; });
         if (loc[0] === "query" || loc[0] === "path") loc = loc.slice(1);
-        return (loc.length ? loc.join(".") + ": " : "") + d.msg;
+        return loc.join(".");
+      });
+    }
+    var first = typeof detail === "string" && /^([\w.]+): /.exec(detail);
+    return first ? [first[1]] : [];
+  }
+
+  function markInvalid(form, names) {
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (el) {
+      el.removeAttribute("aria-invalid");
+    });
+    names.forEach(function (name) {
+      var field = name && form.elements.namedItem(name);
+      if (field && field.setAttribute) field.setAttribute("aria-invalid", "true");
+      // A rule refused by its own name ("heartbeatInterval: ..."), its field "rules.x".
+      else if (name && form.elements.namedItem("rules." + name)) {
+        form.elements.namedItem("rules." + name).setAttribute("aria-invalid", "true");
+      }
+    });
+  }
+
+  // The API's refusal as a sentence: FastAPI's validation errors name the field (loc).
+  function refusal(status, answer) {
+    var detail = answer && answer.detail;
+    if (Array.isArray(detail)) {
+      var names = named(answer);
+      return detail.map(function (d, i) {
+        return (names[i] ? names[i] + ": " : "") + d.msg;
       }).join("; ");
     }
     if (typeof detail === "string") return detail;
@@ -118,6 +163,7 @@
             error.textContent = "HTTP " + response.status + ": " + refusal(response.status, answer);
             error.hidden = false;
           }
+          markInvalid(form, named(answer));
           if (button) button.disabled = false;
         });
       }).catch(function (e) {

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from csms.features import alerts, live, outbox
 from csms.features.authorization import authorize, tag_info
+from csms.features.charger_profiles import heartbeat_interval_at_boot
 from csms.features.clocks import clock_suspect
 from csms.features.context import Context, Handler
 from csms.features.core.commands import after_accepted_boot, scheduled_availability_reported
@@ -88,7 +89,7 @@ async def boot_notification(
     if ctx.connection.accepted:
         after_accepted_boot(ctx)
     interval = (
-        await heartbeat_interval(ctx)
+        await heartbeat_interval(ctx, request)
         if status == RegistrationStatus.ACCEPTED
         else ctx.services.settings.boot_retry_interval
     )
@@ -97,14 +98,17 @@ async def boot_notification(
     return BootNotificationResponse(status=status, current_time=now, interval=interval)
 
 
-async def heartbeat_interval(ctx: Context) -> int:
-    """The interval configured for this charge point: its last accepted HeartbeatInterval
-    change (spec 9.1.10), else the server's. A boot never undoes what an operator set
-    (docs/charger-compatibility.md, "Configuration the operator set stays set")."""
-    value = (await ctx.store.configured_values(ctx.charge_point_id)).get("HeartbeatInterval")
-    if value is not None and value.strip().isdigit():
-        return int(value)
-    return ctx.services.settings.heartbeat_interval
+async def heartbeat_interval(ctx: Context, boot: BootNotificationRequest) -> int:
+    """The operator's HeartbeatInterval for this charge point, else its charger profiles',
+    else the server's (features/charger_profiles.py, heartbeat_interval_at_boot)."""
+    interval, _ = await heartbeat_interval_at_boot(
+        ctx.services,
+        ctx.charge_point_id,
+        vendor=boot.charge_point_vendor,
+        model=boot.charge_point_model,
+        firmware_version=boot.firmware_version,
+    )
+    return interval
 
 
 async def heartbeat(ctx: Context, request: HeartbeatRequest) -> HeartbeatResponse:
