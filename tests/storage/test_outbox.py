@@ -210,6 +210,25 @@ async def test_failures_back_off_then_die_with_the_expired_ones_behind(
     assert await store.redeliver(hook, None, end) == 1
 
 
+async def test_a_stale_attempt_of_a_dead_letter_is_not_dead_again(
+    store: SqlStore, charge_point: str
+) -> None:
+    """Two attempts of one delivery from due lists read before either was noted (the
+    deliverer's next round read the list before the first attempt's write committed): the
+    second finds it dead-lettered already, notes nothing and does not count it dead again."""
+    hook = await _subscribe(store)
+    await store.record_events([_event("status", n=1)])
+    await store.fan_out(NOW)
+    (head,) = await store.due_deliveries(NOW)
+    end = NOW + timedelta(hours=25)
+    window = end - timedelta(hours=24)
+    kwargs = {"at": end, "error": "HTTP 503", "next_attempt_at": end}
+    assert await store.delivery_failed(head, window_started_before=window, **kwargs)
+    assert not await store.delivery_failed(head, window_started_before=window, **kwargs)
+    (letter,) = await store.dead_letters(hook)
+    assert letter.attempts == 1
+
+
 async def test_pruning_keeps_what_is_still_owed(store: SqlStore, charge_point: str) -> None:
     await store.record_events([_event("status", n=1)])
     hook = await _subscribe(store)

@@ -91,8 +91,9 @@ class DeliveriesStore(SqlBase):
         next_attempt_at: datetime,
         window_started_before: datetime,
     ) -> bool:
-        """Note a failed attempt. True if it is dead-lettered: its window started before
-        `window_started_before`; the expired deliveries queued behind it die with it."""
+        """Note a failed attempt. True if this attempt dead-lettered it: its window started
+        before `window_started_before`; the expired deliveries queued behind it die with it.
+        False, and nothing noted, if it was no longer pending."""
         aware(at, next_attempt_at, window_started_before)
         d = webhook_deliveries.c
         dead = delivery.created_at < window_started_before
@@ -122,13 +123,16 @@ class DeliveriesStore(SqlBase):
             )
         )
 
-        async def work(connection: AsyncConnection) -> None:
-            await connection.execute(noted)
+        async def work(connection: AsyncConnection) -> bool:
+            # Not pending any more (an attempt from a list read before another attempt of the
+            # same delivery dead-lettered it): nothing is noted, and it is not dead again.
+            if (await connection.execute(noted)).rowcount == 0:
+                return False
             if dead:
                 await connection.execute(expired)
+            return dead
 
-        await self._writer.run(work)
-        return dead
+        return await self._writer.run(work)
 
     async def dead_letters(self, subscription_id: int, limit: int = 500) -> list[Delivery]:
         d = webhook_deliveries.c
