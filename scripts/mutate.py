@@ -106,6 +106,16 @@ MODULES: dict[str, Target] = {
             "tests/features/core/test_core.py",
             "tests/features/core/test_start_transaction_answers.py",
             "tests/conformance/test_core_charging_sessions.py",
+            # DataTransfer: vendor handlers (TC_064) and the bound on its data.
+            "tests/conformance/test_core_data_transfer.py",
+            "tests/transport/test_input_limits.py::test_data_transfer_data_is_bounded",
+            # A Pending boot is not an acceptance; an Accepted one starts what follows it.
+            "tests/conformance/test_extra_scenarios.py::test_r_boot_03_requests_before_acceptance_get_security_error",
+            "tests/api/test_commands.py::test_configuration_is_fetched_after_boot_outside_certification_mode",
+            # A StopTransaction ends the transaction's TxProfiles (spec 7.10).
+            "tests/features/smart_charging/test_charging_profiles.py::test_tx_profiles_end_with_their_transaction",
+            # Late MeterValues of a transaction over already: its energy again.
+            "tests/field/test_energy.py::test_late_meter_values_of_a_transaction_are_billed_while_the_next_one_runs",
         ),
     ),
     "smart_charging": Target(
