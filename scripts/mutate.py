@@ -74,7 +74,18 @@ MODULES: dict[str, Target] = {
     ),
     "admission": Target(
         "src/csms/features/admission.py",
-        ("tests/transport/test_handshake.py", "tests/transport/test_basic_auth_cache.py"),
+        (
+            "tests/transport/test_handshake.py",
+            "tests/transport/test_basic_auth_cache.py",
+            # The policies for unknown ids, lookalikes, registration only once the socket is open.
+            "tests/transport/test_unknown_charge_points.py",
+            "tests/transport/test_input_limits.py::test_lookalikes_of_a_known_id_are_refused",
+            "tests/transport/test_input_limits.py::test_a_failed_upgrade_leaves_nothing_and_registers_nothing",
+            # Accepted without a boot only if Accepted and booted before (J 5.4).
+            "tests/conformance/test_extra_scenarios.py::test_r_boot_03_requests_before_acceptance_get_security_error",
+            # The security profiles' path: the client certificate's serial kept.
+            "tests/features/security/test_client_certificates.py::test_a_charge_point_connects_with_the_certificate_issued_from_its_csr",
+        ),
     ),
     "basic_auth": Target(
         "src/csms/transport/basic_auth.py",
@@ -106,6 +117,16 @@ MODULES: dict[str, Target] = {
             "tests/features/core/test_core.py",
             "tests/features/core/test_start_transaction_answers.py",
             "tests/conformance/test_core_charging_sessions.py",
+            # DataTransfer: vendor handlers (TC_064) and the bound on its data.
+            "tests/conformance/test_core_data_transfer.py",
+            "tests/transport/test_input_limits.py::test_data_transfer_data_is_bounded",
+            # A Pending boot is not an acceptance; an Accepted one starts what follows it.
+            "tests/conformance/test_extra_scenarios.py::test_r_boot_03_requests_before_acceptance_get_security_error",
+            "tests/api/test_commands.py::test_configuration_is_fetched_after_boot_outside_certification_mode",
+            # A StopTransaction ends the transaction's TxProfiles (spec 7.10).
+            "tests/features/smart_charging/test_charging_profiles.py::test_tx_profiles_end_with_their_transaction",
+            # Late MeterValues of a transaction over already: its energy again.
+            "tests/field/test_energy.py::test_late_meter_values_of_a_transaction_are_billed_while_the_next_one_runs",
         ),
     ),
     "smart_charging": Target(
@@ -118,7 +139,12 @@ MODULES: dict[str, Target] = {
     ),
     "charging_profiles": Target(
         "src/csms/features/smart_charging/profiles.py",
-        ("tests/features/smart_charging/test_charging_profiles.py", "tests/features/test_edges.py"),
+        (
+            "tests/features/smart_charging/test_charging_profiles.py",
+            # composite_of: installed profiles left out of the composite schedule, and why.
+            "tests/features/smart_charging/test_charging_profiles_composite.py",
+            "tests/features/test_edges.py",
+        ),
     ),
     "load_management": Target(
         "src/csms/features/load_management/worker.py",

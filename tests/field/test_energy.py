@@ -74,6 +74,25 @@ async def test_late_meter_values_after_the_stop_are_billed(harness: Harness) -> 
     assert flags == ["from_samples", "meter_stop_below_start", "register_reset"]
 
 
+async def test_late_meter_values_of_a_transaction_are_billed_while_the_next_one_runs(
+    harness: Harness,
+) -> None:
+    """Late samples of a transaction over already are billed also when a newer transaction
+    (a higher id) runs on the same connector: only the one they belong to being open spares
+    the read."""
+    async with harness.charge_point("CP1") as cp:
+        await cp.boot()
+        first = await started(cp, 1000)
+        await cp.stop_transaction(first, 1100, timestamp=at(30))
+        second = await started(cp, 2000, minutes=40)
+        assert second > first
+        assert await billed(harness, first) == (100, [])
+        # The first one's queue flushed late: a reading of 1400 at minute 10, which makes the
+        # stop's 1100 a rollback of the register: 400 billed, not 100 (nor 400 + 1100).
+        await cp.meter_values(1, transaction_id=first, energy_wh=1400, timestamp=at(10))
+    assert await billed(harness, first) == (400, ["from_samples", "register_rollback"])
+
+
 async def test_a_late_stop_transaction_replaces_the_energy_up_to_the_last_sample(
     harness: Harness,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -121,6 +122,8 @@ def test_any_json_array_parses_to_a_frame_or_malformed(items: list[object]) -> N
         ('[2, 1, "Heartbeat", {}]', "-1"),
         ("[2]", "-1"),
         ('[2, "' + "x" * 37 + '", "Heartbeat", {}]', "x" * 37),
+        ('[2, "", "Heartbeat", {}]', ""),  # J 4.1.4: 1 to 36 characters, never none
+        ('[2, "' + "x" * 500 + '", "Heartbeat", {}]', "x" * 500),
     ],
 )
 def test_a_call_with_an_unusable_id_is_answered_formation_violation(text: str, echo: str) -> None:
@@ -136,3 +139,32 @@ def test_an_echoed_lone_surrogate_is_serialized_as_an_escape() -> None:
     text.encode("utf-8")
     assert text.startswith('[4,"\\ud800"')
     assert serialize(CallResult(unique_id="é", payload={})) == '[3,"é",{}]'
+
+
+def test_an_id_of_36_characters_is_usable() -> None:
+    # J 4.1.4: at most 36 characters; 36 is the bound, not above it.
+    result = parse('[2, "' + "x" * 36 + '", "Heartbeat", {}]')
+    assert result == Call(unique_id="x" * 36, action="Heartbeat", payload={})
+
+
+@pytest.mark.parametrize(
+    ("unique_id", "shown"),
+    [
+        ("x" * 58, "'" + "x" * 58 + "'"),  # its ascii() is 60 characters: shown whole
+        ("x" * 59, "'" + "x" * 56 + "..."),  # 61: cut to 57, and "..."
+        ("x" * 10_000, "'" + "x" * 56 + "..."),
+        (["y" * 100], "['" + "y" * 55 + "..."),
+    ],
+)
+def test_an_unusable_id_is_shown_cut_to_60_characters(unique_id: object, shown: str) -> None:
+    """The reason (logged) shows a long unusable id cut, never the whole of what a peer sent."""
+    result = parse(json.dumps([3, unique_id, {}]))
+    assert isinstance(result, Malformed)
+    assert result.reason == f"unusable message id {shown}"
+
+
+def test_decimal_limits_serialize_as_json_numbers() -> None:
+    # Whole values as integers, others as they are: 16.6 is not rounded to either side.
+    payload = {"a": Decimal("16.6"), "b": Decimal("16.4"), "c": Decimal("16.5"), "d": Decimal(32)}
+    text = serialize(Call(unique_id="1", action="SetChargingProfile", payload=payload))
+    assert text == '[2,"1","SetChargingProfile",{"a":16.6,"b":16.4,"c":16.5,"d":32}]'

@@ -115,6 +115,11 @@ async def test_data_transfer_data_is_bounded(tmp_path: Path) -> None:
         over = await raw.exchange([2, "d2", "DataTransfer", {"vendorId": "V", "data": "x" * 1001}])
         assert over[:3] == [4, "d2", "PropertyConstraintViolation"]
         assert over[3].startswith("data:")
+        # The bound is on UTF-8 bytes, not characters: 334 "€" (3 bytes each) are 1002 bytes
+        # in 334 characters, fewer than the limit (and than limit - 4), more than limit // 4.
+        wide = await raw.exchange([2, "d3", "DataTransfer", {"vendorId": "V", "data": "€" * 334}])
+        assert wide[:3] == [4, "d3", "PropertyConstraintViolation"]
+        assert "1002 bytes" in wide[3]
         assert (await raw.exchange([2, "hb", "Heartbeat", {}]))[0] == 3
 
 

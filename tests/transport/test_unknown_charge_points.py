@@ -54,6 +54,9 @@ async def test_lookalikes_of_a_known_id_are_refused_under_pending(tmp_path: Path
                 pass
         assert refused.value.response.status_code == 404
         assert [cp.id for cp in await running.store.list_charge_points()] == ["SECURE1"]
+        # Noted, with the id it looks like, for the operator to approve or refuse.
+        noted = running.app.services.unknown_charge_points.list()
+        assert [(a.charge_point_id, a.reason) for a in noted] == [("Secure1", "looks like SECURE1")]
 
 
 async def test_accept_policy_registers_unknown_charge_points_accepted(tmp_path: Path) -> None:

@@ -21,7 +21,6 @@ import http
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable
 
 from csms.features.security.profiles import SecurityProfiles
 from csms.features.unknown_charge_points import UnknownChargePoints as RefusedChargePoints
@@ -29,7 +28,6 @@ from csms.ocpp16 import RegistrationStatus
 from csms.settings import UnknownChargePoints
 from csms.storage import ChargePoint, Store
 from csms.transport import Admitted, Peer, Refused
-from csms.transport.basic_auth import VerifiedCache, upgraded
 from csms.transport.ids import lookalike_key
 
 log = logging.getLogger("csms.features.admission")
@@ -45,7 +43,7 @@ class ChargePointAdmission:
         unknown: UnknownChargePoints,
         refused: RefusedChargePoints | None = None,
         *,
-        profiles: SecurityProfiles | None = None,
+        profiles: SecurityProfiles,
     ) -> None:
         self._store = store
         # The security profiles (features/security/profiles.py): the password, the client
@@ -54,7 +52,6 @@ class ChargePointAdmission:
         self._unknown = unknown
         # Where refused unknown ids are noted, for the operator to approve.
         self._refused = refused
-        self._verified = VerifiedCache()
         # lookalike_key -> a known id; read again from the store at most once a second, so
         # that ids the operator API added are seen without a full read per new charge point.
         self._lookalike_index: dict[str, str] = {}
@@ -78,37 +75,12 @@ class ChargePointAdmission:
         charge_point = await self._store.get_charge_point(charge_point_id)
         if charge_point is None:
             return await self._admit_unknown(charge_point_id)
-        serial = None
-        if self._profiles is not None:
-            level = await self._profiles.admit(charge_point, credentials, peer)
-            if isinstance(level, Refused):
-                return level
-            serial = level.certificate_serial
-        elif charge_point.password_hash is not None:
-            if credentials is None:
-                return Refused(http.HTTPStatus.UNAUTHORIZED, "Credentials required")
-            username, password = credentials
-            if username != charge_point_id or not await self._verified.verify(
-                charge_point_id, password, charge_point.password_hash
-            ):
-                return Refused(http.HTTPStatus.UNAUTHORIZED, "Invalid credentials")
-            faster = upgraded(password, charge_point.password_hash)
-            if faster is not None:
-                return Admitted(
-                    accepted=_accepted(charge_point),
-                    on_open=self._replacer(charge_point_id, charge_point.password_hash, faster),
-                )
-        return Admitted(accepted=_accepted(charge_point), client_certificate_serial=serial)
-
-    def _replacer(self, charge_point_id: str, old: str, new: str) -> Callable[[], Awaitable[None]]:
-        """Once the connection is open: the slow hash of a password that verified is replaced
-        by its fast form (transport/basic_auth.py), unless the operator changed it meanwhile."""
-
-        async def replace() -> None:
-            if await self._store.replace_password_hash(charge_point_id, old, new):
-                log.info("password hash of %s replaced by its fast form", charge_point_id)
-
-        return replace
+        level = await self._profiles.admit(charge_point, credentials, peer)
+        if isinstance(level, Refused):
+            return level
+        return Admitted(
+            accepted=_accepted(charge_point), client_certificate_serial=level.certificate_serial
+        )
 
     async def _admit_unknown(self, charge_point_id: str) -> Admitted | Refused:
         """By the policy for unknown charge points; lookalikes of known ids are refused."""

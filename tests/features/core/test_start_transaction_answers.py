@@ -69,3 +69,41 @@ async def test_a_replayed_start_gets_the_first_answer(
     assert again["idTagInfo"]["status"] == first_status
     assert again["idTagInfo"]["parentIdTag"] == "FLEET"
     assert expiry_of(again["idTagInfo"]) == EXPIRY
+
+
+async def test_a_tag_blocked_at_its_limit_is_answered_blocked_not_concurrent_tx(
+    harness: Harness,
+) -> None:
+    """ConcurrentTx is for an Accepted tag at its limit (docs/field-behaviour.md,
+    "Transactions"): a tag blocked since its first start stays Blocked on the second."""
+    await harness.store.put_id_tag(IdTag(id_tag="TAG", status="Accepted"))  # limit 1
+    async with harness.charge_point("A") as a, harness.charge_point("B") as b:
+        await a.boot()
+        await b.boot()
+        first = await a.start_transaction(1, "TAG")
+        assert first["idTagInfo"]["status"] == "Accepted"
+        await harness.store.put_id_tag(IdTag(id_tag="TAG", status="Blocked"))
+        second = await b.start_transaction(1, "TAG")
+    assert second["idTagInfo"]["status"] == "Blocked"
+
+
+async def test_a_tag_over_its_lowered_limit_is_answered_concurrent_tx(harness: Harness) -> None:
+    """Two transactions of a tag allowed two, then its limit lowered to 1: a third start is
+    over the limit (2 > 1), not only at it, and is answered ConcurrentTx."""
+    await harness.store.put_id_tag(
+        IdTag(id_tag="TAG", status="Accepted", max_active_transactions=2)
+    )
+    async with (
+        harness.charge_point("A") as a,
+        harness.charge_point("B") as b,
+        harness.charge_point("C") as c,
+    ):
+        for cp in (a, b, c):
+            await cp.boot()
+        for cp in (a, b):
+            assert (await cp.start_transaction(1, "TAG"))["idTagInfo"]["status"] == "Accepted"
+        await harness.store.put_id_tag(
+            IdTag(id_tag="TAG", status="Accepted", max_active_transactions=1)
+        )
+        third = await c.start_transaction(1, "TAG")
+    assert third["idTagInfo"]["status"] == "ConcurrentTx"

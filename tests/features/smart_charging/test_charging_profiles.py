@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from tests.harness import Harness
 
+from csms.features.smart_charging.profiles import Capabilities, capabilities_of, engine_profile
 from csms.ocppj import CallError, ErrorCode
 from csms.simulator import SimulatedChargePoint
-from csms.storage import IdTag
+from csms.storage import Configuration, ConfigurationEntry, IdTag
 
 CP = "/charge-points/CP1"
 TAG = "TAG-1"
@@ -232,6 +233,21 @@ async def test_a_tx_profile_must_be_for_the_running_transaction(
     answer = await set_profile(harness, cp, 1, profile(2, "TxProfile", stack_level=1))
     assert answer["status"] == "Accepted"
     assert [p["transactionId"] for p in (await installed(harness))[1]] == [transaction_id] * 2
+
+    # Nor that of another transaction running before this one (a lower id).
+    second = await start_charging(cp, 2, TAG_2)
+    assert transaction_id < second
+    response = await harness.api.post(
+        f"{CP}/charging-profiles",
+        json={
+            "connectorId": 2,
+            "csChargingProfiles": profile(3, "TxProfile", transaction_id=transaction_id),
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"] == (
+        f"transactionId {transaction_id} is not the transaction active on connector 2 ({second})"
+    )
 
 
 async def test_max_profiles_installed_counts_what_the_new_profile_replaces(
@@ -516,3 +532,49 @@ async def test_an_offline_charge_point_gets_409(harness: Harness) -> None:
     )
     assert response.status_code == 409
     assert await installed(harness) == {}
+
+
+def test_an_absolute_profile_without_start_schedule_starts_at_valid_from_else_when_installed() -> (
+    None
+):
+    """Spec 7.13 leaves startSchedule optional, also for Absolute profiles: such a profile
+    starts, as the charge points we test against read it, at its validFrom, else when it was
+    installed (docs/charger-compatibility.md). A Relative one keeps none."""
+    installed_at = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    valid_from = datetime(2026, 5, 2, 6, 0, tzinfo=UTC)
+    absolute = profile(1, kind="Absolute")
+    assert "startSchedule" not in absolute["chargingSchedule"]
+    started = engine_profile(absolute, installed_at=installed_at)
+    assert started.charging_schedule.start_schedule == installed_at
+    later = engine_profile(absolute | {"validFrom": iso(valid_from)}, installed_at=installed_at)
+    assert later.charging_schedule.start_schedule == valid_from
+    relative = engine_profile(profile(1, kind="Relative"), installed_at=installed_at)
+    assert relative.charging_schedule.start_schedule is None
+
+
+def test_a_negative_declared_limit_is_no_limit_and_zero_is_one() -> None:
+    """Some stacks declare -1 for "no limit" (docs/charger-compatibility.md): the CSMS then
+    checks nothing against the key; 0 is a limit (ChargeProfileMaxStackLevel 0: stack level 0
+    only)."""
+
+    def declared(value: str) -> Capabilities:
+        keys = (
+            "ChargeProfileMaxStackLevel",
+            "ChargingScheduleMaxPeriods",
+            "MaxChargingProfilesInstalled",
+            "NumberOfConnectors",
+        )
+        return capabilities_of(
+            Configuration(
+                charge_point_id="CP1",
+                entries=[ConfigurationEntry(key=key, value=value, readonly=True) for key in keys],
+                unknown_keys=[],
+                complete_at=None,
+                updated_at=None,
+            )
+        )
+
+    assert declared("-1") == Capabilities()
+    assert declared(" 0 ") == Capabilities(
+        max_stack_level=0, max_periods=0, max_installed=0, number_of_connectors=0
+    )
