@@ -171,6 +171,7 @@ MODULES: dict[str, Target] = {
     "load_send": Target(
         "src/csms/features/load_management/send.py",
         (
+            "tests/features/load_management/test_send.py",  # its own: a second, no server
             "tests/features/load_management/test_load_management.py",
             "tests/features/load_management/test_safety.py",
         ),

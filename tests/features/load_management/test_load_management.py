@@ -429,7 +429,7 @@ async def test_boot_reinstalls_the_fallback(harness: Harness) -> None:
 async def test_stack_level_and_unit_from_the_charge_point_keys(tmp_path: Path) -> None:
     async with csms(tmp_path / "csms.db", certification_mode=False) as harness:
         await harness.store.put_id_tag(IdTag(id_tag=TAGS[0], status="Accepted"))
-        group_id = await group(harness, limit=16)
+        group_id = await group(harness, limit=16, voltage=240)
         cp = harness.charge_point("CP1", connectors=1)
         cp.configuration["ChargeProfileMaxStackLevel"] = ("3", True)
         cp.configuration["ChargingScheduleAllowedChargingRateUnit"] = ("Power", True)
@@ -444,9 +444,9 @@ async def test_stack_level_and_unit_from_the_charge_point_keys(tmp_path: Path) -
                 ("TxDefaultProfile", 2),
                 ("TxProfile", 3),
             ]
-            # 16 A on three phases at 230 V is 11040 W.
+            # 16 A on three phases at the group's 240 V (not the usual 230) is 11520 W.
             assert [p["chargingSchedule"]["chargingRateUnit"] for p in profiles] == ["W", "W"]
-            assert profiles[1]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 11040
+            assert profiles[1]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 11520
 
 
 async def test_off_in_certification_mode(tmp_path: Path) -> None:
