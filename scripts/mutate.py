@@ -149,6 +149,7 @@ MODULES: dict[str, Target] = {
     "load_management": Target(
         "src/csms/features/load_management/worker.py",
         (
+            "tests/features/load_management/test_answers.py",  # a second, no server
             "tests/features/load_management/test_safety.py",
             "tests/features/load_management/test_load_management.py",
         ),

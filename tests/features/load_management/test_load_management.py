@@ -287,6 +287,18 @@ async def test_group_limit_change(harness: Harness) -> None:
         ("CP1", 10.0, "Accepted"),
         ("CP2", 10.0, "Accepted"),
     ]
+    # Each record names what was sent: the fallback on connector 0, the TxProfile with its
+    # transaction on connector 1.
+    assert {
+        (h["chargePointId"], h["chargingProfilePurpose"], h["connectorId"], h["transactionId"])
+        for h in history
+        if h["limit"] == 10.0
+    } == {
+        ("CP1", "TxDefaultProfile", 0, None),
+        ("CP1", "TxProfile", 1, first),
+        ("CP2", "TxDefaultProfile", 0, None),
+        ("CP2", "TxProfile", 1, second),
+    }
 
 
 async def test_offline_charge_point_keeps_its_limit_reserved(harness: Harness) -> None:
@@ -337,6 +349,12 @@ async def test_refused_lowering_keeps_the_old_limit_reserved(harness: Harness) -
     assert [(h["chargePointId"], h["transactionId"], h["limit"]) for h in refused] == [
         ("CP1", first, 16.0)
     ]
+    # The allocation's figures count the same: every profile sent once, the refused one failed.
+    allocation = (await harness.api.get(f"/load-groups/{group_id}/allocation")).json()
+    rounds = allocation["rounds"]
+    assert allocation["profilesSent"] == len(history)
+    assert sum(r["lowerings"] + r["raises"] for r in rounds) == len(history)
+    assert sum(r["failed"] for r in rounds) == 1
 
 
 async def test_nested_groups(harness: Harness) -> None:
