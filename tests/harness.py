@@ -18,6 +18,8 @@ from csms.settings import Settings, UnknownChargePoints
 from csms.simulator import SimulatedChargePoint
 
 API_TOKEN = "test-token"
+# Seconds an API call of a test may take before it fails.
+API_TIMEOUT = 60.0
 
 
 @dataclass
@@ -93,6 +95,9 @@ async def csms(database: str | Path, **settings: Any) -> AsyncIterator[Harness]:
         httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{app.http_port}/api/v1",
             headers={"Authorization": f"Bearer {API_TOKEN}"},
+            # Not a latency check (tests never assert on wall-clock speed): httpx's default of
+            # 5 s failed API calls when CI's four workers and a browser test shared two cores.
+            timeout=API_TIMEOUT,
         ) as api,
     ):
         yield Harness(app, api)
