@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from csms.storage import MeterSample
-from csms.storage.checkpoints import checkpoint, checkpoint_forever
+import pytest
+
+from csms.storage import MeterSample, checkpoints
+from csms.storage.checkpoints import checkpoint
 from csms.storage.engine import create_engine
 from csms.storage.sql import SqlStore, open_store
 from tests.storage.conftest import NOW, sqlite_url
@@ -49,11 +51,23 @@ async def test_the_store_checkpoints_on_its_own_and_stops_at_close(tmp_path: Pat
     assert task.cancelled()
 
 
-async def test_checkpoint_forever_keeps_going_after_a_failure(tmp_path: Path) -> None:
-    engine = create_engine(sqlite_url(tmp_path / "gone" / "csms.db"), role="read")
-    task = asyncio.create_task(checkpoint_forever(engine, every=0.01))
+async def test_checkpoint_forever_keeps_going_after_a_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = create_engine(sqlite_url(tmp_path / "csms.db"), role="read")
+    tries: list[int] = []
+    third = asyncio.Event()
+
+    async def failing(_: object) -> tuple[int, int, int]:
+        tries.append(1)
+        if len(tries) == 3:
+            third.set()
+        raise OSError("disk gone")  # logged; the next round tries again
+
+    monkeypatch.setattr(checkpoints, "checkpoint", failing)
+    task = asyncio.create_task(checkpoints.checkpoint_forever(engine, every=0.001))
     try:
-        await asyncio.sleep(0.1)  # the directory does not exist: each try fails, and is logged
+        await asyncio.wait_for(third.wait(), 10)
         assert not task.done()
     finally:
         task.cancel()

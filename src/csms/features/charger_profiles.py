@@ -147,23 +147,6 @@ class ChargerProfiles:
                 self._matched[key] = found
         return found
 
-    async def heartbeat_interval(
-        self,
-        store: Store,
-        charge_point_id: str,
-        *,
-        vendor: str | None,
-        model: str | None,
-        firmware_version: str | None,
-    ) -> int | None:
-        """The heartbeatInterval of the profiles matching the boot a charge point just sent
-        (quirks.heartbeat_interval_of), None when none gives one: no database read once the
-        identity's match is remembered."""
-        found = await self.matched(
-            store, charge_point_id, vendor=vendor, model=model, firmware_version=firmware_version
-        )
-        return heartbeat_interval_of(found, charge_point_id)
-
     async def rules(self, services: Services, charge_point_id: str) -> Rules:
         return (await self.describe(services, charge_point_id)).rules
 
@@ -206,13 +189,14 @@ async def heartbeat_interval_at_boot(
     value = (await services.store.configured_values(charge_point_id)).get("HeartbeatInterval")
     if value is not None and value.strip().isdigit():
         return int(value), "operator"
-    by_profile = await services.charger_profiles.heartbeat_interval(
+    matched = await services.charger_profiles.matched(
         services.store,
         charge_point_id,
         vendor=vendor,
         model=model,
         firmware_version=firmware_version,
     )
+    by_profile = heartbeat_interval_of(matched, charge_point_id)
     if by_profile is not None:
         return by_profile, "profile"
     return services.settings.heartbeat_interval, "default"

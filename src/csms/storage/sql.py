@@ -72,7 +72,15 @@ from csms.storage.schema import (
     transactions,
 )
 from csms.storage.sql_alerts import AlertsStore
-from csms.storage.sql_base import as_row, aware, meter_sample, transaction_record, upsert
+from csms.storage.sql_base import (
+    as_row,
+    aware,
+    by_transaction,
+    meter_sample,
+    samples_of_transactions,
+    transaction_record,
+    upsert,
+)
 from csms.storage.sql_charger_profiles import ChargerProfilesStore
 from csms.storage.sql_charging_profiles import ChargingProfilesStore
 from csms.storage.sql_commands import CommandsStore
@@ -793,17 +801,8 @@ class SqlStore(
         self, connection: AsyncConnection, transactions_: dict[int, tuple[Transaction, EnergyOf]]
     ) -> dict[int, Transaction]:
         """Their energy from all their register samples, stored where it changed."""
-        rows = await connection.execute(
-            select(meter_values)
-            .where(
-                meter_values.c.transaction_id.in_(transactions_),
-                (meter_values.c.measurand == ENERGY_REGISTER) | meter_values.c.measurand.is_(None),
-            )
-            .order_by(meter_values.c.id)
-        )
-        found: dict[int, list[MeterSample]] = {id_: [] for id_ in transactions_}
-        for row in rows:
-            found[row.transaction_id].append(meter_sample(row))
+        rows = await connection.execute(samples_of_transactions(transactions_, ENERGY_REGISTER))
+        found = by_transaction(transactions_, rows)
         computed: dict[int, Transaction] = {}
         changed: list[dict[str, Any]] = []
         for id_, (transaction, energy) in transactions_.items():

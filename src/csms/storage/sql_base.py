@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any, Self
 
@@ -38,7 +38,7 @@ from csms.storage.records import (
     MeterSample,
     Transaction,
 )
-from csms.storage.schema import charge_points
+from csms.storage.schema import charge_points, meter_values
 
 # Rows deleted per transaction when pruning: the writer serves other writes in between.
 PRUNE_CHUNK = 5000
@@ -237,6 +237,24 @@ def upsert(
         index_elements=list(key),
         set_={name: lite_insert.excluded[name] for name in update_columns},
     )
+
+
+def samples_of_transactions(ids: Collection[int], measurand: str | None = None) -> Select[Any]:
+    """The sampled values of these transactions in the order received; with `measurand`, those
+    of it and those without one (spec 7.31: a value without a measurand is the register)."""
+    mv = meter_values.c
+    where: list[Any] = [mv.transaction_id.in_(ids)]
+    if measurand is not None:
+        where.append((mv.measurand == measurand) | mv.measurand.is_(None))
+    return select(meter_values).where(*where).order_by(mv.id)
+
+
+def by_transaction(ids: Collection[int], rows: Iterable[Row[Any]]) -> dict[int, list[MeterSample]]:
+    """Rows of `samples_of_transactions`, grouped by transaction (every id a key)."""
+    found: dict[int, list[MeterSample]] = {i: [] for i in ids}
+    for row in rows:
+        found[row.transaction_id].append(meter_sample(row))
+    return found
 
 
 def aware(*timestamps: datetime) -> datetime:

@@ -15,8 +15,13 @@ from sqlalchemy import Text, and_, case, column, func, not_, select, update, val
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from csms.storage.records import EnergyTotal, MeterSample, Transaction, TransactionFilter
-from csms.storage.schema import UtcDateTime, meter_values, transactions
-from csms.storage.sql_base import SqlBase, meter_sample, transaction_record
+from csms.storage.schema import UtcDateTime, transactions
+from csms.storage.sql_base import (
+    SqlBase,
+    by_transaction,
+    samples_of_transactions,
+    transaction_record,
+)
 
 _tx = transactions.c
 # Largest values of the 64-bit columns (energy_wh, meter_values.transaction_id).
@@ -76,15 +81,7 @@ class TransactionReportsStore(SqlBase):
         if not ids:
             self._check_open()
             return {}
-        mv = meter_values.c
-        where: list[Any] = [mv.transaction_id.in_(ids)]
-        if measurand is not None:
-            where.append((mv.measurand == measurand) | mv.measurand.is_(None))
-        rows = await self._read(select(meter_values).where(*where).order_by(mv.id))
-        found: dict[int, list[MeterSample]] = {i: [] for i in ids}
-        for row in rows:
-            found[row.transaction_id].append(meter_sample(row))
-        return found
+        return by_transaction(ids, await self._read(samples_of_transactions(ids, measurand)))
 
     async def record_energy(
         self, transaction_id: int, energy_wh: int, flags: Sequence[str]
