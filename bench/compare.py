@@ -6,7 +6,8 @@
 Runs bench/load.py (the same load generator, settings and machine) once per server, one after
 the other, and prints one table: what was answered, latencies per action, the server's CPU per
 message and its ratio to the echo stand-in's, connect rate, bring-up time, memory per connected
-charge point, disk bytes written per message. The servers:
+charge point, disk bytes written per message, server CPU per charge point brought up. The
+servers:
 
 - `echo`: bench/echo_server.py, bare `websockets` answering at once: the ceiling of the client
   and of the WebSocket layer on this machine;
@@ -80,6 +81,8 @@ def row(server: str, figures: dict[str, Any], echo_us: float | None) -> dict[str
         "cpu_ratio_to_echo": round(cpu_us / echo_us, 1) if echo_us else None,
         "connects_per_second": up["connect_rate_per_second"],
         "bring_up_seconds": up["bring_up_seconds"],
+        # Server CPU per charge point brought up: handshake, admission, boot, first reports.
+        "bring_up_cpu_ms_per_charge_point": up["cpu"].get("server_cpu_ms_per_charge_point"),
         "kb_per_connected_charge_point": memory["kb_per_connected_charge_point"],
         "disk_bytes_per_message": mix["cpu"].get("server_disk_write_bytes_per_message", 0),
         "machine_busy_percent": mix["cpu"].get("machine_busy_percent"),
@@ -99,18 +102,20 @@ def markdown(rows: Sequence[dict[str, Any]], args: argparse.Namespace, commit: s
         "",
         "| server | msg/s answered (median) | errors | p50 / p99 ms | "
         + " | ".join(f"{kind} p50 / p99 ms" for kind in ACTIONS)
-        + " | CPU µs/msg | x echo | connects/s | bring-up s | KB/CP | disk B/msg | other CPU % |",
-        "| --- |" + " ---: |" * (11 + len(ACTIONS)),
+        + " | CPU µs/msg | x echo | connects/s | bring-up s | bring-up CPU ms/CP | KB/CP"
+        + " | disk B/msg | other CPU % |",
+        "| --- |" + " ---: |" * (12 + len(ACTIONS)),
     ]
     for r in rows:
         if "failed" in r:
-            lines.append(f"| {r['server']} | failed ({r['failed']}) |" + " |" * (10 + len(ACTIONS)))
+            lines.append(f"| {r['server']} | failed ({r['failed']}) |" + " |" * (11 + len(ACTIONS)))
             continue
         actions = " | ".join(_ms(r["per_action_ms"].get(kind, {})) for kind in ACTIONS)
         lines.append(
             f"| {r['server']} | {r['answered_per_second']} | {r['errors']} | "
             f"{_ms(r['latency_ms'])} | {actions} | {r['cpu_us_per_message']} | "
             f"{r['cpu_ratio_to_echo']} | {r['connects_per_second']} | {r['bring_up_seconds']} | "
+            f"{r['bring_up_cpu_ms_per_charge_point']} | "
             f"{r['kb_per_connected_charge_point']} | {r['disk_bytes_per_message']} | "
             f"{r['other_percent']} |"
         )
