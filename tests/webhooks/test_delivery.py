@@ -66,6 +66,17 @@ async def dead_letters(harness: Harness, hook: int, at_least: int) -> list[dict[
             await asyncio.sleep(0.05)
 
 
+async def settled(harness: Harness, timeout: float = 10) -> None:
+    """Wait until every committed event has been given to each subscription and nothing is
+    pending: what the receiver got by then is all it will get."""
+    store = harness.store
+    async with asyncio.timeout(timeout):
+        while await store.events_not_fanned_out() or any(  # noqa: ASYNC110 (nothing marks it)
+            pending for pending, _ in (await store.webhook_backlog()).values()
+        ):
+            await asyncio.sleep(0.02)
+
+
 def assert_in_order_per_charge_point(receiver: Receiver) -> None:
     """Each charge point's events first arrive in id order: an event is sent again until it is
     delivered, never overtaken. A copy may come again later (the answer to it was lost, or a
@@ -127,11 +138,11 @@ async def test_meter_events_only_for_subscriptions_that_name_them(tmp_path: Path
     async with Receiver() as receiver, csms(tmp_path / "csms.db", **FAST) as harness:
         await harness.store.put_id_tag(IdTag(id_tag="TAG", status="Accepted"))
         await subscribe(harness, receiver.url, types=["meter", "transaction.stopped"])
-        await asyncio.sleep(0.3)  # the deliverer has read the subscription: meter is wanted
+        # Wanted from the subscription's answer on, not from the deliverer's next round.
         assert harness.app.services.meter_events_wanted
         await charge(harness, "CP1")
         await receiver.wait_for(lambda r: len(r.delivered_ids()) >= 2)
-        await asyncio.sleep(0.3)
+        await settled(harness)
     assert [r.event["type"] for r in receiver.received] == ["meter", "transaction.stopped"]
     meter = receiver.received[0].event["data"]
     assert (meter["energyWh"], meter["connectorId"]) == (3000, 1)
@@ -166,7 +177,7 @@ async def restart_mid_backlog(database: str | Path) -> None:
             expected = {e.id for e in await outbox(harness)}
             assert before < len(expected)  # stopped mid-backlog
             await receiver.wait_for(lambda r: set(r.delivered_ids()) >= expected, timeout=60)
-            await asyncio.sleep(0.3)
+            await settled(harness)
             backlog = await harness.store.webhook_backlog()
     assert backlog == {} or all(pending == 0 for pending, _ in backlog.values())
     assert_signed(receiver)

@@ -21,6 +21,7 @@ from csms.api.deps import services_of
 from csms.api.models import Model
 from csms.features.outbox import TYPES
 from csms.storage import Delivery, WebhookChange, WebhookSubscription
+from csms.storage.sql_outbox import matches
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -149,7 +150,7 @@ async def create_webhook(request: Request, body: WebhookIn) -> WebhookOut:
         description=body.description,
         enabled=body.enabled,
     )
-    _changed(request)
+    _changed(request, subscription)
     return WebhookOut.of(subscription, (0, 0))
 
 
@@ -187,7 +188,7 @@ async def update_webhook(
     subscription = await services.store.update_webhook(subscription_id, change)
     if subscription is None:
         raise _unknown(subscription_id)
-    _changed(request)
+    _changed(request, subscription)
     counts = await services.store.webhook_backlog()
     return WebhookOut.of(subscription, counts.get(subscription_id, (0, 0)))
 
@@ -238,8 +239,12 @@ def _unknown(subscription_id: int) -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"Unknown webhook {subscription_id}")
 
 
-def _changed(request: Request) -> None:
-    """The deliverer reads the subscriptions again now (meter events wanted, new URLs)."""
+def _changed(request: Request, subscription: WebhookSubscription | None = None) -> None:
+    """The deliverer reads the subscriptions again now (meter events wanted, new URLs). A
+    subscription that wants meter events turns them on at once, so that it gets every one
+    committed after its answer, not only those after the deliverer's next round."""
+    if subscription is not None and subscription.enabled and matches(subscription.types, "meter"):
+        services_of(request).meter_events_wanted = True
     deliverer = getattr(request.app.state, "deliverer", None)
     if deliverer is not None:
         deliverer.wake()
