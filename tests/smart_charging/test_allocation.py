@@ -82,6 +82,18 @@ def test_pauses_the_lowest_priority_first() -> None:
     assert shares(result) == {"a": Decimal(0), "b": Decimal(6), "c": Decimal(6)}
 
 
+def test_a_demand_without_a_priority_has_priority_zero() -> None:
+    """Unset is 0: served after any positive priority and before any negative one, whatever
+    the order of the input."""
+    unset = Demand(key="unset", max_current=Decimal(32))
+    assert unset.priority == 0
+    for strategy in (EQUAL, PRIORITY):
+        above = allocate(Decimal(6), [unset, demand("one", 32, priority=1)], strategy=strategy)
+        assert shares(above) == {"unset": Decimal(0), "one": Decimal(6)}
+        below = allocate(Decimal(6), [demand("minus", 32, priority=-1), unset], strategy=strategy)
+        assert shares(below) == {"minus": Decimal(0), "unset": Decimal(6)}
+
+
 def test_priority_fills_the_highest_tier_after_everyone_has_min_current() -> None:
     demands = [
         demand("a", 32, priority=2),
