@@ -133,8 +133,10 @@ MODULES: dict[str, Target] = {
         "src/csms/features/smart_charging/commands.py",
         (
             "tests/features/smart_charging/test_charging_profiles.py",
+            "tests/features/smart_charging/test_charging_profiles_composite.py",
             "tests/features/test_edges.py",
             "tests/conformance/test_smart_charging.py",
+            "tests/field/test_charger_state.py::test_the_tx_default_fallback_of_a_stack_is_named",
         ),
     ),
     "charging_profiles": Target(

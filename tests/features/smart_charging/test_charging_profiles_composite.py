@@ -1,11 +1,10 @@
 """Composite schedules (spec 3.13.3, 5.7): the CSMS's, computed with its engine from what it
 believes installed, compared with the simulator's own (computed second by second, separately);
-the simulator's meter values kept under the limit; the TxProfile sender load management uses."""
+the simulator's meter values kept under the limit."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,9 +19,8 @@ from tests.features.smart_charging.test_charging_profiles import (
 )
 from tests.harness import Harness
 
-from csms import smart_charging as sc
-from csms.features.smart_charging import commands as smart_charging
-from csms.features.smart_charging.profiles import ProfileRefused
+from csms.features import smart_charging
+from csms.features.commands import InvalidCommand
 from csms.simulator import SimulatedChargePoint
 
 # `cp` is the fixture of test_charging_profiles.py, imported so that pytest finds it here.
@@ -309,55 +307,6 @@ async def test_meter_values_stay_under_the_limit(
     assert 3 * max(values["Power.Active.Import"]) <= 4000
 
 
-async def test_set_tx_profile_for_load_management(
-    harness: Harness, cp: SimulatedChargePoint
-) -> None:
-    services = harness.app.services
-    transaction_id = await start_charging(cp, 2)
-    transaction = await services.store.get_transaction(transaction_id)
-    assert transaction is not None
-    limit = sc.ChargingProfile(
-        charging_profile_id=900,
-        stack_level=2,
-        charging_profile_purpose=sc.ChargingProfilePurpose.TX_PROFILE,
-        charging_profile_kind=sc.ChargingProfileKind.RELATIVE,
-        charging_schedule=sc.ChargingSchedule(
-            charging_rate_unit=sc.ChargingRateUnit.A,
-            charging_schedule_period=(
-                sc.ChargingSchedulePeriod(start_period=0, limit=Decimal("7.5")),
-            ),
-        ),
-    )
-    sent = await smart_charging.set_tx_profile(services, transaction, limit)
-    assert smart_charging.accepted(sent)
-    call = await cp.expect_call("SetChargingProfile")
-    assert call.payload == {
-        "connectorId": 2,
-        "csChargingProfiles": {
-            "chargingProfileId": 900,
-            "stackLevel": 2,
-            "chargingProfilePurpose": "TxProfile",
-            "chargingProfileKind": "Relative",
-            "transactionId": transaction_id,
-            "chargingSchedule": {
-                "chargingRateUnit": "A",
-                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 7.5}],
-            },
-        },
-    }
-    (record,) = (await installed(harness))[2]
-    assert (record["chargingProfileId"], record["transactionId"]) == (900, transaction_id)
-
-    with pytest.raises(ProfileRefused, match="TxProfiles only"):
-        await smart_charging.set_tx_profile(services, transaction, profile(1))
-    await cp.stop_transaction(transaction_id, 100)
-    stopped = await services.store.get_transaction(transaction_id)
-    assert stopped is not None
-    with pytest.raises(ProfileRefused, match="no transaction is active on connector 2"):
-        await smart_charging.set_tx_profile(services, stopped, limit)
-    assert await installed(harness) == {}
-
-
 async def test_a_relative_tx_profile_starts_when_a_start_stamped_1970_was_received(
     harness: Harness, cp: SimulatedChargePoint
 ) -> None:
@@ -374,3 +323,21 @@ async def test_a_relative_tx_profile_starts_when_a_start_stamped_1970_was_receiv
     )
     body = await composite(harness, connectorId=1, duration=60, chargingRateUnit="A")
     assert limits(body) == [(0, 13.0)]
+
+
+@pytest.mark.parametrize(
+    ("duration", "start", "message"),
+    [
+        (-1, datetime(2026, 1, 1, tzinfo=UTC), "duration and connector_id must be >= 0"),
+        (60, datetime(2026, 1, 1), "start must be an aware datetime"),
+    ],
+)
+async def test_bad_arguments_to_the_csms_composite_are_an_invalid_command(
+    harness: Harness, duration: int, start: datetime, message: str
+) -> None:
+    """What the API validates before, the function refuses as an InvalidCommand (answered 422),
+    not as an error of the server, for any other caller."""
+    with pytest.raises(InvalidCommand, match=message):
+        await smart_charging.csms_composite(
+            harness.app.services, "CP1", connector_id=1, duration=duration, start=start
+        )

@@ -16,7 +16,6 @@ from csms.features.smart_charging.commands import (
     compare_composite,
     csms_composite,
     set_charging_profile,
-    set_tx_profile,
 )
 from csms.features.smart_charging.profiles import Composite, ProfileRefused
 
@@ -31,5 +30,4 @@ __all__ = [
     "compare_composite",
     "csms_composite",
     "set_charging_profile",
-    "set_tx_profile",
 ]

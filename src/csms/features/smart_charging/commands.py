@@ -36,7 +36,6 @@ from csms.features.smart_charging.profiles import (
     capabilities_of,
     check_profile,
     composite_of,
-    to_wire,
 )
 from csms.ocpp16 import (
     Action,
@@ -252,33 +251,6 @@ async def set_charging_profile(
         payload,
         connect_timeout=connect_timeout,
     )
-
-
-async def set_tx_profile(
-    services: Services,
-    transaction: Transaction,
-    profile: sc.ChargingProfile | Mapping[str, Any],
-    *,
-    connect_timeout: float = 0.0,
-) -> Sent:
-    """A TxProfile for a running transaction (spec 5.16.3), e.g. a load management limit: sent
-    on the transaction's connector with its transactionId, checked and recorded like any
-    profile. `accepted(sent)` tells whether the charge point took it."""
-    wire = to_wire(profile) if isinstance(profile, sc.ChargingProfile) else dict(profile)
-    if wire.get("chargingProfilePurpose") != sc.ChargingProfilePurpose.TX_PROFILE:
-        raise ProfileRefused("set_tx_profile sends TxProfiles only")
-    wire["transactionId"] = transaction.id
-    return await set_charging_profile(
-        services,
-        transaction.charge_point_id,
-        transaction.connector_id,
-        wire,
-        connect_timeout=connect_timeout,
-    )
-
-
-def accepted(sent: Sent) -> bool:
-    return _status(sent) == ChargingProfileStatus.ACCEPTED
 
 
 # -- composite schedules ----------------------------------------------------------------------
